@@ -1,0 +1,1 @@
+//! Criterion benches for Crema live in `benches/benches/`; this library is empty.

@@ -1,0 +1,107 @@
+//! The `cpu` backend: rayon across batches, SIMD where the crates below provide it.
+//!
+//! GF(2^16) goes through reed-solomon-simd (AVX2/SSSE3/NEON picked at run time); field and
+//! curve work goes through arkworks' parallel NTT and Pippenger MSM.
+
+use ark_ec::VariableBaseMSM;
+use ark_ec::AffineRepr;
+use ark_poly::{EvaluationDomain, Radix2EvaluationDomain};
+use rayon::prelude::*;
+
+use super::{Backend, Direction, G1Bases, check_gf16_encode_shape, check_msm_shape, check_ntt_shape};
+use crate::error::BackendError;
+use crate::field::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
+
+/// The CPU backend. Cheap to build; holds no state yet.
+#[derive(Debug, Default, Clone)]
+pub struct Cpu;
+
+impl Cpu {
+    /// Builds the CPU backend.
+    pub fn new() -> Self {
+        Self
+    }
+}
+
+fn rs_err(op: &'static str, e: reed_solomon_simd::Error) -> BackendError {
+    BackendError::invalid(op, e.to_string())
+}
+
+impl Backend for Cpu {
+    fn name(&self) -> &'static str {
+        "cpu"
+    }
+
+    fn gf16_encode(&self, original: &[&[u8]], recovery_count: usize) -> Result<Vec<Vec<u8>>, BackendError> {
+        check_gf16_encode_shape(original, recovery_count)?;
+        reed_solomon_simd::encode(original.len(), recovery_count, original).map_err(|e| rs_err("gf16_encode", e))
+    }
+
+    fn gf16_decode(
+        &self,
+        original_count: usize,
+        recovery_count: usize,
+        original: &[(usize, &[u8])],
+        recovery: &[(usize, &[u8])],
+    ) -> Result<Vec<(usize, Vec<u8>)>, BackendError> {
+        let restored = reed_solomon_simd::decode(
+            original_count,
+            recovery_count,
+            original.iter().copied(),
+            recovery.iter().copied(),
+        )
+        .map_err(|e| rs_err("gf16_decode", e))?;
+        let mut out: Vec<(usize, Vec<u8>)> = restored.into_iter().collect();
+        out.sort_unstable_by_key(|(i, _)| *i);
+        Ok(out)
+    }
+
+    fn ntt(&self, values: &mut [Fr], size: usize, direction: Direction, coset: Option<Fr>) -> Result<(), BackendError> {
+        check_ntt_shape(values, size)?;
+        let mut domain = Radix2EvaluationDomain::<Fr>::new(size).expect("size checked against two-adicity");
+        if let Some(c) = coset {
+            domain = domain.get_coset(c).ok_or_else(|| BackendError::invalid("ntt", "coset offset is zero"))?;
+        }
+        values.par_chunks_mut(size).for_each(|chunk| {
+            // arkworks transforms a Vec in place; one copy per vector is cheap next to the NTT.
+            let mut v = chunk.to_vec();
+            match direction {
+                Direction::Forward => domain.fft_in_place(&mut v),
+                Direction::Inverse => domain.ifft_in_place(&mut v),
+            }
+            chunk.copy_from_slice(&v);
+        });
+        Ok(())
+    }
+
+    fn msm_g1(&self, bases: &G1Bases, scalars: &[&[Fr]]) -> Result<Vec<G1Projective>, BackendError> {
+        check_msm_shape(bases, scalars)?;
+        Ok(scalars
+            .iter()
+            .map(|s| G1Projective::msm_unchecked(&bases.points()[..s.len()], s))
+            .collect())
+    }
+
+    fn sum_g1(&self, groups: &[&[G1Affine]]) -> Result<Vec<G1Projective>, BackendError> {
+        Ok(groups.iter().map(|g| par_sum(g)).collect())
+    }
+
+    fn sum_g2(&self, groups: &[&[G2Affine]]) -> Result<Vec<G2Projective>, BackendError> {
+        Ok(groups.iter().map(|g| par_sum(g)).collect())
+    }
+
+    fn merkle_leaves(&self, chunks: &[&[u8]]) -> Result<Vec<[u8; 32]>, BackendError> {
+        Ok(chunks.par_iter().map(|c| *blake3::hash(c).as_bytes()).collect())
+    }
+}
+
+/// Parallel sum of affine points (mixed addition into projective accumulators).
+fn par_sum<A: AffineRepr>(points: &[A]) -> A::Group
+where
+    A::Group: Send,
+{
+    points
+        .par_chunks(1024)
+        .map(|c| c.iter().fold(A::Group::default(), |acc, p| acc + p))
+        .reduce(A::Group::default, |a, b| a + b)
+}

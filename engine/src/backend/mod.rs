@@ -1,0 +1,218 @@
+//! The [`Backend`] trait: the small set of compute primitives every heavy algorithm is built on.
+//!
+//! Modelled on reed-solomon-simd's `Engine`: primitives only, batch-first, written once per
+//! backend; the algorithms (erasure coding, KZG, BLS aggregation, VID) are written once above it.
+//! Every backend must produce the same canonical bytes as the [`reference`] backend, which
+//! [`conformance`] checks.
+
+pub mod conformance;
+pub mod cpu;
+pub mod reference;
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::error::BackendError;
+use crate::field::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
+
+/// Direction of a number-theoretic transform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Coefficients to evaluations: `out[i] = Σ_j a_j · (c·ω^i)^j`.
+    Forward,
+    /// Evaluations to coefficients (the exact inverse of [`Direction::Forward`]).
+    Inverse,
+}
+
+/// A fixed set of G1 bases for multi-scalar multiplication, with a process-unique id so a
+/// backend may keep them (or tables derived from them) resident across calls.
+#[derive(Clone)]
+pub struct G1Bases {
+    id: u64,
+    points: Arc<[G1Affine]>,
+}
+
+impl G1Bases {
+    /// Wraps `points` under a fresh id.
+    pub fn new(points: Vec<G1Affine>) -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        Self { id: NEXT.fetch_add(1, Ordering::Relaxed), points: points.into() }
+    }
+
+    /// The id backends key their caches on.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The points themselves.
+    pub fn points(&self) -> &[G1Affine] {
+        &self.points
+    }
+
+    /// Number of bases.
+    pub fn len(&self) -> usize {
+        self.points.len()
+    }
+
+    /// True when there are no bases.
+    pub fn is_empty(&self) -> bool {
+        self.points.is_empty()
+    }
+}
+
+impl fmt::Debug for G1Bases {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("G1Bases").field("id", &self.id).field("len", &self.points.len()).finish()
+    }
+}
+
+/// The compute primitives. Inputs are validated by the caller's layer (erasure, kzg, bls);
+/// a backend still returns [`BackendError::InvalidInput`] rather than panicking on shapes it
+/// cannot handle.
+pub trait Backend: Send + Sync + fmt::Debug {
+    /// `"reference"`, `"cpu"` or `"gpu"`.
+    fn name(&self) -> &'static str;
+
+    /// Leopard GF(2^16) encode (= reed-solomon-simd 3.x): `original` shards, all of one even
+    /// length, into `recovery_count` recovery shards of the same length.
+    fn gf16_encode(&self, original: &[&[u8]], recovery_count: usize) -> Result<Vec<Vec<u8>>, BackendError>;
+
+    /// Leopard GF(2^16) decode: given at least `original_count` distinct shards of a code with
+    /// `original_count + recovery_count` shards, returns the missing original shards as
+    /// `(index, bytes)` in increasing index order.
+    fn gf16_decode(
+        &self,
+        original_count: usize,
+        recovery_count: usize,
+        original: &[(usize, &[u8])],
+        recovery: &[(usize, &[u8])],
+    ) -> Result<Vec<(usize, Vec<u8>)>, BackendError>;
+
+    /// In-place NTT over Fr on a batch: `values` holds `values.len() / size` vectors of `size`
+    /// (a power of two) elements each, every one transformed independently in natural order.
+    /// With `coset = Some(c)` the evaluation points are `c·ω^i`.
+    fn ntt(&self, values: &mut [Fr], size: usize, direction: Direction, coset: Option<Fr>) -> Result<(), BackendError>;
+
+    /// Batched G1 multi-scalar multiplication over fixed bases: one result per scalar vector,
+    /// `Σ_i s[i]·bases[i]`. A scalar vector may be shorter than the bases (missing = 0).
+    fn msm_g1(&self, bases: &G1Bases, scalars: &[&[Fr]]) -> Result<Vec<G1Projective>, BackendError>;
+
+    /// Sums each group of G1 points (public-key aggregation). Empty groups give the identity.
+    fn sum_g1(&self, groups: &[&[G1Affine]]) -> Result<Vec<G1Projective>, BackendError>;
+
+    /// Sums each group of G2 points (signature aggregation). Empty groups give the identity.
+    fn sum_g2(&self, groups: &[&[G2Affine]]) -> Result<Vec<G2Projective>, BackendError>;
+
+    /// BLAKE3 hash of each chunk (Merkle leaves).
+    fn merkle_leaves(&self, chunks: &[&[u8]]) -> Result<Vec<[u8; 32]>, BackendError>;
+}
+
+/// Which backend to build, chosen at run time (`--backend`, `CREMA_BACKEND`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BackendChoice {
+    /// A real GPU when one is present, else the CPU; the choice is logged once.
+    #[default]
+    Auto,
+    /// rayon + SIMD on the CPU.
+    Cpu,
+    /// wgpu compute shaders; an error when no adapter exists.
+    Gpu,
+    /// The textbook oracle: slow, obviously right.
+    Reference,
+}
+
+impl BackendChoice {
+    /// Every choice, in the order `crema info` lists them.
+    pub const ALL: [BackendChoice; 4] = [Self::Auto, Self::Cpu, Self::Gpu, Self::Reference];
+
+    /// The name used on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::Cpu => "cpu",
+            Self::Gpu => "gpu",
+            Self::Reference => "reference",
+        }
+    }
+
+    /// Reads `CREMA_BACKEND`, defaulting to [`BackendChoice::Auto`] when unset.
+    pub fn from_env() -> Result<Self, BackendError> {
+        match std::env::var("CREMA_BACKEND") {
+            Ok(v) => v.parse(),
+            Err(_) => Ok(Self::Auto),
+        }
+    }
+
+    /// Builds the backend. Fallback happens only here (`Auto` without a GPU); a device error
+    /// after construction is always reported, never hidden.
+    pub fn build(self) -> Result<Arc<dyn Backend>, BackendError> {
+        match self {
+            Self::Cpu => Ok(Arc::new(cpu::Cpu::new())),
+            Self::Reference => Ok(Arc::new(reference::Reference::new())),
+            Self::Gpu => Err(BackendError::Unavailable {
+                backend: "gpu",
+                reason: "this build has no GPU backend yet (crema-kernels ships no kernels)".into(),
+            }),
+            Self::Auto => {
+                eprintln!("crema: backend auto -> cpu (no GPU backend in this build)");
+                Ok(Arc::new(cpu::Cpu::new()))
+            }
+        }
+    }
+}
+
+impl FromStr for BackendChoice {
+    type Err = BackendError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s.trim().to_ascii_lowercase()).ok_or_else(|| {
+            BackendError::invalid("backend choice", format!("unknown backend {s:?}; expected auto, cpu, gpu or reference"))
+        })
+    }
+}
+
+impl fmt::Display for BackendChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Checks the shape of a batched NTT call; shared by every backend.
+pub(crate) fn check_ntt_shape(values: &[Fr], size: usize) -> Result<(), BackendError> {
+    if size == 0 || !size.is_power_of_two() {
+        return Err(BackendError::invalid("ntt", format!("size {size} is not a power of two")));
+    }
+    if size.trailing_zeros() > 32 {
+        return Err(BackendError::invalid("ntt", format!("size {size} exceeds Fr's 2^32 two-adicity")));
+    }
+    if values.len() % size != 0 {
+        return Err(BackendError::invalid("ntt", format!("{} values is not a multiple of size {size}", values.len())));
+    }
+    Ok(())
+}
+
+/// Checks that no scalar vector is longer than the bases; shared by every backend.
+pub(crate) fn check_msm_shape(bases: &G1Bases, scalars: &[&[Fr]]) -> Result<(), BackendError> {
+    if let Some(s) = scalars.iter().find(|s| s.len() > bases.len()) {
+        return Err(BackendError::invalid("msm_g1", format!("{} scalars for {} bases", s.len(), bases.len())));
+    }
+    Ok(())
+}
+
+/// Checks the shape of a GF(2^16) encode call; shared by every backend.
+pub(crate) fn check_gf16_encode_shape(original: &[&[u8]], recovery_count: usize) -> Result<usize, BackendError> {
+    let k = original.len();
+    if k == 0 || recovery_count == 0 {
+        return Err(BackendError::invalid("gf16_encode", format!("{k} original and {recovery_count} recovery shards")));
+    }
+    let len = original[0].len();
+    if len == 0 || len % 2 != 0 {
+        return Err(BackendError::invalid("gf16_encode", format!("shard size {len} is not a positive even number")));
+    }
+    if let Some((i, s)) = original.iter().enumerate().find(|(_, s)| s.len() != len) {
+        return Err(BackendError::invalid("gf16_encode", format!("shard {i} has {} bytes, expected {len}", s.len())));
+    }
+    Ok(len)
+}

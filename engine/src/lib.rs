@@ -1,0 +1,21 @@
+//! # crema-engine
+//!
+//! The data-availability compute engine of Crema: GF(2^16) Reed–Solomon erasure coding,
+//! BLAKE3 Merkle trees, BLS signatures and certificates, and (in later issues) KZG and VID.
+//!
+//! Every heavy primitive goes through one [`Backend`] trait: a textbook `reference` backend
+//! (the oracle), a `cpu` backend (rayon + SIMD) and, later, a `gpu` backend (wgpu). Algorithms
+//! are written once above the trait, and every backend must give byte-identical results.
+//!
+//! This crate has no async runtime and no networking: DA nodes embed it as a library.
+
+pub mod backend;
+pub mod bls;
+pub mod erasure;
+pub mod error;
+pub mod field;
+pub mod merkle;
+pub mod vectors;
+
+pub use backend::{Backend, BackendChoice, Direction, G1Bases};
+pub use error::BackendError;

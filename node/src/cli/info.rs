@@ -1,0 +1,42 @@
+//! `crema info`: version, backends, CPU features.
+
+use crema_engine::BackendChoice;
+
+/// CPU features that change which code paths run (reed-solomon-simd, arkworks asm).
+fn cpu_features() -> Vec<&'static str> {
+    let mut out = Vec::new();
+    #[cfg(target_arch = "x86_64")]
+    {
+        macro_rules! probe {
+            ($($f:tt),*) => { $( if std::is_x86_feature_detected!($f) { out.push($f); } )* };
+        }
+        probe!("sse2", "ssse3", "sse4.1", "avx", "avx2", "bmi2", "adx", "avx512f");
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        if std::arch::is_aarch64_feature_detected!("neon") {
+            out.push("neon");
+        }
+    }
+    out
+}
+
+/// Prints the report for `choice` (the `--backend` in force).
+pub fn print(choice: BackendChoice) {
+    println!("crema {}", env!("CARGO_PKG_VERSION"));
+    println!("target: {}-{}", std::env::consts::ARCH, std::env::consts::OS);
+    println!("threads: {}", available_threads());
+    println!("cpu features: {}", cpu_features().join(" "));
+    println!("backends:");
+    for c in [BackendChoice::Cpu, BackendChoice::Reference, BackendChoice::Gpu] {
+        match c.build() {
+            Ok(b) => println!("  {:<10} available ({})", c.as_str(), b.name()),
+            Err(e) => println!("  {:<10} unavailable: {e}", c.as_str()),
+        }
+    }
+    println!("selected: {choice}");
+}
+
+fn available_threads() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+}

@@ -1,0 +1,4 @@
+//! The `crema` subcommands, one file each; `main.rs` only parses arguments and dispatches.
+
+pub mod info;
+pub mod vectors;

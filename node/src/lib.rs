@@ -1,0 +1,4 @@
+//! The Crema node: HotShot consensus and Tiramisu data availability around `crema-engine`,
+//! and the `crema` command's subcommands.
+
+pub mod cli;

@@ -1,0 +1,56 @@
+//! The `crema` command: the user's entry point to the engine and the node.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use crema_engine::BackendChoice;
+
+/// Crema: a data-availability compute engine and node.
+#[derive(Debug, Parser)]
+#[command(name = "crema", version, about)]
+struct Cli {
+    /// Compute backend: auto, cpu, gpu or reference.
+    #[arg(long, global = true, env = "CREMA_BACKEND", default_value = "auto")]
+    backend: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print the version, the backends available and the CPU features detected.
+    Info,
+    /// Run public reference vectors (bls12-381-tests JSON layout); last line "N passed, N failed".
+    Vectors {
+        /// Files or directories to walk.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let choice: BackendChoice = cli.backend.parse()?;
+    match cli.command {
+        Command::Info => {
+            crema_node::cli::info::print(choice);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Vectors { paths } => {
+            let backend = choice.build().context("building the backend")?;
+            crema_node::cli::vectors::run(&paths, backend.as_ref())
+        }
+    }
+}
