@@ -108,3 +108,30 @@ fn bad_inputs_are_errors_not_panics() {
     // Nothing missing: nothing to restore.
     assert_eq!(naive::decode(2, 2, &[(0, &a), (1, &b)], &[]).unwrap(), vec![]);
 }
+
+/// The cpu backend cuts big shards in two 64-byte-aligned halves and codes them in parallel;
+/// the bytes must be exactly reed-solomon-simd's single call (these shapes are above its
+/// 1 MiB threshold; sizes with and without a short final block, odd cut positions).
+#[test]
+fn cpu_split_encode_and_decode_match_one_call() {
+    use crema_engine::backend::cpu::Cpu;
+    let mut r = ChaCha8Rng::seed_from_u64(5);
+    let cpu = Cpu::new();
+    for (k, m, len) in [(64, 64, 8258), (100, 28, 8194), (20, 300, 4096), (300, 20, 3330)] {
+        assert!((k + m) * len >= 1 << 20, "shape {k}:{m}x{len} would not split");
+        let original = random_shards(&mut r, k, len);
+        let refs: Vec<&[u8]> = original.iter().map(Vec::as_slice).collect();
+        let want = reed_solomon_simd::encode(k, m, &refs).unwrap();
+        let got = cpu.gf16_encode(&refs, m).unwrap();
+        assert_eq!(got, want, "encode {k}:{m}x{len}");
+
+        let lost = k.min(m);
+        let orig: Vec<(usize, &[u8])> = (lost..k).map(|i| (i, refs[i])).collect();
+        let rec: Vec<(usize, &[u8])> = (0..m).map(|j| (j, want[j].as_slice())).collect();
+        let restored = cpu.gf16_decode(k, m, &orig, &rec).unwrap();
+        assert_eq!(restored.len(), lost);
+        for (i, s) in restored {
+            assert_eq!(s, original[i], "decode {k}:{m}x{len} original {i}");
+        }
+    }
+}

@@ -23,10 +23,14 @@ pub mod tables;
 
 pub use shard::{CHECKSUM_BYTES, Shard, ShardDecodeError};
 
+use rayon::prelude::*;
 use thiserror::Error;
 
 use crate::backend::Backend;
 use crate::error::BackendError;
+
+/// Shards checksummed per rayon task: enough work (tens of KiB) to pay for a task.
+const CHECKSUMS_PER_TASK: usize = 16;
 
 /// Why a GF(2^16) operation was refused or failed.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -156,9 +160,15 @@ impl Gf16Code {
         if recovery.len() != self.recovery_count || recovery.iter().any(|r| r.len() != self.shard_bytes) {
             return Err(backend_shape(backend, "gf16_encode", "recovery shards of the wrong count or size"));
         }
-        let shards = original.iter().map(|s| s.to_vec()).chain(recovery);
-        // Indices fit in u32: supported codes have at most 65536 + 32768 shards.
-        Ok(shards.enumerate().map(|(i, bytes)| Shard::new(i as u32, bytes)).collect())
+        let shards: Vec<Vec<u8>> = original.iter().map(|s| s.to_vec()).chain(recovery).collect();
+        // Checksums cost about as much as the encode itself at small counts: spread them over
+        // the cores. Indices fit in u32: supported codes have at most 65536 + 32768 shards.
+        Ok(shards
+            .into_par_iter()
+            .with_min_len(CHECKSUMS_PER_TASK)
+            .enumerate()
+            .map(|(i, bytes)| Shard::new(i as u32, bytes))
+            .collect())
     }
 
     /// Checks one received shard on its own: checksum, index within the codeword, size.
@@ -184,8 +194,10 @@ impl Gf16Code {
         let mut seen = vec![false; total];
         let mut corrupted = Vec::new();
         let mut intact: Vec<&Shard> = Vec::with_capacity(shards.len());
-        for s in shards {
-            match self.check_shard(s) {
+        let checks: Vec<Result<(), Gf16Error>> =
+            shards.par_iter().with_min_len(CHECKSUMS_PER_TASK).map(|s| self.check_shard(s)).collect();
+        for (s, check) in shards.iter().zip(checks) {
+            match check {
                 Err(Gf16Error::Integrity { index }) => {
                     corrupted.push(index);
                     continue;
