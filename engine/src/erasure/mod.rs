@@ -2,3 +2,5 @@
 //! identical to reed-solomon-simd 3.x.
 
 pub mod gf16;
+
+pub use gf16::{Gf16Code, Gf16Error, Shard, ShardDecodeError};
