@@ -3,7 +3,7 @@
 //! Recognised layouts:
 //! - ethereum bls12-381-tests JSON: `.../<handler>/<case>.json` with `input` / `output`
 //!   (`output: null` means the call must fail), handlers in [`bls::HANDLERS`].
-//! - c-kzg-4844 / consensus-spec-tests KZG YAML: `.../<function>/<suite>/<case>/data.yaml` with
+//! - c-kzg-4844 / consensus-spec-tests KZG YAML: `.../<function>/[<suite>/]<case>/data.yaml` with
 //!   `input` / `output` (`output: null` means the call must fail), functions in [`kzg::FUNCTIONS`].
 //!
 //! Every recognised case is run; a case that fails to parse counts as a failure, never a skip.
@@ -82,9 +82,13 @@ pub fn classify(path: &Path) -> Option<CaseKind> {
         return Some(CaseKind::Bls { handler: parent.to_string() });
     }
     if path.file_name().is_some_and(|n| n == "data.yaml") {
-        let function = path.parent()?.parent()?.parent()?.file_name()?.to_str()?;
-        if kzg::FUNCTIONS.contains(&function) {
-            return Some(CaseKind::Kzg { function: function.to_string() });
+        // `<function>/<suite>/<case>/data.yaml` (spec tests) or `<function>/<case>/data.yaml` (fixtures/kzg).
+        let grandparent = path.parent()?.parent()?;
+        for dir in [grandparent, grandparent.parent()?] {
+            let function = dir.file_name()?.to_str()?;
+            if kzg::FUNCTIONS.contains(&function) {
+                return Some(CaseKind::Kzg { function: function.to_string() });
+            }
         }
     }
     None
