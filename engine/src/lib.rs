@@ -14,6 +14,7 @@ pub mod bls;
 pub mod erasure;
 pub mod error;
 pub mod field;
+pub mod kzg;
 pub mod merkle;
 pub mod vectors;
 

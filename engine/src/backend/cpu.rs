@@ -3,8 +3,8 @@
 //! GF(2^16) goes through reed-solomon-simd (AVX2/SSSE3/NEON picked at run time); field and
 //! curve work goes through arkworks' parallel NTT and Pippenger MSM.
 
-use ark_ec::VariableBaseMSM;
 use ark_ec::AffineRepr;
+use ark_ec::VariableBaseMSM;
 use ark_poly::{EvaluationDomain, Radix2EvaluationDomain};
 use rayon::prelude::*;
 
@@ -102,10 +102,14 @@ impl Backend for Cpu {
 
     fn msm_g1(&self, bases: &G1Bases, scalars: &[&[Fr]]) -> Result<Vec<G1Projective>, BackendError> {
         check_msm_shape(bases, scalars)?;
-        Ok(scalars
-            .iter()
-            .map(|s| G1Projective::msm_unchecked(&bases.points()[..s.len()], s))
-            .collect())
+        Ok(scalars.iter().map(|s| G1Projective::msm_unchecked(&bases.points()[..s.len()], s)).collect())
+    }
+
+    fn msm_g1_many(&self, jobs: &[(&G1Bases, &[Fr])]) -> Result<Vec<G1Projective>, BackendError> {
+        for (b, s) in jobs {
+            check_msm_shape(b, &[s])?;
+        }
+        Ok(jobs.par_iter().map(|(b, s)| G1Projective::msm_unchecked(&b.points()[..s.len()], s)).collect())
     }
 
     fn sum_g1(&self, groups: &[&[G1Affine]]) -> Result<Vec<G1Projective>, BackendError> {

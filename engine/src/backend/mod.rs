@@ -99,6 +99,13 @@ pub trait Backend: Send + Sync + fmt::Debug {
     /// `Σ_i s[i]·bases[i]`. A scalar vector may be shorter than the bases (missing = 0).
     fn msm_g1(&self, bases: &G1Bases, scalars: &[&[Fr]]) -> Result<Vec<G1Projective>, BackendError>;
 
+    /// Many independent MSMs, each over its own fixed bases (FK20 runs 128 of 64 points).
+    /// The default runs them one after the other through [`Backend::msm_g1`]; backends
+    /// override it to run them concurrently.
+    fn msm_g1_many(&self, jobs: &[(&G1Bases, &[Fr])]) -> Result<Vec<G1Projective>, BackendError> {
+        jobs.iter().map(|(b, s)| Ok(self.msm_g1(b, &[s])?[0])).collect()
+    }
+
     /// Sums each group of G1 points (public-key aggregation). Empty groups give the identity.
     fn sum_g1(&self, groups: &[&[G1Affine]]) -> Result<Vec<G1Projective>, BackendError>;
 
@@ -168,7 +175,10 @@ impl FromStr for BackendChoice {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::ALL.into_iter().find(|c| c.as_str() == s.trim().to_ascii_lowercase()).ok_or_else(|| {
-            BackendError::invalid("backend choice", format!("unknown backend {s:?}; expected auto, cpu, gpu or reference"))
+            BackendError::invalid(
+                "backend choice",
+                format!("unknown backend {s:?}; expected auto, cpu, gpu or reference"),
+            )
         })
     }
 }

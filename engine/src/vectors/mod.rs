@@ -3,10 +3,13 @@
 //! Recognised layouts:
 //! - ethereum bls12-381-tests JSON: `.../<handler>/<case>.json` with `input` / `output`
 //!   (`output: null` means the call must fail), handlers in [`bls::HANDLERS`].
+//! - c-kzg-4844 / consensus-spec-tests KZG YAML: `.../<function>/[<suite>/]<case>/data.yaml` with
+//!   `input` / `output` (`output: null` means the call must fail), functions in [`kzg::FUNCTIONS`].
 //!
 //! Every recognised case is run; a case that fails to parse counts as a failure, never a skip.
 
 pub mod bls;
+pub mod kzg;
 
 use std::path::{Path, PathBuf};
 
@@ -65,6 +68,11 @@ pub enum CaseKind {
         /// The handler (`sign`, `verify`, …).
         handler: String,
     },
+    /// c-kzg-4844 YAML under function folder `function`.
+    Kzg {
+        /// The function (`blob_to_kzg_commitment`, …).
+        function: String,
+    },
 }
 
 /// Classifies a file by its path, or `None` when it is no known case.
@@ -72,6 +80,16 @@ pub fn classify(path: &Path) -> Option<CaseKind> {
     let parent = path.parent()?.file_name()?.to_str()?;
     if path.extension().is_some_and(|e| e == "json") && bls::HANDLERS.contains(&parent) {
         return Some(CaseKind::Bls { handler: parent.to_string() });
+    }
+    if path.file_name().is_some_and(|n| n == "data.yaml") {
+        // `<function>/<suite>/<case>/data.yaml` (spec tests) or `<function>/<case>/data.yaml` (fixtures/kzg).
+        let grandparent = path.parent()?.parent()?;
+        for dir in [grandparent, grandparent.parent()?] {
+            let function = dir.file_name()?.to_str()?;
+            if kzg::FUNCTIONS.contains(&function) {
+                return Some(CaseKind::Kzg { function: function.to_string() });
+            }
+        }
     }
     None
 }
@@ -100,6 +118,7 @@ pub fn run_case(path: &Path, kind: &CaseKind, backend: &dyn Backend) -> Result<(
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
     match kind {
         CaseKind::Bls { handler } => bls::run_case(handler, &text, backend),
+        CaseKind::Kzg { function } => kzg::run_case(function, &text, backend),
     }
 }
 

@@ -1,0 +1,192 @@
+//! KZG polynomial commitments for Ethereum: EIP-4844 blobs and EIP-7594 (PeerDAS) cells,
+//! byte-compatible with c-kzg-4844.
+//!
+//! Everything hangs off one [`KzgContext`]: the embedded trusted setup ([`setup`]), the
+//! domains and tables derived from it, and the [`Backend`] that runs the heavy steps (NTTs
+//! and MSMs). The public API takes and returns byte arrays (`[u8; 48]` commitments and proofs,
+//! `[u8; 131072]` blobs, `[u8; 2048]` cells, `[u8; 32]` field elements) and reports bad input
+//! as a typed [`KzgError`], never a panic.
+//!
+//! Spec: <https://github.com/ethereum/consensus-specs/blob/dev/specs/deneb/polynomial-commitments.md>
+//! and <https://github.com/ethereum/consensus-specs/blob/dev/specs/fulu/polynomial-commitments-sampling.md>.
+
+mod domain;
+pub mod eip4844;
+pub mod eip7594;
+mod fk20;
+mod recovery;
+pub mod setup;
+
+use std::sync::{Arc, OnceLock};
+
+use thiserror::Error;
+
+use crate::backend::{Backend, G1Bases};
+use crate::error::BackendError;
+use crate::field::{DecodeError, G1Affine, G2Affine};
+
+pub use domain::Domain;
+pub use setup::{SetupError, TrustedSetup};
+
+/// Field elements in a blob.
+pub const FIELD_ELEMENTS_PER_BLOB: usize = 4096;
+/// Field elements in the Reed–Solomon extended blob.
+pub const FIELD_ELEMENTS_PER_EXT_BLOB: usize = 2 * FIELD_ELEMENTS_PER_BLOB;
+/// Field elements in a cell.
+pub const FIELD_ELEMENTS_PER_CELL: usize = 64;
+/// Cells in an extended blob.
+pub const CELLS_PER_EXT_BLOB: usize = FIELD_ELEMENTS_PER_EXT_BLOB / FIELD_ELEMENTS_PER_CELL;
+/// Bytes in a field element.
+pub const BYTES_PER_FIELD_ELEMENT: usize = 32;
+/// Bytes in a blob.
+pub const BYTES_PER_BLOB: usize = FIELD_ELEMENTS_PER_BLOB * BYTES_PER_FIELD_ELEMENT;
+/// Bytes in a cell.
+pub const BYTES_PER_CELL: usize = FIELD_ELEMENTS_PER_CELL * BYTES_PER_FIELD_ELEMENT;
+/// Bytes in a commitment or a proof (a compressed G1 point).
+pub const BYTES_PER_COMMITMENT: usize = 48;
+
+/// A blob: 4096 big-endian field elements.
+pub type Blob = [u8; BYTES_PER_BLOB];
+/// A cell: 64 big-endian field elements.
+pub type Cell = [u8; BYTES_PER_CELL];
+/// A compressed G1 point: a commitment or a proof.
+pub type Bytes48 = [u8; BYTES_PER_COMMITMENT];
+/// A big-endian field element.
+pub type Bytes32 = [u8; BYTES_PER_FIELD_ELEMENT];
+
+/// Why a KZG call refused its input or failed.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum KzgError {
+    /// A 32-byte field element was not below the BLS12-381 scalar modulus.
+    #[error("{what} field element {index} is not canonical (>= BLS modulus)")]
+    NonCanonicalFieldElement {
+        /// Which input held it (`"blob"`, `"z"`, `"cell"` …).
+        what: &'static str,
+        /// Its position within that input.
+        index: usize,
+    },
+    /// A 48-byte commitment or proof is not a valid compressed G1 point in the subgroup.
+    #[error("{what} {index} is not a valid G1 point: {source}")]
+    InvalidPoint {
+        /// `"commitment"` or `"proof"`.
+        what: &'static str,
+        /// Its position within the call's inputs.
+        index: usize,
+        /// What the decoder found wrong.
+        source: DecodeError,
+    },
+    /// An input had the wrong byte length (used by slice-taking helpers such as the vectors runner).
+    #[error("{what} has {got} bytes, expected {expected}")]
+    WrongLength {
+        /// The input.
+        what: &'static str,
+        /// The required length.
+        expected: usize,
+        /// The length given.
+        got: usize,
+    },
+    /// Parallel input lists have different lengths.
+    #[error("length mismatch: {detail}")]
+    LengthMismatch {
+        /// The lists and their lengths.
+        detail: String,
+    },
+    /// A cell index is not below [`CELLS_PER_EXT_BLOB`].
+    #[error("cell index {index} is out of range (< {CELLS_PER_EXT_BLOB})")]
+    CellIndexOutOfRange {
+        /// The index given.
+        index: u64,
+    },
+    /// The same cell index was given twice to recovery.
+    #[error("cell index {index} is given more than once")]
+    DuplicateCellIndex {
+        /// The repeated index.
+        index: u64,
+    },
+    /// Recovery takes cell indices in strictly increasing order (as the spec and c-kzg do).
+    #[error("cell index {index} at position {position} does not follow {previous} in increasing order")]
+    CellIndicesNotAscending {
+        /// Position of the offending index in the list.
+        position: usize,
+        /// The index before it.
+        previous: u64,
+        /// The offending index.
+        index: u64,
+    },
+    /// Recovery needs at least half of the cells and at most all of them.
+    #[error("recovery needs between {min} and {max} cells, got {got}")]
+    WrongCellCount {
+        /// The least accepted.
+        min: usize,
+        /// The most accepted.
+        max: usize,
+        /// How many were given.
+        got: usize,
+    },
+    /// The backend failed.
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+    /// The embedded trusted setup could not be loaded.
+    #[error(transparent)]
+    Setup(#[from] SetupError),
+}
+
+/// Everything a KZG call needs: the trusted setup, its derived bases and domains, and the
+/// backend. Cheap to share (`Arc` it); the FK20 tables are built on first use.
+pub struct KzgContext {
+    backend: Arc<dyn Backend>,
+    setup: &'static TrustedSetup,
+    /// Lagrange bases in bit-reversed order, matching blob order (the spec's
+    /// `bit_reversal_permutation(KZG_SETUP_G1_LAGRANGE)`).
+    lagrange_brp: G1Bases,
+    /// The first [`FIELD_ELEMENTS_PER_CELL`] monomial bases (cell interpolation polynomials).
+    monomial_cell: G1Bases,
+    /// `[τ]₂` and `[τ^64]₂`.
+    g2_tau: G2Affine,
+    g2_tau_cell: G2Affine,
+    domain: Domain,
+    fk20: OnceLock<fk20::Fk20>,
+}
+
+impl std::fmt::Debug for KzgContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KzgContext").field("backend", &self.backend.name()).finish_non_exhaustive()
+    }
+}
+
+impl KzgContext {
+    /// Builds a context over the embedded Ethereum trusted setup (decoded once per process).
+    pub fn new(backend: Arc<dyn Backend>) -> Result<Self, KzgError> {
+        Self::with_setup(backend, TrustedSetup::ethereum()?)
+    }
+
+    /// Builds a context over a given setup.
+    pub fn with_setup(backend: Arc<dyn Backend>, setup: &'static TrustedSetup) -> Result<Self, KzgError> {
+        let lagrange_brp: Vec<G1Affine> = domain::bit_reversed(&setup.g1_lagrange);
+        Ok(Self {
+            backend,
+            setup,
+            lagrange_brp: G1Bases::new(lagrange_brp),
+            monomial_cell: G1Bases::new(setup.g1_monomial[..FIELD_ELEMENTS_PER_CELL].to_vec()),
+            g2_tau: setup.g2_monomial[1],
+            g2_tau_cell: setup.g2_monomial[FIELD_ELEMENTS_PER_CELL],
+            domain: Domain::new(),
+            fk20: OnceLock::new(),
+        })
+    }
+
+    /// The backend running the heavy steps.
+    pub fn backend(&self) -> &dyn Backend {
+        self.backend.as_ref()
+    }
+
+    /// The trusted setup.
+    pub fn setup(&self) -> &'static TrustedSetup {
+        self.setup
+    }
+
+    /// The FK20 tables, built on first use (they cost 64 G1 FFTs).
+    fn fk20(&self) -> &fk20::Fk20 {
+        self.fk20.get_or_init(|| fk20::Fk20::new(&self.setup.g1_monomial))
+    }
+}
