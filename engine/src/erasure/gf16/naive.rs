@@ -35,7 +35,7 @@
 //! Decoding (same for both rates, positions as above) is erasure decoding with the formal
 //! derivative: with `E(x) = Π_{erased e} (x − e)`, multiply every received value at `p` by
 //! `E'(p)`-like factors (computed for all points at once by two Walsh–Hadamard transforms in
-//! the log domain, see [`erasure_logs`]), zero the erased ones, `ifft`, take the formal
+//! the log domain, see `erasure_logs`), zero the erased ones, `ifft`, take the formal
 //! derivative, `fft`, and divide the erased positions by their factor.
 //!
 //! The FFTs here always run over the whole block. reed-solomon-simd skips butterflies whose
