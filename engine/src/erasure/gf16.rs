@@ -29,8 +29,15 @@ use thiserror::Error;
 use crate::backend::Backend;
 use crate::error::BackendError;
 
-/// Shards checksummed per rayon task: enough work (tens of KiB) to pay for a task.
-const CHECKSUMS_PER_TASK: usize = 16;
+/// Checksum bytes below which one thread does all the checksums.
+const PAR_CHECKSUM_MIN_BYTES: usize = 256 << 10;
+
+/// Minimum shards per rayon task when checksumming `count` shards of `bytes` each: one big
+/// task per thread (measured: fine-grained tasks lost to one thread on the loaded machine,
+/// every hand-off can wait a scheduler slice), or everything in one task for small codewords.
+fn checksum_task_len(count: usize, bytes: usize) -> usize {
+    if count * bytes < PAR_CHECKSUM_MIN_BYTES { count.max(1) } else { count.div_ceil(rayon::current_num_threads()) }
+}
 
 /// Why a GF(2^16) operation was refused or failed.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -160,12 +167,13 @@ impl Gf16Code {
         if recovery.len() != self.recovery_count || recovery.iter().any(|r| r.len() != self.shard_bytes) {
             return Err(backend_shape(backend, "gf16_encode", "recovery shards of the wrong count or size"));
         }
+        let k = self.original_count;
         let shards: Vec<Vec<u8>> = original.iter().map(|s| s.to_vec()).chain(recovery).collect();
         // Checksums cost about as much as the encode itself at small counts: spread them over
         // the cores. Indices fit in u32: supported codes have at most 65536 + 32768 shards.
         Ok(shards
             .into_par_iter()
-            .with_min_len(CHECKSUMS_PER_TASK)
+            .with_min_len(checksum_task_len(k + self.recovery_count, self.shard_bytes))
             .enumerate()
             .map(|(i, bytes)| Shard::new(i as u32, bytes))
             .collect())
@@ -194,8 +202,11 @@ impl Gf16Code {
         let mut seen = vec![false; total];
         let mut corrupted = Vec::new();
         let mut intact: Vec<&Shard> = Vec::with_capacity(shards.len());
-        let checks: Vec<Result<(), Gf16Error>> =
-            shards.par_iter().with_min_len(CHECKSUMS_PER_TASK).map(|s| self.check_shard(s)).collect();
+        let checks: Vec<Result<(), Gf16Error>> = shards
+            .par_iter()
+            .with_min_len(checksum_task_len(shards.len(), self.shard_bytes))
+            .map(|s| self.check_shard(s))
+            .collect();
         for (s, check) in shards.iter().zip(checks) {
             match check {
                 Err(Gf16Error::Integrity { index }) => {

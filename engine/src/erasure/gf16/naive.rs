@@ -35,7 +35,7 @@
 //! Decoding (same for both rates, positions as above) is erasure decoding with the formal
 //! derivative: with `E(x) = Π_{erased e} (x − e)`, multiply every received value at `p` by
 //! `E'(p)`-like factors (computed for all points at once by two Walsh–Hadamard transforms in
-//! the log domain, see [`erasure_logs`]), zero the erased ones, `ifft`, take the formal
+//! the log domain, see `erasure_logs`), zero the erased ones, `ifft`, take the formal
 //! derivative, `fft`, and divide the erased positions by their factor.
 //!
 //! The FFTs here always run over the whole block. reed-solomon-simd skips butterflies whose
@@ -323,10 +323,12 @@ pub fn decode(
 }
 
 /// For the 0/1 erasure indicator over all 65536 points, returns at every point `p` the
-/// logarithm of the factor the decoder multiplies position `p` by: essentially
-/// `log Π_{erased e} (p − e)`, computed for all `p` at once as the "log-domain convolution"
-/// `Σ_e erased[e] · log(p ⊕ e)` = `WHT(WHT(erased) · WHT(log)) / 65536`, where the division
-/// by 65536 ≡ 1 (mod 65535) disappears.
+/// logarithm of the factor the decoder multiplies position `p` by:
+/// `log Π_{erased e ≠ p} (p + e)` (the error locator, or its derivative at an erased `p`),
+/// all mod 65535. Since `log` of a product is the sum of the logs, this is the XOR-convolution
+/// `Σ_e erased[e] · log(p ⊕ e)` (with `log 0` taken as 0, which drops `e = p`), and the
+/// Walsh–Hadamard transform turns XOR-convolution into pointwise products:
+/// `WHT(WHT(erased) · WHT(log)) = 65536 · (erased ⊛ log)`, where 65536 ≡ 1 (mod 65535).
 fn erasure_logs(erased: &[u16]) -> Vec<u16> {
     let t = tables();
     let mut e = erased.to_vec();

@@ -2,7 +2,7 @@
 //!
 //! # The field
 //!
-//! Elements are 16-bit values. The field is GF(2)[x] / (x^16 + x^5 + x^3 + x^2 + 1)
+//! Elements are 16-bit values. The field is `GF(2)[x] / (x^16 + x^5 + x^3 + x^2 + 1)`
 //! (polynomial `0x1002D`), but elements are *not* written in the polynomial basis: Leopard
 //! writes them in a **Cantor basis** `β_0 .. β_15` ([`CANTOR_BASIS`], each `β_i` given in
 //! the polynomial basis), so the 16-bit value `c` stands for `Σ_{bit i of c set} β_i`.
