@@ -26,9 +26,8 @@ pub fn rng(seed: u64) -> ChaCha8Rng {
 /// GF(2^16) encode, then decode after losing as many shards as the code allows.
 pub fn check_gf16(prospect: &dyn Backend) {
     let reference = Reference::new();
-    for (case, &(k, m, len)) in [(1, 1, 2), (2, 2, 64), (3, 5, 130), (32, 32, 64), (63, 65, 128), (100, 30, 64)]
-        .iter()
-        .enumerate()
+    for (case, &(k, m, len)) in
+        [(1, 1, 2), (2, 2, 64), (3, 5, 130), (32, 32, 64), (63, 65, 128), (100, 30, 64)].iter().enumerate()
     {
         let mut r = rng(case as u64);
         let original: Vec<Vec<u8>> = (0..k).map(|_| (0..len).map(|_| r.r#gen()).collect()).collect();
@@ -156,8 +155,10 @@ pub fn check_sums(prospect: &dyn Backend) {
 pub fn check_merkle_leaves(prospect: &dyn Backend) {
     let reference = Reference::new();
     let mut r = rng(400);
-    let chunks: Vec<Vec<u8>> =
-        [0usize, 1, 63, 64, 65, 1023, 1024, 1025, 4096, 10_000].iter().map(|&n| (0..n).map(|_| r.r#gen()).collect()).collect();
+    let chunks: Vec<Vec<u8>> = [0usize, 1, 63, 64, 65, 1023, 1024, 1025, 4096, 10_000]
+        .iter()
+        .map(|&n| (0..n).map(|_| r.r#gen()).collect())
+        .collect();
     let refs: Vec<&[u8]> = chunks.iter().map(Vec::as_slice).collect();
     assert_eq!(prospect.merkle_leaves(&refs).unwrap(), reference.merkle_leaves(&refs).unwrap());
     assert!(prospect.merkle_leaves(&[]).unwrap().is_empty());

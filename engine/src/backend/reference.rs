@@ -56,9 +56,7 @@ impl Backend for Reference {
                 Direction::Inverse => {
                     let n_inv = Fr::from(size as u64).inverse().expect("n < r");
                     let (omega_inv, c_inv) = (omega.inverse().expect("ω ≠ 0"), c.inverse().expect("c ≠ 0"));
-                    (0..size)
-                        .map(|j| eval(chunk, omega_inv.pow([j as u64])) * n_inv * c_inv.pow([j as u64]))
-                        .collect()
+                    (0..size).map(|j| eval(chunk, omega_inv.pow([j as u64])) * n_inv * c_inv.pow([j as u64])).collect()
                 }
             };
             chunk.copy_from_slice(&out);
