@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use ark_ec::pairing::Pairing;
-use ark_ec::{CurveGroup, PrimeGroup};
+use ark_ec::{AffineRepr, CurveGroup, PrimeGroup};
 use ark_ff::Zero;
 use rayon::prelude::*;
 
@@ -37,7 +37,8 @@ pub fn aggregate_public_keys(backend: &dyn Backend, pks: &[PublicKey]) -> Result
 
 /// FastAggregateVerify(PK_1..PK_n, message, signature): every key signed the same message.
 /// Sums the keys on the backend, hashes once, and does one two-pair multi-pairing.
-/// An empty key list is INVALID (`Ok(false)`), as in the spec.
+/// An empty key list is INVALID (`Ok(false)`), as in the spec; so is a key set that sums to
+/// infinity (cancelling keys), which would otherwise accept the infinity signature on any message.
 pub fn fast_aggregate_verify(
     backend: &dyn Backend,
     pks: &[PublicKey],
@@ -69,8 +70,15 @@ pub(crate) fn fast_aggregate_verify_points(
         || (sum_one_g1(backend, points), G2Prepared::from(*sig.point())),
         || hash_to_g2(msg, DST_SIG).map(G2Prepared::from),
     );
+    let agg = agg?;
+    // Keys that cancel (x·G and −x·G, both with valid PoPs from one holder) sum to infinity,
+    // and e(O, H(m)) = 1 would then accept the infinity signature on ANY message. The spec
+    // does not name this case; Crema refuses it.
+    if agg.is_zero() {
+        return Ok(false);
+    }
     let neg_g1 = (-G1Projective::generator()).into_affine();
-    Ok(Bls12_381::multi_pairing([agg?, neg_g1], [q_prepared?, sig_prepared]).is_zero())
+    Ok(Bls12_381::multi_pairing([agg, neg_g1], [q_prepared?, sig_prepared]).is_zero())
 }
 
 /// Line coefficients of a G2 point for the Miller loop.
