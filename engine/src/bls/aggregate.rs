@@ -4,14 +4,14 @@
 use std::collections::HashMap;
 
 use ark_ec::pairing::Pairing;
-use ark_ec::{CurveGroup, PrimeGroup};
+use ark_ec::{AffineRepr, CurveGroup, PrimeGroup};
 use ark_ff::Zero;
 use rayon::prelude::*;
 
 use super::error::BlsError;
 use super::hash::{DST_SIG, hash_to_g2};
 use super::keys::PublicKey;
-use super::sig::{Signature, pairing_check};
+use super::sig::Signature;
 use crate::backend::Backend;
 use crate::field::{Bls12_381, G1Affine, G1Projective, G2Affine};
 
@@ -37,7 +37,8 @@ pub fn aggregate_public_keys(backend: &dyn Backend, pks: &[PublicKey]) -> Result
 
 /// FastAggregateVerify(PK_1..PK_n, message, signature): every key signed the same message.
 /// Sums the keys on the backend, hashes once, and does one two-pair multi-pairing.
-/// An empty key list is INVALID (`Ok(false)`), as in the spec.
+/// An empty key list is INVALID (`Ok(false)`), as in the spec; so is a key set that sums to
+/// infinity (cancelling keys), which would otherwise accept the infinity signature on any message.
 pub fn fast_aggregate_verify(
     backend: &dyn Backend,
     pks: &[PublicKey],
@@ -62,10 +63,26 @@ pub(crate) fn fast_aggregate_verify_points(
     if points.is_empty() {
         return Ok(false);
     }
-    // Hash on this thread while nothing else needs it; the sum runs on the backend.
-    let (agg, q) = rayon::join(|| sum_one_g1(backend, points), || hash_to_g2(msg, DST_SIG));
-    Ok(pairing_check(agg?, q?, sig.point()))
+    // Two independent halves on two cores: (sum the keys, prepare the signature's line
+    // coefficients) beside (hash the message, prepare its line coefficients). Then one
+    // two-pair Miller loop and one final exponentiation.
+    let ((agg, sig_prepared), q_prepared) = rayon::join(
+        || (sum_one_g1(backend, points), G2Prepared::from(*sig.point())),
+        || hash_to_g2(msg, DST_SIG).map(G2Prepared::from),
+    );
+    let agg = agg?;
+    // Keys that cancel (x·G and −x·G, both with valid PoPs from one holder) sum to infinity,
+    // and e(O, H(m)) = 1 would then accept the infinity signature on ANY message. The spec
+    // does not name this case; Crema refuses it.
+    if agg.is_zero() {
+        return Ok(false);
+    }
+    let neg_g1 = (-G1Projective::generator()).into_affine();
+    Ok(Bls12_381::multi_pairing([agg, neg_g1], [q_prepared?, sig_prepared]).is_zero())
 }
+
+/// Line coefficients of a G2 point for the Miller loop.
+type G2Prepared = <Bls12_381 as Pairing>::G2Prepared;
 
 /// AggregateVerify(PK_1..PK_n, message_1..message_n, signature) of the POP ciphersuite, which
 /// is CoreAggregateVerify: messages need not be distinct (proofs of possession stop rogue
@@ -121,7 +138,7 @@ pub(crate) fn group_by_message<'m>(
 /// coefficients are prepared in parallel (arkworks prepares them serially otherwise).
 pub(crate) fn multi_pairing_check(mut g1: Vec<G1Affine>, g2: Vec<G2Affine>, sig: &G2Affine) -> bool {
     g1.push((-G1Projective::generator()).into_affine());
-    let mut prepared: Vec<<Bls12_381 as Pairing>::G2Prepared> = g2.into_par_iter().map(Into::into).collect();
+    let mut prepared: Vec<G2Prepared> = g2.into_par_iter().map(Into::into).collect();
     prepared.push((*sig).into());
     Bls12_381::multi_pairing(g1, prepared).is_zero()
 }

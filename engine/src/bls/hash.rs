@@ -1,13 +1,13 @@
 //! Hash to G2 (RFC 9380 `BLS12381G2_XMD:SHA-256_SSWU_RO_`) on arkworks' machinery.
 
-use ark_ec::hashing::HashToCurve;
 use ark_ec::hashing::curve_maps::wb::WBMap;
-use ark_ec::hashing::map_to_curve_hasher::MapToCurveBasedHasher;
-use ark_ff::field_hashers::DefaultFieldHasher;
+use ark_ec::hashing::map_to_curve_hasher::MapToCurve;
+use ark_ec::{AffineRepr, CurveGroup};
+use ark_ff::field_hashers::{DefaultFieldHasher, HashToField};
 use sha2::Sha256;
 
 use super::error::BlsError;
-use crate::field::{G2Affine, G2Projective};
+use crate::field::{Fq2, G2Affine};
 
 /// Domain separation tag for signatures of the POP ciphersuite.
 pub const DST_SIG: &[u8] = b"BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_";
@@ -15,15 +15,26 @@ pub const DST_SIG: &[u8] = b"BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_";
 /// Domain separation tag for proofs of possession of the POP ciphersuite.
 pub const DST_POP: &[u8] = b"BLS_POP_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_";
 
-/// The RFC 9380 random-oracle suite: expand_message_xmd(SHA-256) to two Fq2 elements with
-/// 128-bit security (L = 64), simplified SWU on the 3-isogenous curve, then cofactor clearing.
-type G2Hasher = MapToCurveBasedHasher<G2Projective, DefaultFieldHasher<Sha256, 128>, WBMap<ark_bls12_381::g2::Config>>;
+/// The RFC 9380 field hasher: expand_message_xmd(SHA-256), 128-bit security (L = 64).
+type FieldHasher = DefaultFieldHasher<Sha256, 128>;
+/// Simplified SWU on the 3-isogenous curve, then the isogeny to E2.
+type Map = WBMap<ark_bls12_381::g2::Config>;
 
-/// Hashes `msg` to a point of G2 under domain separation tag `dst` (RFC 9380 §8.8.2).
-/// The DST is explicit so the RFC's own test vectors (other DSTs) can be checked.
+/// Hashes `msg` to a point of G2 under domain separation tag `dst` (RFC 9380 §8.8.2,
+/// `hash_to_curve` with the random-oracle encoding). The DST is explicit so the RFC's own
+/// test vectors (other DSTs) can be checked.
+///
+/// This is arkworks' `MapToCurveBasedHasher::hash` step for step, except that the two
+/// independent map_to_curve calls (each a square root in Fq2) run on two cores.
 pub fn hash_to_g2(msg: &[u8], dst: &[u8]) -> Result<G2Affine, BlsError> {
-    let hasher = G2Hasher::new(dst).map_err(|e| BlsError::HashToCurve { reason: e.to_string() })?;
-    hasher.hash(msg).map_err(|e| BlsError::HashToCurve { reason: e.to_string() })
+    let err = |e: ark_ec::hashing::HashToCurveError| BlsError::HashToCurve { reason: e.to_string() };
+    // 1. u = hash_to_field(msg, 2)
+    let [u0, u1]: [Fq2; 2] = <FieldHasher as HashToField<Fq2>>::new(dst).hash_to_field::<2>(msg);
+    // 2-3. Q0 = map_to_curve(u0), Q1 = map_to_curve(u1)
+    let (q0, q1) = rayon::join(|| Map::map_to_curve(u0), || Map::map_to_curve(u1));
+    // 4-5. P = clear_cofactor(Q0 + Q1)
+    let r: G2Affine = (q0.map_err(err)? + q1.map_err(err)?).into_affine();
+    Ok(r.clear_cofactor())
 }
 
 #[cfg(test)]

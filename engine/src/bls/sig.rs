@@ -9,7 +9,7 @@ use ark_ff::Zero;
 use super::error::BlsError;
 use super::hash::{DST_SIG, hash_to_g2};
 use super::keys::{PublicKey, SecretKey};
-use crate::field::{self, Bls12_381, DecodeError, G1Affine, G1Projective, G2Affine};
+use crate::field::{self, Bls12_381, DecodeError, G1Projective, G2Affine};
 
 /// Bytes in an encoded signature (compressed G2).
 pub const SIGNATURE_BYTES: usize = 96;
@@ -70,11 +70,17 @@ pub(crate) fn core_sign(sk: &SecretKey, msg: &[u8], dst: &[u8]) -> Result<Signat
     Ok(Signature::from_point((q * sk.scalar()).into_affine()))
 }
 
-/// Checks `e(pk, q) == e(G1, sig)` as one multi-pairing `e(pk, q) · e(−G1, sig) == 1`:
-/// two Miller loops and a single final exponentiation.
-pub(crate) fn pairing_check(pk: G1Affine, q: G2Affine, sig: &G2Affine) -> bool {
+/// CoreVerify(PK, message, signature, DST): checks `e(pk, H(msg)) == e(G1, sig)` as one
+/// multi-pairing `e(pk, H(msg)) · e(−G1, sig) == 1` (two Miller loops, one final
+/// exponentiation). The signature's line coefficients are prepared on a second core while
+/// the message is hashed.
+pub(crate) fn core_verify(pk: &PublicKey, msg: &[u8], sig: &Signature, dst: &[u8]) -> Result<bool, BlsError> {
+    let (q, sig_prepared) = rayon::join(
+        || hash_to_g2(msg, dst).map(<Bls12_381 as Pairing>::G2Prepared::from),
+        || <Bls12_381 as Pairing>::G2Prepared::from(sig.point),
+    );
     let neg_g1 = (-G1Projective::generator()).into_affine();
-    Bls12_381::multi_pairing([pk, neg_g1], [q, *sig]).is_zero()
+    Ok(Bls12_381::multi_pairing([*pk.point(), neg_g1], [q?, sig_prepared]).is_zero())
 }
 
 /// Sign(SK, message) of the POP ciphersuite.
@@ -86,8 +92,7 @@ pub fn sign(sk: &SecretKey, msg: &[u8]) -> Result<Signature, BlsError> {
 /// validated on construction, so `Ok(false)` means "well-formed but wrong"; `Err` is kept for
 /// failures of the hash itself.
 pub fn verify(pk: &PublicKey, msg: &[u8], sig: &Signature) -> Result<bool, BlsError> {
-    let q = hash_to_g2(msg, DST_SIG)?;
-    Ok(pairing_check(*pk.point(), q, sig.point()))
+    core_verify(pk, msg, sig, DST_SIG)
 }
 
 impl SecretKey {

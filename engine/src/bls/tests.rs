@@ -196,3 +196,15 @@ fn sk_to_pk_matches_generator_multiple() {
     let pk = SecretKey::from_bytes(&one).unwrap().public_key();
     assert_eq!(*pk.point(), crate::field::G1Projective::generator().into_affine());
 }
+
+#[test]
+fn cancelling_keys_do_not_accept_the_infinity_signature() {
+    let sk = &keys(1)[0];
+    let neg = SecretKey::from_bytes(&field::fr_to_bytes(&-*sk.scalar())).unwrap();
+    let pks = [sk.public_key(), neg.public_key()];
+    let inf = Signature::from_bytes(&field::g2_to_bytes(&G2Affine::identity())).unwrap();
+    assert!(!fast_aggregate_verify(&Cpu::new(), &pks, b"anything", &inf).unwrap());
+    // Both did sign: the honest aggregate of their signatures is infinity too, and is refused.
+    let agg = aggregate(&Cpu::new(), &[sk.sign(b"m").unwrap(), neg.sign(b"m").unwrap()]).unwrap();
+    assert!(agg.is_infinity());
+}

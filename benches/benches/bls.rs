@@ -1,0 +1,147 @@
+//! BLS: Crema (arkworks, through the cpu backend) beside blst 0.3 min_pk, one criterion group
+//! per operation. Both sides get pre-decoded, pre-validated keys and signatures, so each loop
+//! times the same work: hash to G2, key aggregation and the pairing check.
+
+use std::hint::black_box;
+
+use blst::BLST_ERROR;
+use blst::min_pk as blst_pk;
+use crema_engine::backend::cpu::Cpu;
+use crema_engine::bls::{self, CertificateBuilder, DST_SIG, SecretKey, StakeTable, Threshold};
+use criterion::{Criterion, criterion_group, criterion_main};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+
+/// Matching key pairs on both sides, from the same IKM.
+struct Keys {
+    ours: Vec<SecretKey>,
+    theirs: Vec<blst_pk::SecretKey>,
+}
+
+fn keys(n: usize) -> Keys {
+    let mut rng = ChaCha20Rng::seed_from_u64(42);
+    let ikms: Vec<[u8; 32]> = (0..n).map(|_| rng.r#gen()).collect();
+    Keys {
+        ours: ikms.iter().map(|ikm| SecretKey::key_gen(ikm, b"").expect("32-byte IKM")).collect(),
+        theirs: ikms.iter().map(|ikm| blst_pk::SecretKey::key_gen(ikm, &[]).expect("32-byte IKM")).collect(),
+    }
+}
+
+const MSG: &[u8] = b"crema bench message: view 42, block 0x0123456789abcdef";
+
+fn sign_and_verify(c: &mut Criterion) {
+    let k = keys(1);
+    let (sk, bsk) = (&k.ours[0], &k.theirs[0]);
+    let (pk, bpk) = (sk.public_key(), bsk.sk_to_pk());
+    let (sig, bsig) = (sk.sign(MSG).unwrap(), bsk.sign(MSG, DST_SIG, &[]));
+    assert_eq!(sig.to_bytes(), bsig.to_bytes(), "both sides must compute the same signature");
+
+    let mut g = c.benchmark_group("bls/sign");
+    g.bench_function("crema", |b| b.iter(|| sk.sign(black_box(MSG)).unwrap()));
+    g.bench_function("blst", |b| b.iter(|| bsk.sign(black_box(MSG), DST_SIG, &[])));
+    g.finish();
+
+    let mut g = c.benchmark_group("bls/verify");
+    g.bench_function("crema", |b| b.iter(|| assert!(bls::verify(&pk, black_box(MSG), &sig).unwrap())));
+    g.bench_function("blst", |b| {
+        b.iter(|| assert_eq!(bsig.verify(false, black_box(MSG), DST_SIG, &[], &bpk, false), BLST_ERROR::BLST_SUCCESS))
+    });
+    g.finish();
+}
+
+fn fast_aggregate_verify(c: &mut Criterion) {
+    let backend = Cpu::new();
+    for n in [128usize, 1024] {
+        let k = keys(n);
+        let pks: Vec<_> = k.ours.iter().map(SecretKey::public_key).collect();
+        let sigs: Vec<_> = k.ours.iter().map(|sk| sk.sign(MSG).unwrap()).collect();
+        let agg = bls::aggregate(&backend, &sigs).unwrap();
+        let bpks: Vec<_> = k.theirs.iter().map(|sk| sk.sk_to_pk()).collect();
+        let bpk_refs: Vec<&blst_pk::PublicKey> = bpks.iter().collect();
+        let bsig = blst_pk::Signature::from_bytes(&agg.to_bytes()).unwrap();
+
+        let mut g = c.benchmark_group(format!("bls/fast_aggregate_verify/{n}"));
+        g.bench_function("crema", |b| {
+            b.iter(|| assert!(bls::fast_aggregate_verify(&backend, black_box(&pks), MSG, &agg).unwrap()))
+        });
+        g.bench_function("blst", |b| {
+            b.iter(|| {
+                assert_eq!(
+                    bsig.fast_aggregate_verify(false, MSG, DST_SIG, black_box(&bpk_refs)),
+                    BLST_ERROR::BLST_SUCCESS
+                )
+            })
+        });
+        g.finish();
+    }
+}
+
+fn batch_verify(c: &mut Criterion) {
+    let backend = Cpu::new();
+    let n = 128;
+    let k = keys(n);
+    let msgs: Vec<Vec<u8>> = (0..n).map(|i| format!("message {i}").into_bytes()).collect();
+    let msg_refs: Vec<&[u8]> = msgs.iter().map(Vec::as_slice).collect();
+    let pks: Vec<_> = k.ours.iter().map(SecretKey::public_key).collect();
+    let sigs: Vec<_> = k.ours.iter().zip(&msgs).map(|(sk, m)| sk.sign(m).unwrap()).collect();
+    let bpks: Vec<_> = k.theirs.iter().map(|sk| sk.sk_to_pk()).collect();
+    let bpk_refs: Vec<&blst_pk::PublicKey> = bpks.iter().collect();
+    let bsigs: Vec<_> = sigs.iter().map(|s| blst_pk::Signature::from_bytes(&s.to_bytes()).unwrap()).collect();
+    let bsig_refs: Vec<&blst_pk::Signature> = bsigs.iter().collect();
+    let mut rng = ChaCha20Rng::seed_from_u64(7);
+
+    let mut g = c.benchmark_group(format!("bls/batch_verify/{n}"));
+    g.bench_function("crema", |b| {
+        b.iter(|| assert!(bls::batch_verify(&backend, black_box(&pks), &msg_refs, &sigs).unwrap()))
+    });
+    g.bench_function("blst", |b| {
+        b.iter(|| {
+            // Fresh 64-bit coefficients each run, as on our side.
+            let rands: Vec<blst::blst_scalar> = (0..n)
+                .map(|_| {
+                    let mut s = blst::blst_scalar::default();
+                    s.b[..8].copy_from_slice(&rng.r#gen::<u64>().to_le_bytes());
+                    s
+                })
+                .collect();
+            let r = blst_pk::Signature::verify_multiple_aggregate_signatures(
+                &msg_refs, DST_SIG, &bpk_refs, false, &bsig_refs, false, &rands, 64,
+            );
+            assert_eq!(r, BLST_ERROR::BLST_SUCCESS);
+        })
+    });
+    g.finish();
+}
+
+fn certificate_verify(c: &mut Criterion) {
+    let backend = Cpu::new();
+    let n = 1000;
+    let k = keys(n);
+    let mut table = StakeTable::new();
+    for (i, sk) in k.ours.iter().enumerate() {
+        table.insert(sk.public_key(), 1 + i as u64 % 7, &bls::pop_prove(sk).unwrap()).unwrap();
+    }
+    let mut builder = CertificateBuilder::new(&table, MSG);
+    for (i, sk) in k.ours.iter().enumerate() {
+        builder.add_vote(i, &sk.sign(MSG).unwrap()).unwrap();
+    }
+    let cert = builder.build(&backend).unwrap();
+    let bpks: Vec<_> = k.theirs.iter().map(|sk| sk.sk_to_pk()).collect();
+    let bpk_refs: Vec<&blst_pk::PublicKey> = bpks.iter().collect();
+    let bsig = blst_pk::Signature::from_bytes(&cert.signature.to_bytes()).unwrap();
+
+    let mut g = c.benchmark_group(format!("bls/certificate_verify/{n}"));
+    g.bench_function("crema", |b| {
+        b.iter(|| assert!(cert.verify(&table, black_box(MSG), Threshold::TWO_THIRDS, &backend).unwrap()))
+    });
+    // blst has no certificates: the same work is a FastAggregateVerify over all signers' keys.
+    g.bench_function("blst", |b| {
+        b.iter(|| {
+            assert_eq!(bsig.fast_aggregate_verify(false, MSG, DST_SIG, black_box(&bpk_refs)), BLST_ERROR::BLST_SUCCESS)
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, sign_and_verify, fast_aggregate_verify, batch_verify, certificate_verify);
+criterion_main!(benches);
