@@ -28,6 +28,25 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// Run seeded consensus simulations with fault injection; exit 1 on any safety, liveness or availability
+    /// violation.
+    Sim {
+        /// Scenario name, or "all".
+        #[arg(long, default_value = "all")]
+        scenario: String,
+        /// Seeds per scenario.
+        #[arg(long, default_value_t = 200)]
+        seeds: u64,
+        /// First seed.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Fixed number of nodes (default: 4, 7 and 10 in rotation).
+        #[arg(long)]
+        nodes: Option<usize>,
+        /// Use the deliberately broken one-QC commit rule, to see the checkers catch it.
+        #[arg(long)]
+        broken_commit: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -51,6 +70,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Vectors { paths } => {
             let backend = choice.build().context("building the backend")?;
             crema_node::cli::vectors::run(&paths, backend.as_ref())
+        }
+        Command::Sim { scenario, seeds, seed, nodes, broken_commit } => {
+            let opts = crema_node::cli::sim::SimOptions { scenario, seeds, seed, nodes, broken_commit };
+            crema_node::cli::sim::run(&opts)
         }
     }
 }
