@@ -72,7 +72,7 @@ impl<C: CertScheme> Node<C> {
             return Err(Reject::Malformed("justify does not certify the parent"));
         }
         if let Some(tc) = &p.tc
-            && tc.view + 1 != h.view
+            && tc.view.checked_add(1) != Some(h.view)
         {
             return Err(Reject::Malformed("TC not for the previous view"));
         }

@@ -321,7 +321,7 @@ impl<C: CertScheme> Node<C> {
 
     /// Whether `view` is within the window of views this node buffers state for.
     pub(super) fn in_window(&self, view: View) -> bool {
-        view + 1 >= self.view && view <= self.view + self.cfg.max_views_ahead
+        view.saturating_add(1) >= self.view && view <= self.view.saturating_add(self.cfg.max_views_ahead)
     }
 
     /// Verifies a QC (the genesis QC is accepted as is).
@@ -374,8 +374,8 @@ impl<C: CertScheme> Node<C> {
             }
         }
         self.try_commit(qc);
-        if qc.view + 1 > self.view {
-            self.enter_view(qc.view + 1, false);
+        if qc.view.saturating_add(1) > self.view {
+            self.enter_view(qc.view.saturating_add(1), false);
         }
     }
 
@@ -384,8 +384,8 @@ impl<C: CertScheme> Node<C> {
         if self.last_tc.as_ref().is_none_or(|t| tc.view > t.view) {
             self.last_tc = Some(tc.clone());
         }
-        if tc.view + 1 > self.view {
-            self.enter_view(tc.view + 1, true);
+        if tc.view.saturating_add(1) > self.view {
+            self.enter_view(tc.view.saturating_add(1), true);
         }
     }
 }

@@ -51,7 +51,7 @@ impl<C: CertScheme> Node<C> {
         if tv.voter != from {
             return Err(Reject::WrongSender(from));
         }
-        if tv.view > self.view + self.cfg.max_views_ahead {
+        if tv.view > self.view.saturating_add(self.cfg.max_views_ahead) {
             return Err(Reject::OutOfWindow(tv.view));
         }
         let stake = self.cfg.table.stake(tv.voter).unwrap_or(0);
@@ -92,13 +92,14 @@ impl<C: CertScheme> Node<C> {
 
     /// A peer's view-sync message: adopt any newer certificate, and answer a peer that is behind.
     pub(super) fn on_view_sync(&mut self, from: NodeId, high_qc: Qc<C>, tc: Option<Tc<C>>) -> Result<(), Reject> {
-        let their_view = high_qc.view.max(tc.as_ref().map_or(0, |t| t.view)) + 1;
-        if high_qc.view > self.high_qc.view || high_qc.view + 1 > self.view {
+        // Views here are unverified until the certificates are checked: saturate, never overflow.
+        let their_view = high_qc.view.max(tc.as_ref().map_or(0, |t| t.view)).saturating_add(1);
+        if high_qc.view > self.high_qc.view || high_qc.view.saturating_add(1) > self.view {
             self.verify_qc(&high_qc)?;
             self.observe_qc(&high_qc);
         }
         if let Some(tc) = tc
-            && tc.view + 1 > self.view
+            && tc.view.saturating_add(1) > self.view
         {
             self.verify_tc(&tc)?;
             self.observe_tc(&tc);

@@ -46,7 +46,7 @@ impl<C: CertScheme> Node<C> {
         if voter != from {
             return Err(Reject::WrongSender(from));
         }
-        if self.leader(view + 1) != self.id || !self.in_window(view) {
+        if !self.in_window(view) || self.leader(view + 1) != self.id {
             return Err(Reject::OutOfWindow(view));
         }
         let stake = self.cfg.table.stake(voter).unwrap_or(0);
