@@ -46,6 +46,9 @@ enum Command {
         /// Use the deliberately broken one-QC commit rule, to see the checkers catch it.
         #[arg(long)]
         broken_commit: bool,
+        /// Use the deliberately broken voting rule that ignores the lock, to see the checkers catch it.
+        #[arg(long)]
+        broken_vote: bool,
     },
 }
 
@@ -71,8 +74,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let backend = choice.build().context("building the backend")?;
             crema_node::cli::vectors::run(&paths, backend.as_ref())
         }
-        Command::Sim { scenario, seeds, seed, nodes, broken_commit } => {
-            let opts = crema_node::cli::sim::SimOptions { scenario, seeds, seed, nodes, broken_commit };
+        Command::Sim { scenario, seeds, seed, nodes, broken_commit, broken_vote } => {
+            let opts = crema_node::cli::sim::SimOptions { scenario, seeds, seed, nodes, broken_commit, broken_vote };
             crema_node::cli::sim::run(&opts)
         }
     }

@@ -1,15 +1,15 @@
 //! Simulation tests: every scenario over 200 seeds (n = 4, 7, 10 in rotation, f = ⌊(n−1)/3⌋ faulty), judged by the
 //! safety, liveness and availability checkers. A failure prints the seed and the command that reproduces it.
 
-use crema_node::consensus::CommitRule;
+use crema_node::consensus::{CommitRule, VoteRule};
 use crema_node::net::checker::Violation;
-use crema_node::net::scenario::{Scenario, run};
+use crema_node::net::scenario::{Rules, Scenario, run};
 use crema_node::net::sweep::{Sweep, sweep};
 
 const SEEDS: u64 = 200;
 
 fn check(scenario: Scenario) -> Sweep {
-    let r = sweep(scenario, None, 0..SEEDS, CommitRule::TwoChain);
+    let r = sweep(scenario, None, 0..SEEDS, Rules::default());
     for (seed, n, v) in &r.failures {
         eprintln!("{v}\n  reproduce: crema sim --scenario {} --seed {seed} --seeds 1 --nodes {n}", scenario.name());
     }
@@ -74,6 +74,11 @@ fn flood() {
 }
 
 #[test]
+fn amnesia() {
+    check(Scenario::Amnesia);
+}
+
+#[test]
 fn weighted() {
     check(Scenario::Weighted);
 }
@@ -86,7 +91,7 @@ fn mixed() {
 #[test]
 fn a_seed_reproduces_exactly() {
     for s in [Scenario::Mixed, Scenario::CrashRestart] {
-        assert_eq!(run(s, 7, 12345, CommitRule::TwoChain), run(s, 7, 12345, CommitRule::TwoChain));
+        assert_eq!(run(s, 7, 12345, Rules::default()), run(s, 7, 12345, Rules::default()));
     }
 }
 
@@ -94,7 +99,17 @@ fn a_seed_reproduces_exactly() {
 fn broken_one_qc_commit_rule_is_caught() {
     // Committing on a single QC is unsafe: a QC'd block can be abandoned after a timeout. Crash-restart runs make
     // that happen often (a restarted leader lost its unpersisted high QC), and the safety checker must see it.
-    let r = sweep(Scenario::CrashRestart, None, 0..SEEDS, CommitRule::UnsafeOneChain);
+    let r =
+        sweep(Scenario::CrashRestart, None, 0..SEEDS, Rules { commit: CommitRule::UnsafeOneChain, ..Rules::default() });
     let safety = r.failures.iter().filter(|(_, _, v)| matches!(v, Violation::Safety(_))).count();
     assert!(safety > 0, "the checkers missed a broken commit rule");
+}
+
+#[test]
+fn broken_voting_rule_is_caught() {
+    // Voting without the lock check lets an amnesiac leader fork off certified blocks; the checker must see it.
+    let rules = Rules { vote: VoteRule::UnsafeAnyJustify, ..Rules::default() };
+    let r = sweep(Scenario::Amnesia, None, 0..60, rules);
+    let safety = r.failures.iter().filter(|(_, _, v)| matches!(v, Violation::Safety(_))).count();
+    assert!(safety > 0, "the checkers missed a broken voting rule");
 }

@@ -5,8 +5,8 @@ use std::time::Instant;
 
 use anyhow::bail;
 
-use crate::consensus::CommitRule;
-use crate::net::scenario::Scenario;
+use crate::consensus::{CommitRule, VoteRule};
+use crate::net::scenario::{Rules, Scenario};
 use crate::net::sweep::sweep;
 
 /// Options of `crema sim`.
@@ -22,6 +22,8 @@ pub struct SimOptions {
     pub nodes: Option<usize>,
     /// Run the deliberately broken one-QC commit rule (the checkers should report violations).
     pub broken_commit: bool,
+    /// Run the deliberately broken voting rule that ignores the lock (the checkers should report violations).
+    pub broken_vote: bool,
 }
 
 /// Runs the simulations and prints one line per scenario; exit code 1 on any violation.
@@ -42,7 +44,10 @@ pub fn run(opts: &SimOptions) -> anyhow::Result<ExitCode> {
     {
         bail!("--nodes must be between 1 and 1000");
     }
-    let rule = if opts.broken_commit { CommitRule::UnsafeOneChain } else { CommitRule::TwoChain };
+    let rules = Rules {
+        commit: if opts.broken_commit { CommitRule::UnsafeOneChain } else { CommitRule::TwoChain },
+        vote: if opts.broken_vote { VoteRule::UnsafeAnyJustify } else { VoteRule::Safe },
+    };
     println!(
         "{:<14} {:>6} {:>10} {:>14} {:>10} {:>8} {:>10} {:>12}",
         "scenario", "seeds", "decided/run", "recovery avg/max", "violations", "equivoc", "seeds/s", "events/s"
@@ -50,7 +55,7 @@ pub fn run(opts: &SimOptions) -> anyhow::Result<ExitCode> {
     let mut total_violations = 0usize;
     for s in scenarios {
         let started = Instant::now();
-        let r = sweep(s, opts.nodes, opts.seed..opts.seed + opts.seeds, rule);
+        let r = sweep(s, opts.nodes, opts.seed..opts.seed.saturating_add(opts.seeds), rules);
         let secs = started.elapsed().as_secs_f64().max(1e-9);
         println!(
             "{:<14} {:>6} {:>10.1} {:>8.1}/{:<5} {:>10} {:>8} {:>10.1} {:>12.0}",

@@ -25,7 +25,7 @@ mod votes;
 
 pub use certificate::{CertError, CertScheme};
 pub use mac::{MacScheme, mac_keys};
-pub use safety::CommitRule;
+pub use safety::{CommitRule, VoteRule};
 pub use stake::StakeTable;
 pub use state::{Config, Node, NodeStats, Reject};
 pub use types::*;

@@ -35,6 +35,17 @@ pub enum CommitRule {
     UnsafeOneChain,
 }
 
+/// Which voting rule a node runs. Only [`VoteRule::Safe`] is safe; the other exists so tests can prove the
+/// simulator's adversaries and checkers catch a broken one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum VoteRule {
+    /// [`safe_to_vote`].
+    #[default]
+    Safe,
+    /// DELIBERATELY BROKEN: vote for any valid proposal in a new view, whatever its justify. For checker tests only.
+    UnsafeAnyJustify,
+}
+
 /// Whether a node may vote in `view` for a proposal whose justify QC is from `justify_view`, given the proposal's
 /// timeout certificate (its view and maximum high-QC view) and the highest view the node already voted or timed
 /// out in.

@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::certificate::{Accumulator, CertError, CertScheme};
-use super::safety::CommitRule;
+use super::safety::{CommitRule, VoteRule};
 use super::stake::StakeTable;
 use super::types::{
     Action, DataKind, Digest, Header, Input, Message, NodeId, PersistedState, Proposal, Qc, Tc, TimeoutVote, View,
@@ -29,6 +29,8 @@ pub struct Config {
     pub max_views_ahead: View,
     /// The commit rule; anything but the default is for checker tests.
     pub commit_rule: CommitRule,
+    /// The voting rule; anything but the default is for checker tests.
+    pub vote_rule: VoteRule,
 }
 
 impl Config {
@@ -41,6 +43,7 @@ impl Config {
             max_backoff: 4,
             max_views_ahead: 64,
             commit_rule: CommitRule::TwoChain,
+            vote_rule: VoteRule::Safe,
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Votes: DA proposals and votes, DA certificates, VID shares, and the gated quorum vote.
 
 use super::certificate::CertScheme;
-use super::safety::safe_to_vote;
+use super::safety::{VoteRule, safe_to_vote};
 use super::state::{Node, Reject};
 use super::types::{
     Action, DaCert, DataRequest, Digest, Equivocation, Message, NodeId, Qc, VidShare, View, da_proposal_message,
@@ -24,7 +24,8 @@ impl<C: CertScheme> Node<C> {
             return;
         }
         let tc = p.tc.as_ref().map(|t| (t.view, t.max_high_qc_view()));
-        if !safe_to_vote(v, p.justify.view, tc, self.last_voted_view) {
+        let broken = self.cfg.vote_rule == VoteRule::UnsafeAnyJustify;
+        if !broken && !safe_to_vote(v, p.justify.view, tc, self.last_voted_view) {
             return;
         }
         self.last_voted_view = v;

@@ -24,6 +24,10 @@ pub enum Role {
     Forger,
     /// Floods: signed votes for future views, votes with bad signatures, duplicate junk.
     Flooder,
+    /// Attacks the lock: its timeout votes claim the genesis QC as their highest (to drag a TC's high QC down),
+    /// and as leader it proposes on an older certified block than its highest QC, so only the voting rule
+    /// stands between it and a fork.
+    Amnesiac,
 }
 
 impl Role {
@@ -36,10 +40,30 @@ impl Role {
 type M = Message<MacScheme>;
 type A = Action<MacScheme>;
 
-/// Rewrites one action of a Byzantine node. `n` is the network size, `view` the node's current view.
-pub fn rewrite(role: Role, key: &MacKey, n: usize, view: View, action: A) -> Vec<A> {
+/// Rewrites one action of a Byzantine node. `n` is the network size, `view` the node's current view, `older` a
+/// certified block (with its QC) from a few views back, if the node has seen one.
+pub fn rewrite(
+    role: Role,
+    key: &MacKey,
+    n: usize,
+    view: View,
+    older: Option<&(Qc<MacScheme>, Header)>,
+    action: A,
+) -> Vec<A> {
     let me = key.id;
     match (role, action) {
+        (Role::Amnesiac, Action::Broadcast(Message::Timeout(tv))) => {
+            let sig = MacScheme::sign(key, &timeout_message(tv.view, 0));
+            vec![Action::Broadcast(Message::Timeout(TimeoutVote { high_qc: Qc::genesis(), sig, ..tv }))]
+        }
+        (Role::Amnesiac, Action::Broadcast(Message::Proposal(p))) if p.header.proposer == me => match older {
+            Some((qc, parent)) if qc.view < p.justify.view && parent.view < p.header.view => {
+                let header = Header { height: parent.height + 1, parent: qc.block, ..p.header.clone() };
+                let sig = MacScheme::sign(key, &proposal_message(&header.hash()));
+                vec![Action::Broadcast(Message::Proposal(Proposal { header, justify: qc.clone(), tc: p.tc, sig }))]
+            }
+            _ => vec![Action::Broadcast(Message::Proposal(p))],
+        },
         (Role::Equivocator, Action::Broadcast(Message::Proposal(p))) if p.header.proposer == me => {
             let fork = fork_proposal(key, &p);
             let mut out = Vec::new();

@@ -7,7 +7,7 @@
 //! Self-addressed messages are delivered immediately and never faulted (a node's loopback).
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -16,8 +16,8 @@ use super::byzantine::{Role, rewrite};
 use super::checker::{Checker, Violation};
 use crate::consensus::mac::{MacKey, MacVerifier};
 use crate::consensus::{
-    Action, CertScheme, Config, DataKind, DataRequest, Input, MacScheme, Message, Node, NodeId, PersistedState, View,
-    da_vote_message, mac_keys, vid_model,
+    Action, CertScheme, Config, DataKind, DataRequest, Digest, Header, Input, MacScheme, Message, Node, NodeId,
+    PersistedState, Qc, View, da_vote_message, mac_keys, vid_model,
 };
 
 /// A crash of one node at `at_ms`, restarting from its persisted state at `restart_ms`.
@@ -124,6 +124,9 @@ struct SimNode {
     incarnation: u64,
     /// Crash at the next step, after a random prefix of its actions.
     crash_pending: Option<u64>,
+    /// For Byzantine nodes: headers received, and recent (QC, certified header) pairs, oldest first.
+    seen_headers: HashMap<Digest, Header>,
+    certified: VecDeque<(Qc<MacScheme>, Header)>,
 }
 
 /// The simulator for one run.
@@ -163,6 +166,8 @@ impl Sim {
                 timer_generation: 0,
                 incarnation: 0,
                 crash_pending: None,
+                seen_headers: HashMap::new(),
+                certified: VecDeque::new(),
             })
             .collect();
         let rng = ChaCha8Rng::seed_from_u64(cfg.seed);
@@ -212,11 +217,17 @@ impl Sim {
             if !self.checker.violations.is_empty() {
                 break; // Safety is already broken; the rest of the run would only add noise.
             }
-            if self.gst_view.is_some()
+            if let Some(gst_view) = self.gst_view
                 && self.events % 64 == 0
-                && live.iter().all(|&i| self.checker.decided_after_gst(i) >= self.cfg.target_decisions)
             {
-                break;
+                if live.iter().all(|&i| self.checker.decided_after_gst(i) >= self.cfg.target_decisions) {
+                    break;
+                }
+                // Past the liveness bound the verdict cannot change: stop rather than spin on timeouts.
+                let top = live.iter().filter_map(|&i| self.nodes[i as usize].node.as_ref().map(|n| n.view())).max();
+                if top.unwrap_or(0) > gst_view + self.cfg.liveness_bound + 1 {
+                    break;
+                }
             }
         }
         let gst_view = self.gst_view.unwrap_or(0);
@@ -251,7 +262,14 @@ impl Sim {
 
     fn step(&mut self, event: Event) {
         match event {
-            Event::Deliver { to, from, msg } => self.input(to as usize, Input::Message { from, msg }),
+            Event::Deliver { to, from, msg } => {
+                if let Message::Proposal(p) = &msg
+                    && self.nodes[to as usize].role == Role::Amnesiac
+                {
+                    self.remember(to as usize, p);
+                }
+                self.input(to as usize, Input::Message { from, msg })
+            }
             Event::Timer { to, view, generation } => {
                 if self.nodes[to as usize].timer_generation == generation {
                     self.input(to as usize, Input::Timeout { view });
@@ -275,6 +293,20 @@ impl Sim {
                     .filter_map(|i| self.nodes[i].node.as_ref().map(|n| n.view()))
                     .max();
                 self.gst_view = Some(v.unwrap_or(0));
+            }
+        }
+    }
+
+    /// Lets an amnesiac node keep the certified blocks it sees, to propose on an old one later.
+    fn remember(&mut self, i: usize, p: &crate::consensus::Proposal<MacScheme>) {
+        let sn = &mut self.nodes[i];
+        sn.seen_headers.insert(p.header.hash(), p.header.clone());
+        if let Some(h) = sn.seen_headers.get(&p.justify.block).cloned()
+            && sn.certified.back().is_none_or(|(q, _)| q.view < p.justify.view)
+        {
+            sn.certified.push_back((p.justify.clone(), h));
+            if sn.certified.len() > 4 {
+                sn.certified.pop_front();
             }
         }
     }
@@ -304,7 +336,8 @@ impl Sim {
         for action in actions {
             if role.is_faulty() {
                 let view = self.nodes[i].node.as_ref().map_or(0, |nd| nd.view());
-                let rewritten = rewrite(role, &self.nodes[i].key, n, view, action);
+                let sn = &self.nodes[i];
+                let rewritten = rewrite(role, &sn.key, n, view, sn.certified.front(), action);
                 for a in rewritten {
                     self.act(i, a);
                 }

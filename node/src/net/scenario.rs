@@ -7,7 +7,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::byzantine::Role;
 use super::memory::{Crash, Sim, SimConfig, SimOutcome};
-use crate::consensus::{CommitRule, Config, NodeId, StakeTable};
+use crate::consensus::{CommitRule, Config, NodeId, StakeTable, VoteRule};
 
 /// A named scenario.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,6 +32,8 @@ pub enum Scenario {
     Forge,
     /// f nodes flooding future-view votes and junk.
     Flood,
+    /// f nodes attacking the lock (low high-QC claims in timeouts, proposals on old blocks), with drops until GST.
+    Amnesia,
     /// Unequal stakes (leader election by stake), drops until GST.
     Weighted,
     /// f nodes with random faulty roles, plus a partition and drops until GST.
@@ -40,7 +42,7 @@ pub enum Scenario {
 
 impl Scenario {
     /// Every scenario, in report order.
-    pub const ALL: [Scenario; 12] = [
+    pub const ALL: [Scenario; 13] = [
         Scenario::Happy,
         Scenario::Lossy,
         Scenario::Partition,
@@ -51,6 +53,7 @@ impl Scenario {
         Scenario::BadShares,
         Scenario::Forge,
         Scenario::Flood,
+        Scenario::Amnesia,
         Scenario::Weighted,
         Scenario::Mixed,
     ];
@@ -68,6 +71,7 @@ impl Scenario {
             Scenario::BadShares => "bad-shares",
             Scenario::Forge => "forge",
             Scenario::Flood => "flood",
+            Scenario::Amnesia => "amnesia",
             Scenario::Weighted => "weighted",
             Scenario::Mixed => "mixed",
         }
@@ -142,14 +146,25 @@ impl Scenario {
             Scenario::BadShares => role_all(&mut roles, Role::BadShares),
             Scenario::Forge => role_all(&mut roles, Role::Forger),
             Scenario::Flood => role_all(&mut roles, Role::Flooder),
+            Scenario::Amnesia => {
+                role_all(&mut roles, Role::Amnesiac);
+                lossy(&mut cfg, &mut rng);
+            }
             Scenario::Weighted => {
                 let stakes = (0..n).map(|_| rng.gen_range(1..=5)).collect();
                 cfg.consensus = Config::new(StakeTable::new(stakes), 100);
                 lossy(&mut cfg, &mut rng);
             }
             Scenario::Mixed => {
-                const BAD: [Role; 6] =
-                    [Role::Crashed, Role::Equivocator, Role::Withholder, Role::BadShares, Role::Forger, Role::Flooder];
+                const BAD: [Role; 7] = [
+                    Role::Crashed,
+                    Role::Equivocator,
+                    Role::Withholder,
+                    Role::BadShares,
+                    Role::Forger,
+                    Role::Flooder,
+                    Role::Amnesiac,
+                ];
                 for &i in faulty {
                     roles[i as usize] = *BAD.choose(&mut rng).expect("non-empty");
                 }
@@ -164,9 +179,19 @@ impl Scenario {
     }
 }
 
-/// Runs one seed of a scenario, optionally with a different commit rule (to show the checkers catch a broken one).
-pub fn run(scenario: Scenario, n: usize, seed: u64, rule: CommitRule) -> SimOutcome {
+/// The consensus rules a run uses: the safe defaults, or deliberately broken ones to show the checkers catch them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Rules {
+    /// The commit rule.
+    pub commit: CommitRule,
+    /// The voting rule.
+    pub vote: VoteRule,
+}
+
+/// Runs one seed of a scenario under `rules`.
+pub fn run(scenario: Scenario, n: usize, seed: u64, rules: Rules) -> SimOutcome {
     let mut cfg = scenario.config(n, seed);
-    cfg.consensus.commit_rule = rule;
+    cfg.consensus.commit_rule = rules.commit;
+    cfg.consensus.vote_rule = rules.vote;
     Sim::new(cfg).run()
 }

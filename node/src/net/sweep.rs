@@ -3,8 +3,8 @@
 use std::ops::Range;
 
 use super::checker::Violation;
-use super::scenario::{Scenario, run};
-use crate::consensus::{CommitRule, View};
+use super::scenario::{Rules, Scenario, run};
+use crate::consensus::View;
 
 /// The network sizes a sweep rotates through when none is fixed.
 pub const SIZES: [usize; 3] = [4, 7, 10];
@@ -50,11 +50,11 @@ pub fn size_for(fixed: Option<usize>, i: u64) -> usize {
 }
 
 /// Runs `seeds` of `scenario`.
-pub fn sweep(scenario: Scenario, nodes: Option<usize>, seeds: Range<u64>, rule: CommitRule) -> Sweep {
+pub fn sweep(scenario: Scenario, nodes: Option<usize>, seeds: Range<u64>, rules: Rules) -> Sweep {
     let mut s = Sweep::default();
     for (i, seed) in seeds.enumerate() {
         let n = size_for(nodes, i as u64);
-        let out = run(scenario, n, seed, rule);
+        let out = run(scenario, n, seed, rules);
         s.runs += 1;
         s.events += out.events;
         s.decided += out.decided_height;
