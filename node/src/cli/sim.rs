@@ -1,5 +1,6 @@
 //! `crema sim`: seeded consensus simulations with fault injection, checked for safety, liveness and availability.
 
+use std::io::Write;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -48,16 +49,20 @@ pub fn run(opts: &SimOptions) -> anyhow::Result<ExitCode> {
         commit: if opts.broken_commit { CommitRule::UnsafeOneChain } else { CommitRule::TwoChain },
         vote: if opts.broken_vote { VoteRule::UnsafeAnyJustify } else { VoteRule::Safe },
     };
-    println!(
+    // Write, not println!: a closed pipe (`crema sim | head`) must end the run with an error, not a panic.
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
         "{:<14} {:>6} {:>10} {:>14} {:>10} {:>8} {:>10} {:>12}",
         "scenario", "seeds", "decided/run", "recovery avg/max", "violations", "equivoc", "seeds/s", "events/s"
-    );
+    )?;
     let mut total_violations = 0usize;
     for s in scenarios {
         let started = Instant::now();
         let r = sweep(s, opts.nodes, opts.seed..opts.seed.saturating_add(opts.seeds), rules);
         let secs = started.elapsed().as_secs_f64().max(1e-9);
-        println!(
+        writeln!(
+            out,
             "{:<14} {:>6} {:>10.1} {:>8.1}/{:<5} {:>10} {:>8} {:>10.1} {:>12.0}",
             s.name(),
             r.runs,
@@ -68,15 +73,18 @@ pub fn run(opts: &SimOptions) -> anyhow::Result<ExitCode> {
             r.equivocations,
             r.runs as f64 / secs,
             r.events as f64 / secs,
-        );
+        )?;
         for (seed, n, v) in r.failures.iter().take(10) {
-            println!(
-                "  FAIL {v}\n    reproduce: crema sim --scenario {} --seed {seed} --seeds 1 --nodes {n}",
-                s.name()
-            );
+            writeln!(
+                out,
+                "  FAIL {v}\n    reproduce: crema sim --scenario {} --seed {seed} --seeds 1 --nodes {n}{}{}",
+                s.name(),
+                if opts.broken_commit { " --broken-commit" } else { "" },
+                if opts.broken_vote { " --broken-vote" } else { "" },
+            )?;
         }
         total_violations += r.failures.len();
     }
-    println!("violations: {total_violations}");
+    writeln!(out, "violations: {total_violations}")?;
     Ok(if total_violations == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

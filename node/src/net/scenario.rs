@@ -34,7 +34,7 @@ pub enum Scenario {
     Flood,
     /// f nodes attacking the lock (low high-QC claims in timeouts, proposals on old blocks), with drops until GST.
     Amnesia,
-    /// Unequal stakes (leader election by stake), drops until GST.
+    /// Unequal stakes (leader election by stake), a DA committee that is a subset of the nodes, drops until GST.
     Weighted,
     /// f nodes with random faulty roles, plus a partition and drops until GST.
     Mixed,
@@ -153,6 +153,10 @@ impl Scenario {
             Scenario::Weighted => {
                 let stakes = (0..n).map(|_| rng.gen_range(1..=5)).collect();
                 cfg.consensus = Config::new(StakeTable::new(stakes), 100);
+                // A DA committee smaller than the validator set (every node still gets its VID share).
+                let mut committee: Vec<u64> = (0..n).map(|_| u64::from(rng.gen_bool(0.7))).collect();
+                committee[ids[0] as usize] = 1;
+                cfg.consensus.da_table = StakeTable::new(committee);
                 lossy(&mut cfg, &mut rng);
             }
             Scenario::Mixed => {
