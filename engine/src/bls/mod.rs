@@ -1,2 +1,47 @@
-//! IETF BLS signatures, ciphersuite `BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_` (min-pk),
+//! IETF BLS signatures, ciphersuite `BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_` (min-pk:
+//! public keys in G1, 48 bytes; signatures in G2, 96 bytes; ZCash compressed encodings),
 //! aggregation and stake-weighted certificates.
+//!
+//! Spec: draft-irtf-cfrg-bls-signature-05 (KeyGen, SkToPk, KeyValidate, Sign, Verify,
+//! Aggregate, FastAggregateVerify, AggregateVerify, PopProve, PopVerify) and RFC 9380
+//! (hash to G2). Keys and signatures are validated when decoded (subgroup always; infinity
+//! rejected for public keys), so verification functions take typed values and return
+//! `Ok(false)` for a well-formed but wrong signature.
+//!
+//! Sums of many points (key and signature aggregation) go through the [`crate::Backend`].
+//!
+//! ```
+//! use crema_engine::bls::{SecretKey, fast_aggregate_verify, aggregate};
+//! use crema_engine::backend::cpu::Cpu;
+//! let backend = Cpu::new();
+//! let sks: Vec<_> = (0u8..3).map(|i| SecretKey::key_gen(&[i; 32], b"").unwrap()).collect();
+//! let pks: Vec<_> = sks.iter().map(|sk| sk.public_key()).collect();
+//! let sigs: Vec<_> = sks.iter().map(|sk| sk.sign(b"block 7").unwrap()).collect();
+//! let agg = aggregate(&backend, &sigs).unwrap();
+//! assert!(fast_aggregate_verify(&backend, &pks, b"block 7", &agg).unwrap());
+//! ```
+
+mod aggregate;
+mod batch;
+mod bitmap;
+mod certificate;
+mod error;
+mod hash;
+mod keys;
+mod pop;
+mod sig;
+mod stake;
+
+#[cfg(test)]
+mod tests;
+
+pub use aggregate::{aggregate, aggregate_public_keys, aggregate_verify, fast_aggregate_verify};
+pub use batch::{batch_verify, batch_verify_with_rng};
+pub use bitmap::SignerBitmap;
+pub use certificate::{Certificate, CertificateBuilder};
+pub use error::BlsError;
+pub use hash::{DST_POP, DST_SIG, hash_to_g2};
+pub use keys::{PUBLIC_KEY_BYTES, PublicKey, SECRET_KEY_BYTES, SecretKey};
+pub use pop::{pop_prove, pop_verify};
+pub use sig::{SIGNATURE_BYTES, Signature, sign, verify};
+pub use stake::{StakeTable, Threshold};
