@@ -49,6 +49,9 @@ enum Command {
         /// Use the deliberately broken voting rule that ignores the lock, to see the checkers catch it.
         #[arg(long)]
         broken_vote: bool,
+        /// Every N-th seed (seed % N == 0) runs with real BLS certificates end to end; 0 = never.
+        #[arg(long, default_value_t = 1000)]
+        bls_every: u64,
     },
 }
 
@@ -74,8 +77,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let backend = choice.build().context("building the backend")?;
             crema_node::cli::vectors::run(&paths, backend.as_ref())
         }
-        Command::Sim { scenario, seeds, seed, nodes, broken_commit, broken_vote } => {
-            let opts = crema_node::cli::sim::SimOptions { scenario, seeds, seed, nodes, broken_commit, broken_vote };
+        Command::Sim { scenario, seeds, seed, nodes, broken_commit, broken_vote, bls_every } => {
+            let opts = crema_node::cli::sim::SimOptions {
+                scenario,
+                seeds,
+                seed,
+                nodes,
+                broken_commit,
+                broken_vote,
+                bls_every,
+            };
             crema_node::cli::sim::run(&opts)
         }
     }

@@ -33,7 +33,7 @@ impl Fixture {
 
     fn cert(&self, msg: &[u8], signers: &[NodeId]) -> MacCert {
         let sigs: Vec<_> = signers.iter().map(|&i| (i, MacScheme::sign(&self.keys[i as usize], msg))).collect();
-        MacScheme::combine(&sigs)
+        MacScheme::combine(&self.verifier, &sigs)
     }
 
     fn qc(&self, view: View, block: Digest, signers: &[NodeId]) -> Qc<MacScheme> {

@@ -1,18 +1,24 @@
 //! Simulation tests: every scenario over 200 seeds (n = 4, 7, 10 in rotation, f = ⌊(n−1)/3⌋ faulty), judged by the
-//! safety, liveness and availability checkers. A failure prints the seed and the command that reproduces it.
+//! safety, liveness and availability checkers. Seed 0 of every scenario runs with real BLS certificates end to
+//! end (about a second each: pairings); the rest use the MAC scheme for speed. A failure prints the seed and the command that reproduces it.
 
-use crema_node::consensus::{CommitRule, VoteRule};
+use crema_node::consensus::{BlsScheme, CommitRule, VoteRule};
 use crema_node::net::checker::Violation;
-use crema_node::net::scenario::{Rules, Scenario, run};
+use crema_node::net::scenario::{Rules, Scenario, run, run_with};
 use crema_node::net::sweep::{Sweep, sweep};
 
 const SEEDS: u64 = 200;
+const BLS_EVERY: u64 = 200;
 
 fn check(scenario: Scenario) -> Sweep {
-    let r = sweep(scenario, None, 0..SEEDS, Rules::default());
+    let r = sweep(scenario, None, 0..SEEDS, Rules::default(), BLS_EVERY);
     for (seed, n, v) in &r.failures {
-        eprintln!("{v}\n  reproduce: crema sim --scenario {} --seed {seed} --seeds 1 --nodes {n}", scenario.name());
+        let name = scenario.name();
+        eprintln!(
+            "{v}\n  reproduce: crema sim --scenario {name} --seed {seed} --seeds 1 --nodes {n} --bls-every {BLS_EVERY}"
+        );
     }
+    assert_eq!(r.bls_runs, 1);
     assert!(r.failures.is_empty(), "{}: {} violations", scenario.name(), r.failures.len());
     assert_eq!(r.runs, SEEDS);
     assert_eq!(r.recovered_runs, SEEDS, "every run recovered after GST");
@@ -99,8 +105,13 @@ fn a_seed_reproduces_exactly() {
 fn broken_one_qc_commit_rule_is_caught() {
     // Committing on a single QC is unsafe: a QC'd block can be abandoned after a timeout. Crash-restart runs make
     // that happen often (a restarted leader lost its unpersisted high QC), and the safety checker must see it.
-    let r =
-        sweep(Scenario::CrashRestart, None, 0..SEEDS, Rules { commit: CommitRule::UnsafeOneChain, ..Rules::default() });
+    let r = sweep(
+        Scenario::CrashRestart,
+        None,
+        0..SEEDS,
+        Rules { commit: CommitRule::UnsafeOneChain, ..Rules::default() },
+        0,
+    );
     let safety = r.failures.iter().filter(|(_, _, v)| matches!(v, Violation::Safety(_))).count();
     assert!(safety > 0, "the checkers missed a broken commit rule");
 }
@@ -109,7 +120,15 @@ fn broken_one_qc_commit_rule_is_caught() {
 fn broken_voting_rule_is_caught() {
     // Voting without the lock check lets an amnesiac leader fork off certified blocks; the checker must see it.
     let rules = Rules { vote: VoteRule::UnsafeAnyJustify, ..Rules::default() };
-    let r = sweep(Scenario::Amnesia, None, 0..60, rules);
+    let r = sweep(Scenario::Amnesia, None, 0..60, rules, 0);
     let safety = r.failures.iter().filter(|(_, _, v)| matches!(v, Violation::Safety(_))).count();
     assert!(safety > 0, "the checkers missed a broken voting rule");
+}
+
+#[test]
+fn bls_end_to_end_with_forgers_on_seven_nodes() {
+    // Forged and under-threshold certificates against real BLS aggregate verification.
+    let out = run_with::<BlsScheme>(Scenario::Forge, 7, 3, Rules::default());
+    assert!(out.violations.is_empty(), "{:?}", out.violations);
+    assert!(out.rejected > 0 && out.decided_height >= 3, "{out:?}");
 }

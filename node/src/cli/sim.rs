@@ -25,6 +25,8 @@ pub struct SimOptions {
     pub broken_commit: bool,
     /// Run the deliberately broken voting rule that ignores the lock (the checkers should report violations).
     pub broken_vote: bool,
+    /// Every this-many-th seed runs with real BLS certificates (0: never).
+    pub bls_every: u64,
 }
 
 /// Runs the simulations and prints one line per scenario; exit code 1 on any violation.
@@ -53,19 +55,20 @@ pub fn run(opts: &SimOptions) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "{:<14} {:>6} {:>10} {:>14} {:>10} {:>8} {:>10} {:>12}",
-        "scenario", "seeds", "decided/run", "recovery avg/max", "violations", "equivoc", "seeds/s", "events/s"
+        "{:<14} {:>6} {:>5} {:>10} {:>14} {:>10} {:>8} {:>10} {:>12}",
+        "scenario", "seeds", "bls", "decided/run", "recovery avg/max", "violations", "equivoc", "seeds/s", "events/s"
     )?;
     let mut total_violations = 0usize;
     for s in scenarios {
         let started = Instant::now();
-        let r = sweep(s, opts.nodes, opts.seed..opts.seed.saturating_add(opts.seeds), rules);
+        let r = sweep(s, opts.nodes, opts.seed..opts.seed.saturating_add(opts.seeds), rules, opts.bls_every);
         let secs = started.elapsed().as_secs_f64().max(1e-9);
         writeln!(
             out,
-            "{:<14} {:>6} {:>10.1} {:>8.1}/{:<5} {:>10} {:>8} {:>10.1} {:>12.0}",
+            "{:<14} {:>6} {:>5} {:>10.1} {:>8.1}/{:<5} {:>10} {:>8} {:>10.1} {:>12.0}",
             s.name(),
             r.runs,
+            r.bls_runs,
             r.decisions_per_run(),
             r.mean_recovery(),
             r.recovery_max,
@@ -77,8 +80,9 @@ pub fn run(opts: &SimOptions) -> anyhow::Result<ExitCode> {
         for (seed, n, v) in r.failures.iter().take(10) {
             writeln!(
                 out,
-                "  FAIL {v}\n    reproduce: crema sim --scenario {} --seed {seed} --seeds 1 --nodes {n}{}{}",
+                "  FAIL {v}\n    reproduce: crema sim --scenario {} --seed {seed} --seeds 1 --nodes {n} --bls-every {}{}{}",
                 s.name(),
+                opts.bls_every,
                 if opts.broken_commit { " --broken-commit" } else { "" },
                 if opts.broken_vote { " --broken-vote" } else { "" },
             )?;

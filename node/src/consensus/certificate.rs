@@ -31,6 +31,9 @@ pub enum CertError {
     /// The certificate is malformed (lengths disagree).
     #[error("malformed certificate")]
     Malformed,
+    /// The aggregate signature does not verify against the signers' keys.
+    #[error("aggregate signature does not verify")]
+    BadAggregate,
 }
 
 /// A signature and certificate scheme. Types are associated so the state machine is generic over the scheme;
@@ -41,17 +44,18 @@ pub trait CertScheme: Clone + Debug + PartialEq + Eq + 'static {
     type Sig: Clone + Debug + PartialEq + Eq;
     /// A combined certificate over one message.
     type Cert: Clone + Debug + PartialEq + Eq;
-    /// A node's secret signing key (held by that node only).
-    type SigningKey;
-    /// What anyone needs to verify signatures and certificates (public keys).
-    type Verifier;
+    /// A node's secret signing key (held by that node only; cloned only to restart the node).
+    type SigningKey: Clone;
+    /// What anyone needs to verify signatures and certificates (public keys); cheap to clone (shared).
+    type Verifier: Clone;
 
     /// Signs `msg`.
     fn sign(key: &Self::SigningKey, msg: &[u8]) -> Self::Sig;
     /// Verifies one signature by `signer` on `msg`.
     fn verify_sig(verifier: &Self::Verifier, signer: NodeId, msg: &[u8], sig: &Self::Sig) -> bool;
-    /// Combines signatures, all on one message, into a certificate. `sigs` must already be verified.
-    fn combine(sigs: &[(NodeId, Self::Sig)]) -> Self::Cert;
+    /// Combines signatures, all on one message, into a certificate. `sigs` must already be verified and sorted
+    /// by signer.
+    fn combine(verifier: &Self::Verifier, sigs: &[(NodeId, Self::Sig)]) -> Self::Cert;
     /// The signers of a certificate (unverified; used only to pick peers to fetch from).
     fn signers(cert: &Self::Cert) -> Vec<NodeId>;
     /// A certificate with no signers (only the genesis QC carries it).
@@ -64,6 +68,14 @@ pub trait CertScheme: Clone + Debug + PartialEq + Eq + 'static {
         cert: &Self::Cert,
         threshold: u64,
     ) -> Result<(), CertError>;
+}
+
+/// A scheme the simulator can run: it can deal keys for a stake table from a seed.
+pub trait SimScheme: CertScheme {
+    /// Short name for reports.
+    const NAME: &'static str;
+    /// Deterministic keys for `n` nodes from `seed`, and the verifier for them.
+    fn generate(n: usize, seed: u64) -> (Vec<Self::SigningKey>, Self::Verifier);
 }
 
 /// Collects verified votes on one message until they reach a stake threshold.

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use super::certificate::{CertError, CertScheme};
+use super::certificate::{CertError, CertScheme, SimScheme};
 use super::stake::StakeTable;
 use super::types::NodeId;
 
@@ -76,7 +76,7 @@ impl CertScheme for MacScheme {
         }
     }
 
-    fn combine(sigs: &[(NodeId, [u8; 16])]) -> MacCert {
+    fn combine(_: &MacVerifier, sigs: &[(NodeId, [u8; 16])]) -> MacCert {
         MacCert { signers: sigs.iter().map(|s| s.0).collect(), tags: sigs.iter().map(|s| s.1).collect() }
     }
 
@@ -118,6 +118,14 @@ impl CertScheme for MacScheme {
     }
 }
 
+impl SimScheme for MacScheme {
+    const NAME: &'static str = "mac";
+
+    fn generate(n: usize, seed: u64) -> (Vec<MacKey>, MacVerifier) {
+        mac_keys(n, seed)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,19 +136,19 @@ mod tests {
         let table = StakeTable::equal(4);
         let msg = b"hello";
         let sigs: Vec<_> = keys.iter().take(3).map(|k| (k.id, MacScheme::sign(k, msg))).collect();
-        let cert = MacScheme::combine(&sigs);
+        let cert = MacScheme::combine(&ver, &sigs);
         assert_eq!(MacScheme::verify_cert(&ver, &table, msg, &cert, table.quorum()), Ok(()));
         assert!(MacScheme::verify_cert(&ver, &table, b"other", &cert, table.quorum()).is_err());
         // Node 3 forges node 0's tag with its own key.
         let mut forged = cert.clone();
         forged.tags[0] = MacScheme::sign(&keys[3], msg);
         assert_eq!(MacScheme::verify_cert(&ver, &table, msg, &forged, table.quorum()), Err(CertError::BadSignature(0)));
-        let short = MacScheme::combine(&sigs[..2]);
+        let short = MacScheme::combine(&ver, &sigs[..2]);
         assert!(matches!(
             MacScheme::verify_cert(&ver, &table, msg, &short, table.quorum()),
             Err(CertError::BelowThreshold { .. })
         ));
-        let dup = MacScheme::combine(&[sigs[0], sigs[0], sigs[1]]);
+        let dup = MacScheme::combine(&ver, &[sigs[0], sigs[0], sigs[1]]);
         assert_eq!(MacScheme::verify_cert(&ver, &table, msg, &dup, 3), Err(CertError::UnsortedSigners));
     }
 }

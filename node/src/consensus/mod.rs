@@ -12,6 +12,7 @@
 //! proposal once it holds the DA certificate, its own verified VID share, and the safety rule allows it; votes go
 //! to `L(v + 1)`, which forms the QC and proposes. The commit and voting rules are documented in [`safety`].
 
+pub mod bls;
 pub mod certificate;
 pub mod mac;
 mod proposal;
@@ -23,7 +24,8 @@ pub mod types;
 pub mod vid_model;
 mod votes;
 
-pub use certificate::{CertError, CertScheme};
+pub use bls::BlsScheme;
+pub use certificate::{CertError, CertScheme, SimScheme};
 pub use mac::{MacScheme, mac_keys};
 pub use safety::{CommitRule, VoteRule};
 pub use stake::StakeTable;

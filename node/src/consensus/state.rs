@@ -123,6 +123,9 @@ pub struct Node<C: CertScheme> {
     pub(super) vote_seen: BTreeMap<(View, NodeId), Digest>,
     pub(super) da_votes: BTreeMap<(View, Digest), Accumulator<C::Sig>>,
     pub(super) timeouts: BTreeMap<View, Accumulator<(View, C::Sig)>>,
+    /// QCs already verified, by (view, block), with the exact certificate checked: the same QC arrives in
+    /// proposals, timeout votes and view-sync messages, and a BLS check costs pairings.
+    pub(super) qc_cache: HashMap<(View, Digest), C::Cert>,
     /// Highest view for which this node sent a peer a view-sync reply (rate limit).
     pub(super) synced: HashMap<NodeId, View>,
     pub(super) proposed_view: View,
@@ -173,6 +176,7 @@ impl<C: CertScheme> Node<C> {
             vote_seen: BTreeMap::new(),
             da_votes: BTreeMap::new(),
             timeouts: BTreeMap::new(),
+            qc_cache: HashMap::new(),
             synced: HashMap::new(),
             proposed_view: ps.last_proposed_view,
             stats: NodeStats::default(),
@@ -312,6 +316,8 @@ impl<C: CertScheme> Node<C> {
         self.payload_ok.retain(|(v, _)| *v >= keep);
         self.share_ok.retain(|(v, _)| *v >= keep);
         self.share_requested.retain(|v| *v >= keep);
+        let recent = self.view.saturating_sub(16);
+        self.qc_cache.retain(|(v, _), _| *v >= recent);
         self.by_view = self.by_view.split_off(&self.view.saturating_sub(1024));
         // Orphans whose parent never came (or that fell below the root) would otherwise pin the buffer full.
         let (root_height, view) = (self.root.height, self.view);
@@ -328,15 +334,19 @@ impl<C: CertScheme> Node<C> {
     }
 
     /// Verifies a QC (the genesis QC is accepted as is).
-    pub(super) fn verify_qc(&self, qc: &Qc<C>) -> Result<(), Reject> {
+    pub(super) fn verify_qc(&mut self, qc: &Qc<C>) -> Result<(), Reject> {
         if qc.is_genesis() {
             return Ok(());
         }
         if qc.view == 0 {
             return Err(Reject::Malformed("non-genesis QC in view 0"));
         }
+        if self.qc_cache.get(&(qc.view, qc.block)).is_some_and(|c| *c == qc.cert) {
+            return Ok(());
+        }
         let msg = vote_message(qc.view, &qc.block);
         C::verify_cert(&self.verifier, &self.cfg.table, &msg, &qc.cert, self.cfg.table.quorum())?;
+        self.qc_cache.insert((qc.view, qc.block), qc.cert.clone());
         Ok(())
     }
 

@@ -73,7 +73,7 @@ impl<C: CertScheme> Node<C> {
         acc.add(voter, stake, sig);
         if acc.stake() >= self.cfg.table.quorum() && !acc.formed {
             acc.formed = true;
-            let qc = Qc { view, block, cert: C::combine(&acc.sorted()) };
+            let qc = Qc { view, block, cert: C::combine(&self.verifier, &acc.sorted()) };
             self.observe_qc(&qc);
         }
         Ok(())
@@ -146,7 +146,7 @@ impl<C: CertScheme> Node<C> {
         acc.add(voter, stake, sig);
         if acc.stake() >= self.cfg.da_table.quorum() && !acc.formed {
             acc.formed = true;
-            let cert = DaCert { view, commitment, cert: C::combine(&acc.sorted()) };
+            let cert = DaCert { view, commitment, cert: C::combine(&self.verifier, &acc.sorted()) };
             self.out.push(Action::Broadcast(Message::DaCertificate(cert)));
         }
         Ok(())

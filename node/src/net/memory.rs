@@ -12,12 +12,11 @@ use std::collections::{BinaryHeap, HashMap, VecDeque};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::byzantine::{Role, rewrite};
+use super::byzantine::{ByzContext, Role, rewrite};
 use super::checker::{Checker, Violation};
-use crate::consensus::mac::{MacKey, MacVerifier};
 use crate::consensus::{
-    Action, CertScheme, Config, DataKind, DataRequest, Digest, Header, Input, MacScheme, Message, Node, NodeId,
-    PersistedState, Qc, View, da_vote_message, mac_keys, vid_model,
+    Action, Config, DataKind, DataRequest, Digest, Header, Input, Message, Node, NodeId, PersistedState, Proposal, Qc,
+    SimScheme, View, da_vote_message, vid_model,
 };
 
 /// A crash of one node at `at_ms`, restarting from its persisted state at `restart_ms`.
@@ -83,73 +82,73 @@ pub struct SimOutcome {
     pub end_ms: u64,
 }
 
-enum Event {
-    Deliver { to: NodeId, from: NodeId, msg: Message<MacScheme> },
+enum Event<C: SimScheme> {
+    Deliver { to: NodeId, from: NodeId, msg: Message<C> },
     Timer { to: NodeId, view: View, generation: u64 },
-    Data { to: NodeId, input: Input<MacScheme>, incarnation: u64 },
+    Data { to: NodeId, input: Input<C>, incarnation: u64 },
     Crash { node: NodeId, restart_ms: u64 },
     Restart { node: NodeId },
     Gst,
 }
 
-struct Queued {
+struct Queued<C: SimScheme> {
     at: u64,
     seq: u64,
-    event: Event,
+    event: Event<C>,
 }
 
-impl PartialEq for Queued {
+impl<C: SimScheme> PartialEq for Queued<C> {
     fn eq(&self, o: &Self) -> bool {
         (self.at, self.seq) == (o.at, o.seq)
     }
 }
-impl Eq for Queued {}
-impl PartialOrd for Queued {
+impl<C: SimScheme> Eq for Queued<C> {}
+impl<C: SimScheme> PartialOrd for Queued<C> {
     fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
         Some(self.cmp(o))
     }
 }
-impl Ord for Queued {
+impl<C: SimScheme> Ord for Queued<C> {
     fn cmp(&self, o: &Self) -> std::cmp::Ordering {
         (self.at, self.seq).cmp(&(o.at, o.seq))
     }
 }
 
-struct SimNode {
-    node: Option<Node<MacScheme>>,
-    key: MacKey,
+struct SimNode<C: SimScheme> {
+    node: Option<Node<C>>,
+    key: C::SigningKey,
     role: Role,
-    persisted: PersistedState<MacScheme>,
+    persisted: PersistedState<C>,
     timer_generation: u64,
     incarnation: u64,
     /// Crash at the next step, after a random prefix of its actions.
     crash_pending: Option<u64>,
     /// For Byzantine nodes: headers received, and recent (QC, certified header) pairs, oldest first.
     seen_headers: HashMap<Digest, Header>,
-    certified: VecDeque<(Qc<MacScheme>, Header)>,
+    certified: VecDeque<(Qc<C>, Header)>,
 }
 
-/// The simulator for one run.
-pub struct Sim {
+/// The simulator for one run, generic over the certificate scheme (MACs for speed, BLS for end-to-end runs).
+pub struct Sim<C: SimScheme> {
     cfg: SimConfig,
     rng: ChaCha8Rng,
     now: u64,
     seq: u64,
-    queue: BinaryHeap<Reverse<Queued>>,
-    nodes: Vec<SimNode>,
-    verifier: MacVerifier,
+    queue: BinaryHeap<Reverse<Queued<C>>>,
+    nodes: Vec<SimNode<C>>,
+    verifier: C::Verifier,
     checker: Checker,
     events: u64,
     gst_view: Option<View>,
     equivocations: u64,
 }
 
-impl Sim {
+impl<C: SimScheme> Sim<C> {
     /// Builds the network; nodes start at time 0.
     pub fn new(cfg: SimConfig) -> Self {
         let n = cfg.consensus.table.len();
         assert_eq!(cfg.roles.len(), n, "one role per node");
-        let (keys, verifier) = mac_keys(n, cfg.seed);
+        let (keys, verifier) = C::generate(n, cfg.seed);
         let nodes = keys
             .into_iter()
             .zip(&cfg.roles)
@@ -160,8 +159,8 @@ impl Sim {
                 persisted: PersistedState {
                     last_voted_view: 0,
                     last_proposed_view: 0,
-                    high_qc: crate::consensus::Qc::genesis(),
-                    decided: crate::consensus::Header::genesis(),
+                    high_qc: Qc::genesis(),
+                    decided: Header::genesis(),
                 },
                 timer_generation: 0,
                 incarnation: 0,
@@ -186,7 +185,7 @@ impl Sim {
         }
     }
 
-    fn push(&mut self, at: u64, event: Event) {
+    fn push(&mut self, at: u64, event: Event<C>) {
         self.seq += 1;
         self.queue.push(Reverse(Queued { at, seq: self.seq, event }));
     }
@@ -260,7 +259,7 @@ impl Sim {
         self.apply(i, actions);
     }
 
-    fn step(&mut self, event: Event) {
+    fn step(&mut self, event: Event<C>) {
         match event {
             Event::Deliver { to, from, msg } => {
                 if let Message::Proposal(p) = &msg
@@ -298,7 +297,7 @@ impl Sim {
     }
 
     /// Lets an amnesiac node keep the certified blocks it sees, to propose on an old one later.
-    fn remember(&mut self, i: usize, p: &crate::consensus::Proposal<MacScheme>) {
+    fn remember(&mut self, i: usize, p: &Proposal<C>) {
         let sn = &mut self.nodes[i];
         sn.seen_headers.insert(p.header.hash(), p.header.clone());
         if let Some(h) = sn.seen_headers.get(&p.justify.block).cloned()
@@ -311,7 +310,7 @@ impl Sim {
         }
     }
 
-    fn input(&mut self, i: usize, input: Input<MacScheme>) {
+    fn input(&mut self, i: usize, input: Input<C>) {
         let Some(node) = self.nodes[i].node.as_mut() else { return };
         self.events += 1;
         let mut actions = node.handle(input);
@@ -330,14 +329,22 @@ impl Sim {
         self.apply(i, actions);
     }
 
-    fn apply(&mut self, i: usize, actions: Vec<Action<MacScheme>>) {
+    fn apply(&mut self, i: usize, actions: Vec<Action<C>>) {
         let role = self.nodes[i].role;
         let n = self.nodes.len();
         for action in actions {
             if role.is_faulty() {
                 let view = self.nodes[i].node.as_ref().map_or(0, |nd| nd.view());
                 let sn = &self.nodes[i];
-                let rewritten = rewrite(role, &sn.key, n, view, sn.certified.front(), action);
+                let cx = ByzContext {
+                    me: i as NodeId,
+                    key: &sn.key,
+                    verifier: &self.verifier,
+                    n,
+                    view,
+                    older: sn.certified.front(),
+                };
+                let rewritten = rewrite(role, &cx, action);
                 for a in rewritten {
                     self.act(i, a);
                 }
@@ -347,7 +354,7 @@ impl Sim {
         }
     }
 
-    fn act(&mut self, i: usize, action: Action<MacScheme>) {
+    fn act(&mut self, i: usize, action: Action<C>) {
         let from = i as NodeId;
         match action {
             Action::Send { to, msg } => self.send(from, to, msg),
@@ -355,7 +362,7 @@ impl Sim {
                 if let Message::DaCertificate(c) = &msg {
                     let table = &self.cfg.consensus.da_table;
                     let m = da_vote_message(c.view, &c.commitment);
-                    if MacScheme::verify_cert(&self.verifier, table, &m, &c.cert, table.quorum()).is_ok() {
+                    if C::verify_cert(&self.verifier, table, &m, &c.cert, table.quorum()).is_ok() {
                         self.checker.da_certified(c.commitment);
                     }
                 }
@@ -402,7 +409,7 @@ impl Sim {
         }
     }
 
-    fn send(&mut self, from: NodeId, to: NodeId, msg: Message<MacScheme>) {
+    fn send(&mut self, from: NodeId, to: NodeId, msg: Message<C>) {
         if to as usize >= self.nodes.len() {
             return;
         }

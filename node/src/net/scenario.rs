@@ -7,7 +7,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::byzantine::Role;
 use super::memory::{Crash, Sim, SimConfig, SimOutcome};
-use crate::consensus::{CommitRule, Config, NodeId, StakeTable, VoteRule};
+use crate::consensus::{CommitRule, Config, MacScheme, NodeId, SimScheme, StakeTable, VoteRule};
 
 /// A named scenario.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -192,10 +192,15 @@ pub struct Rules {
     pub vote: VoteRule,
 }
 
-/// Runs one seed of a scenario under `rules`.
+/// Runs one seed of a scenario under `rules`, with MAC certificates (fast).
 pub fn run(scenario: Scenario, n: usize, seed: u64, rules: Rules) -> SimOutcome {
+    run_with::<MacScheme>(scenario, n, seed, rules)
+}
+
+/// Runs one seed of a scenario under `rules`, with the certificate scheme `C` (e.g. [`crate::consensus::BlsScheme`] end to end).
+pub fn run_with<C: SimScheme>(scenario: Scenario, n: usize, seed: u64, rules: Rules) -> SimOutcome {
     let mut cfg = scenario.config(n, seed);
     cfg.consensus.commit_rule = rules.commit;
     cfg.consensus.vote_rule = rules.vote;
-    Sim::new(cfg).run()
+    Sim::<C>::new(cfg).run()
 }

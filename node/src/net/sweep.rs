@@ -3,7 +3,8 @@
 use std::ops::Range;
 
 use super::checker::Violation;
-use super::scenario::{Rules, Scenario, run};
+use super::scenario::{Rules, Scenario, run, run_with};
+use crate::consensus::BlsScheme;
 use crate::consensus::View;
 
 /// The network sizes a sweep rotates through when none is fixed.
@@ -28,6 +29,8 @@ pub struct Sweep {
     pub equivocations: u64,
     /// Invalid inputs rejected by honest nodes.
     pub rejected: u64,
+    /// Runs that used BLS certificates end to end.
+    pub bls_runs: u64,
     /// Every violation, with the seed and network size that reproduce it.
     pub failures: Vec<(u64, usize, Violation)>,
 }
@@ -49,12 +52,22 @@ pub fn size_for(fixed: Option<usize>, i: u64) -> usize {
     fixed.unwrap_or(SIZES[(i % SIZES.len() as u64) as usize])
 }
 
-/// Runs `seeds` of `scenario`.
-pub fn sweep(scenario: Scenario, nodes: Option<usize>, seeds: Range<u64>, rules: Rules) -> Sweep {
+/// Whether a seed runs with BLS certificates: every `bls_every`-th seed (0 = never).
+pub fn uses_bls(seed: u64, bls_every: u64) -> bool {
+    bls_every > 0 && seed % bls_every == 0
+}
+
+/// Runs `seeds` of `scenario`; every `bls_every`-th seed uses real BLS certificates, the rest MACs.
+pub fn sweep(scenario: Scenario, nodes: Option<usize>, seeds: Range<u64>, rules: Rules, bls_every: u64) -> Sweep {
     let mut s = Sweep::default();
     for (i, seed) in seeds.enumerate() {
         let n = size_for(nodes, i as u64);
-        let out = run(scenario, n, seed, rules);
+        let out = if uses_bls(seed, bls_every) {
+            s.bls_runs += 1;
+            run_with::<BlsScheme>(scenario, n, seed, rules)
+        } else {
+            run(scenario, n, seed, rules)
+        };
         s.runs += 1;
         s.events += out.events;
         s.decided += out.decided_height;
