@@ -1,4 +1,9 @@
 //! `crema sim`: seeded consensus simulations with fault injection, checked for safety, liveness and availability.
+//!
+//! One line per scenario: seeds run; how many of them used real BLS certificates; the mean highest decided height
+//! per run; the mean and worst number of views the slowest honest node needed to decide after GST; violations
+//! (must be 0); equivocations detected by honest nodes; seeds per second (all runs) and consensus events (node
+//! inputs) per second over the MAC runs. Wall-clock figures depend on the machine's load.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -56,7 +61,15 @@ pub fn run(opts: &SimOptions) -> anyhow::Result<ExitCode> {
     writeln!(
         out,
         "{:<14} {:>6} {:>5} {:>10} {:>14} {:>10} {:>8} {:>10} {:>12}",
-        "scenario", "seeds", "bls", "decided/run", "recovery avg/max", "violations", "equivoc", "seeds/s", "events/s"
+        "scenario",
+        "seeds",
+        "bls",
+        "decided/run",
+        "recovery avg/max",
+        "violations",
+        "equivoc",
+        "seeds/s",
+        "mac events/s"
     )?;
     let mut total_violations = 0usize;
     for s in scenarios {
@@ -75,7 +88,7 @@ pub fn run(opts: &SimOptions) -> anyhow::Result<ExitCode> {
             r.failures.len(),
             r.equivocations,
             r.runs as f64 / secs,
-            r.events as f64 / secs,
+            r.mac_events_per_sec(),
         )?;
         for (seed, n, v) in r.failures.iter().take(10) {
             writeln!(

@@ -11,6 +11,11 @@
 //! Committee members check the payload and DA-vote; `L(v)` broadcasts the DA certificate. A node votes for the
 //! proposal once it holds the DA certificate, its own verified VID share, and the safety rule allows it; votes go
 //! to `L(v + 1)`, which forms the QC and proposes. The commit and voting rules are documented in [`safety`].
+//!
+//! Certificates sit behind [`CertScheme`]: [`MacScheme`] (keyed BLAKE3, for fast simulation; forgery is still
+//! detected) and [`BlsScheme`] (crema-engine's BLS: signer bitmap plus one aggregate signature, checked with
+//! FastAggregateVerify). Timeout certificates keep one signature per signer, since each signs its own high-QC
+//! view; aggregating them (AggregateVerify over distinct messages) is left for later.
 
 pub mod bls;
 pub mod certificate;

@@ -1,6 +1,7 @@
 //! Many seeds of one scenario, summarised: what `crema sim` prints and what the simulation tests assert on.
 
 use std::ops::Range;
+use std::time::Instant;
 
 use super::checker::Violation;
 use super::scenario::{Rules, Scenario, run, run_with};
@@ -31,6 +32,11 @@ pub struct Sweep {
     pub rejected: u64,
     /// Runs that used BLS certificates end to end.
     pub bls_runs: u64,
+    /// Events and wall-clock seconds of the MAC runs only (BLS runs are pairing-bound; mixing them in would hide
+    /// the simulator's own throughput). For reports only: wall-clock time never feeds back into a run.
+    pub mac_events: u64,
+    /// See `mac_events`.
+    pub mac_secs: f64,
     /// Every violation, with the seed and network size that reproduce it.
     pub failures: Vec<(u64, usize, Violation)>,
 }
@@ -39,6 +45,11 @@ impl Sweep {
     /// Mean decided height per run.
     pub fn decisions_per_run(&self) -> f64 {
         self.decided as f64 / self.runs.max(1) as f64
+    }
+
+    /// Simulator throughput over the MAC runs, in node inputs per second.
+    pub fn mac_events_per_sec(&self) -> f64 {
+        self.mac_events as f64 / self.mac_secs.max(1e-9)
     }
 
     /// Mean views to recover after GST.
@@ -66,7 +77,11 @@ pub fn sweep(scenario: Scenario, nodes: Option<usize>, seeds: Range<u64>, rules:
             s.bls_runs += 1;
             run_with::<BlsScheme>(scenario, n, seed, rules)
         } else {
-            run(scenario, n, seed, rules)
+            let started = Instant::now();
+            let out = run(scenario, n, seed, rules);
+            s.mac_secs += started.elapsed().as_secs_f64();
+            s.mac_events += out.events;
+            out
         };
         s.runs += 1;
         s.events += out.events;
