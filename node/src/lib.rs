@@ -2,3 +2,5 @@
 //! and the `crema` command's subcommands.
 
 pub mod cli;
+pub mod consensus;
+pub mod net;

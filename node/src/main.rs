@@ -28,6 +28,31 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// Run seeded consensus simulations with fault injection; exit 1 on any safety, liveness or availability
+    /// violation.
+    Sim {
+        /// Scenario name, or "all".
+        #[arg(long, default_value = "all")]
+        scenario: String,
+        /// Seeds per scenario.
+        #[arg(long, default_value_t = 200)]
+        seeds: u64,
+        /// First seed.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Fixed number of nodes (default: 4, 7 and 10 in rotation).
+        #[arg(long)]
+        nodes: Option<usize>,
+        /// Use the deliberately broken one-QC commit rule, to see the checkers catch it.
+        #[arg(long)]
+        broken_commit: bool,
+        /// Use the deliberately broken voting rule that ignores the lock, to see the checkers catch it.
+        #[arg(long)]
+        broken_vote: bool,
+        /// Every N-th seed (seed % N == 0) runs with real BLS certificates end to end; 0 = never.
+        #[arg(long, default_value_t = 1000)]
+        bls_every: u64,
+    },
 }
 
 fn main() -> ExitCode {
@@ -51,6 +76,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Vectors { paths } => {
             let backend = choice.build().context("building the backend")?;
             crema_node::cli::vectors::run(&paths, backend.as_ref())
+        }
+        Command::Sim { scenario, seeds, seed, nodes, broken_commit, broken_vote, bls_every } => {
+            let opts = crema_node::cli::sim::SimOptions {
+                scenario,
+                seeds,
+                seed,
+                nodes,
+                broken_commit,
+                broken_vote,
+                bls_every,
+            };
+            crema_node::cli::sim::run(&opts)
         }
     }
 }

@@ -1,4 +1,5 @@
 //! The `crema` subcommands, one file each; `main.rs` only parses arguments and dispatches.
 
 pub mod info;
+pub mod sim;
 pub mod vectors;

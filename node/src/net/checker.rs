@@ -1,0 +1,152 @@
+//! The checkers every simulation runs: safety, liveness and availability.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use crate::consensus::{Digest, Header, NodeId, View};
+
+/// A property violation found in a run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Violation {
+    /// Two honest nodes (or one node twice) decided different blocks at one height, or a chain is not a prefix.
+    Safety(String),
+    /// An honest node did not decide within the bound after GST.
+    Liveness(String),
+    /// A decided block lacks a DA certificate or enough verified shares to rebuild it.
+    Availability(String),
+}
+
+impl std::fmt::Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Violation::Safety(s) => write!(f, "safety: {s}"),
+            Violation::Liveness(s) => write!(f, "liveness: {s}"),
+            Violation::Availability(s) => write!(f, "availability: {s}"),
+        }
+    }
+}
+
+/// Collects decisions and data facts during a run, then judges them.
+#[derive(Debug, Default)]
+pub struct Checker {
+    /// Per honest node: height -> decided block hash.
+    per_node: HashMap<NodeId, BTreeMap<u64, Digest>>,
+    /// The first decision seen at each height (by any honest node), with its parent.
+    canonical: BTreeMap<u64, (Digest, Digest, Digest)>,
+    /// Commitments for which a valid DA certificate was sent by someone.
+    da_certified: HashSet<Digest>,
+    /// Commitment -> honest nodes whose own share verified.
+    shares: HashMap<Digest, HashSet<NodeId>>,
+    /// Per honest node: the node's view at its first decision after GST.
+    first_after_gst: HashMap<NodeId, View>,
+    /// Per honest node: blocks decided after GST.
+    decided_after_gst: HashMap<NodeId, u64>,
+    /// Violations found so far.
+    pub violations: Vec<Violation>,
+}
+
+impl Checker {
+    /// Records an honest node's decision of `blocks` while at `view`.
+    pub fn decide(&mut self, node: NodeId, blocks: &[Header], view: View, after_gst: bool) {
+        for h in blocks {
+            let hash = h.hash();
+            let mine = self.per_node.entry(node).or_default();
+            if let Some(prev) = mine.get(&h.height) {
+                if *prev != hash {
+                    self.violations.push(Violation::Safety(format!(
+                        "node {node} decided {} then {} at height {}",
+                        prev.short(),
+                        hash.short(),
+                        h.height
+                    )));
+                }
+                continue; // A restarted node may re-decide what it decided before the crash.
+            }
+            // Decided chains must be contiguous and linked: each block's parent is the block below it.
+            if let Some(below) = mine.get(&(h.height - 1)) {
+                if *below != h.parent {
+                    self.violations.push(Violation::Safety(format!(
+                        "node {node}: block at height {} does not extend its decided parent",
+                        h.height
+                    )));
+                }
+            } else if h.height > 1 && mine.range(..h.height).next_back().is_some() {
+                self.violations.push(Violation::Safety(format!("node {node}: gap below height {}", h.height)));
+            }
+            mine.insert(h.height, hash);
+            match self.canonical.get(&h.height) {
+                Some((other, _, _)) if *other != hash => self.violations.push(Violation::Safety(format!(
+                    "height {}: node {node} decided {}, another honest node {}",
+                    h.height,
+                    hash.short(),
+                    other.short()
+                ))),
+                Some(_) => {}
+                None => {
+                    self.canonical.insert(h.height, (hash, h.parent, h.payload_commitment));
+                }
+            }
+            if after_gst {
+                self.first_after_gst.entry(node).or_insert(view);
+                *self.decided_after_gst.entry(node).or_default() += 1;
+            }
+        }
+    }
+
+    /// Records that a valid DA certificate for `commitment` was sent.
+    pub fn da_certified(&mut self, commitment: Digest) {
+        self.da_certified.insert(commitment);
+    }
+
+    /// Records that honest `node` verified its own share for `commitment`.
+    pub fn share_verified(&mut self, node: NodeId, commitment: Digest) {
+        self.shares.entry(commitment).or_default().insert(node);
+    }
+
+    /// Blocks `node` decided after GST.
+    pub fn decided_after_gst(&self, node: NodeId) -> u64 {
+        self.decided_after_gst.get(&node).copied().unwrap_or(0)
+    }
+
+    /// The highest height any honest node decided.
+    pub fn max_height(&self) -> u64 {
+        self.canonical.keys().next_back().copied().unwrap_or(0)
+    }
+
+    /// Final judgement. `live` are the honest nodes expected to decide after GST; `gst_view` the highest honest
+    /// view at GST; `bound` the number of views they get. Returns the views to recover (worst node), if all did.
+    pub fn finish(&mut self, live: &[NodeId], gst_view: View, bound: View, reconstruct: usize) -> Option<View> {
+        for (height, (hash, _, commitment)) in &self.canonical {
+            if !self.da_certified.contains(commitment) {
+                self.violations.push(Violation::Availability(format!(
+                    "height {height} block {} has no DA certificate",
+                    hash.short()
+                )));
+            }
+            let have = self.shares.get(commitment).map_or(0, HashSet::len);
+            if have < reconstruct {
+                self.violations.push(Violation::Availability(format!(
+                    "height {height}: {have} verified shares, {reconstruct} needed to rebuild"
+                )));
+            }
+        }
+        let mut worst = 0;
+        for n in live {
+            match self.first_after_gst.get(n) {
+                Some(v) => {
+                    let took = v.saturating_sub(gst_view);
+                    if took > bound {
+                        self.violations.push(Violation::Liveness(format!(
+                            "node {n} first decided after GST {took} views later (bound {bound})"
+                        )));
+                    }
+                    worst = worst.max(took);
+                }
+                None => {
+                    self.violations.push(Violation::Liveness(format!("node {n} decided nothing after GST")));
+                    return None;
+                }
+            }
+        }
+        Some(worst)
+    }
+}
