@@ -17,6 +17,7 @@ pub mod field;
 pub mod kzg;
 pub mod merkle;
 pub mod vectors;
+pub mod vid;
 
 pub use backend::{Backend, BackendChoice, Direction, G1Bases};
 pub use error::BackendError;

@@ -1,0 +1,344 @@
+//! AvidM over GF(2^16): Espresso's current VID, Crema's default scheme.
+//!
+//! Disperse: the payload, framed with its length, is cut into `k` original shards, where `k`
+//! is the threshold weight; Leopard RS adds `total − k` recovery shards, so there is one shard
+//! ("unit") per weight unit. A BLAKE3 Merkle tree over the units gives the root; the
+//! commitment hashes the root together with every parameter (the [`Common`] data), so a
+//! verifier trusts nothing but the 32-byte commitment. Node `i` gets its units and their
+//! Merkle proofs.
+//!
+//! A share proves only that its units are in the tree, not that the tree is a codeword: a
+//! malicious disperser can commit to garbage. Recovery therefore decodes, **re-encodes and
+//! recomputes the root**, and reports [`VidError::InconsistentEncoding`] when they differ.
+
+use rayon::prelude::*;
+
+use super::weights::{Fraction, Weights};
+use super::wire::{Reader, WireError, Writer};
+use super::{Dispersal, VidError, VidScheme};
+use crate::backend::Backend;
+use crate::erasure::gf16::Gf16Code;
+use crate::merkle::{self, Hash, MerkleTree};
+
+/// Bytes of the length frame in front of the payload.
+const FRAME_BYTES: usize = 8;
+/// Units are padded to a multiple of this (reed-solomon-simd's SIMD width).
+const UNIT_ALIGN: usize = 64;
+/// Largest payload accepted (1 GiB).
+pub const MAX_PAYLOAD: usize = 1 << 30;
+/// Largest unit accepted when decoding (the largest a 1 GiB payload at k = 1 produces).
+const MAX_UNIT_BYTES: u64 = (MAX_PAYLOAD + FRAME_BYTES + UNIT_ALIGN) as u64;
+const COMMON_TAG: &[u8; 3] = b"CVC";
+const SHARE_TAG: &[u8; 3] = b"CVS";
+const VERSION: u8 = 1;
+const COMMITMENT_CONTEXT: &str = "crema vid avidm commitment v1";
+
+/// The AvidM commitment: BLAKE3 of the encoded [`Common`] data.
+pub type Commitment = [u8; 32];
+
+/// Parameters every verifier needs, bound by the commitment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Common {
+    /// Merkle root over all units.
+    pub root: Hash,
+    /// Payload length in bytes.
+    pub payload_len: u64,
+    /// Bytes per unit.
+    pub unit_bytes: u32,
+    /// Original shards (= recovery threshold in weight units).
+    pub original_count: u32,
+    /// Weights, one per node.
+    pub weights: Weights,
+}
+
+impl Common {
+    /// The commitment this common data hashes to.
+    pub fn commitment(&self) -> Commitment {
+        *blake3::Hasher::new_derive_key(COMMITMENT_CONTEXT).update(&self.to_bytes()).finalize().as_bytes()
+    }
+
+    fn total(&self) -> usize {
+        self.weights.total() as usize
+    }
+
+    /// Canonical bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::new(COMMON_TAG, VERSION);
+        w.bytes(&self.root).u64(self.payload_len).u32(self.unit_bytes).u32(self.original_count);
+        w.u32(self.weights.nodes() as u32);
+        for &x in self.weights.as_slice() {
+            w.u32(x);
+        }
+        w.finish()
+    }
+
+    /// Decodes and validates canonical bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, VidError> {
+        let mut r = Reader::new(bytes, COMMON_TAG, "vid common data", VERSION)?;
+        let root = r.array("root")?;
+        let payload_len = r.u64_max("payload length", MAX_PAYLOAD as u64)?;
+        let unit_bytes = r.u32_max("unit size", MAX_UNIT_BYTES)?;
+        let original_count = r.u32_max("original count", super::weights::MAX_UNITS)?;
+        let nodes = r.u32_max("node count", super::weights::MAX_UNITS)?;
+        let weights = (0..nodes).map(|_| r.u32_max("weight", super::weights::MAX_UNITS)).collect::<Result<_, _>>()?;
+        r.finish()?;
+        let weights = Weights::new(weights)?;
+        let invalid = |reason: String| VidError::Wire(WireError::Invalid { what: "vid common data", reason });
+        if unit_bytes == 0 || unit_bytes as usize % UNIT_ALIGN != 0 {
+            return Err(invalid(format!("unit size {unit_bytes} is not a positive multiple of {UNIT_ALIGN}")));
+        }
+        if original_count == 0 || original_count as u64 > weights.total() {
+            return Err(invalid(format!("original count {original_count} not in 1..={}", weights.total())));
+        }
+        if payload_len as usize + FRAME_BYTES > original_count as usize * unit_bytes as usize {
+            return Err(invalid(format!("payload of {payload_len} bytes does not fit {original_count} units")));
+        }
+        Ok(Self { root, payload_len, unit_bytes, original_count, weights })
+    }
+}
+
+/// One node's share: its consecutive units and a Merkle proof for each.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Share {
+    /// The node this share belongs to.
+    pub node: u32,
+    /// Global index of the first unit.
+    pub first_unit: u32,
+    /// The units, each `unit_bytes` long.
+    pub units: Vec<Vec<u8>>,
+    /// One sibling path per unit.
+    pub proofs: Vec<Vec<Hash>>,
+}
+
+impl Share {
+    /// Canonical bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let unit_bytes = self.units.first().map_or(0, Vec::len);
+        let depth = self.proofs.first().map_or(0, Vec::len);
+        let mut w = Writer::new(SHARE_TAG, VERSION);
+        w.u32(self.node).u32(self.first_unit).u32(self.units.len() as u32).u32(unit_bytes as u32).u8(depth as u8);
+        for (unit, proof) in self.units.iter().zip(&self.proofs) {
+            w.bytes(unit);
+            proof.iter().for_each(|h| {
+                w.bytes(h);
+            });
+        }
+        w.finish()
+    }
+
+    /// Decodes canonical bytes (shape only: [`Avidm::verify_share`] checks the content).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, WireError> {
+        let mut r = Reader::new(bytes, SHARE_TAG, "vid share", VERSION)?;
+        let node = r.u32_max("node", super::weights::MAX_UNITS)?;
+        let first_unit = r.u32_max("first unit", super::weights::MAX_UNITS)?;
+        let count = r.u32_max("unit count", super::weights::MAX_UNITS)? as usize;
+        let unit_bytes = r.u32_max("unit size", MAX_UNIT_BYTES)? as usize;
+        let depth = r.u8("proof depth")? as usize;
+        if depth > 16 {
+            return Err(WireError::OverLimit { what: "proof depth", got: depth as u64, max: 16 });
+        }
+        // Check the whole body is present before allocating for it.
+        let body = count.checked_mul(unit_bytes + 32 * depth).ok_or(WireError::OverLimit {
+            what: "share size",
+            got: u64::MAX,
+            max: MAX_UNIT_BYTES,
+        })?;
+        if r.remaining() != body {
+            return Err(if r.remaining() < body {
+                WireError::Truncated { what: "vid share units", needed: body, remaining: r.remaining() }
+            } else {
+                WireError::TrailingBytes(r.remaining() - body)
+            });
+        }
+        let mut units = Vec::with_capacity(count);
+        let mut proofs = Vec::with_capacity(count);
+        for _ in 0..count {
+            units.push(r.take(unit_bytes, "unit")?.to_vec());
+            proofs.push((0..depth).map(|_| r.array("proof hash")).collect::<Result<_, _>>()?);
+        }
+        r.finish()?;
+        Ok(Self { node, first_unit, units, proofs })
+    }
+}
+
+/// The AvidM scheme with its dispersal parameters.
+#[derive(Debug, Clone)]
+pub struct Avidm {
+    weights: Weights,
+    threshold: Fraction,
+}
+
+impl Avidm {
+    /// A scheme dispersing to `weights`, recoverable from `threshold` of the total weight.
+    pub fn new(weights: Weights, threshold: Fraction) -> Self {
+        Self { weights, threshold }
+    }
+
+    /// The layout for a payload of `len` bytes: (original count k, unit bytes).
+    fn layout(&self, len: usize) -> (usize, usize) {
+        let k = self.threshold.ceil_of(self.weights.total()).max(1) as usize;
+        let unit = (len + FRAME_BYTES).div_ceil(k).div_ceil(UNIT_ALIGN).max(1) * UNIT_ALIGN;
+        (k, unit)
+    }
+}
+
+/// Encodes `originals` (k units) into all units: originals then recovery.
+fn encode_units(backend: &dyn Backend, originals: &[&[u8]], total: usize) -> Result<Vec<Vec<u8>>, VidError> {
+    let (k, m) = (originals.len(), total - originals.len());
+    let mut all: Vec<Vec<u8>> = originals.iter().map(|u| u.to_vec()).collect();
+    if m > 0 {
+        Gf16Code::new(k, m, originals[0].len())?; // typed refusal of unsupported counts
+        all.extend(backend.gf16_encode(originals, m)?);
+    }
+    Ok(all)
+}
+
+fn merkle_tree(backend: &dyn Backend, units: &[Vec<u8>]) -> Result<MerkleTree, VidError> {
+    let refs: Vec<&[u8]> = units.iter().map(Vec::as_slice).collect();
+    Ok(MerkleTree::build(backend, &refs)?)
+}
+
+impl VidScheme for Avidm {
+    type Commitment = Commitment;
+    type Common = Common;
+    type Share = Share;
+
+    fn disperse(
+        &self,
+        backend: &dyn Backend,
+        payload: &[u8],
+    ) -> Result<Dispersal<Commitment, Common, Share>, VidError> {
+        if payload.len() > MAX_PAYLOAD {
+            return Err(VidError::PayloadTooLarge { len: payload.len(), max: MAX_PAYLOAD });
+        }
+        let (k, unit) = self.layout(payload.len());
+        let mut framed = vec![0u8; k * unit];
+        framed[..FRAME_BYTES].copy_from_slice(&(payload.len() as u64).to_le_bytes());
+        framed[FRAME_BYTES..FRAME_BYTES + payload.len()].copy_from_slice(payload);
+        let originals: Vec<&[u8]> = framed.chunks_exact(unit).collect();
+        let units = encode_units(backend, &originals, self.weights.total() as usize)?;
+        let tree = merkle_tree(backend, &units)?;
+        let common = Common {
+            root: tree.root(),
+            payload_len: payload.len() as u64,
+            unit_bytes: unit as u32,
+            original_count: k as u32,
+            weights: self.weights.clone(),
+        };
+        let shares = (0..self.weights.nodes())
+            .into_par_iter()
+            .map(|node| {
+                let first = self.weights.offset(node)? as usize;
+                let range = first..first + self.weights.weight(node)? as usize;
+                Ok(Share {
+                    node: node as u32,
+                    first_unit: first as u32,
+                    units: units[range.clone()].to_vec(),
+                    proofs: range.map(|i| tree.proof(i)).collect::<Result<_, _>>()?,
+                })
+            })
+            .collect::<Result<Vec<_>, VidError>>()?;
+        Ok(Dispersal { commitment: common.commitment(), common, shares })
+    }
+
+    fn verify_share(
+        &self,
+        _backend: &dyn Backend,
+        commitment: &Commitment,
+        common: &Common,
+        share: &Share,
+        node: usize,
+    ) -> Result<(), VidError> {
+        if &common.commitment() != commitment {
+            return Err(VidError::CommonMismatch);
+        }
+        let expected_first = common.weights.offset(node)? as usize;
+        if share.node as usize != node || share.first_unit as usize != expected_first {
+            return Err(VidError::WrongNode {
+                claimed: share.node as usize,
+                first_unit: share.first_unit as usize,
+                node,
+                expected_first,
+            });
+        }
+        let weight = common.weights.weight(node)? as usize;
+        if share.units.len() != weight || share.proofs.len() != weight {
+            return Err(VidError::MalformedShare(format!(
+                "{} units and {} proofs, node {node} has weight {weight}",
+                share.units.len(),
+                share.proofs.len()
+            )));
+        }
+        for (i, (unit, proof)) in share.units.iter().zip(&share.proofs).enumerate() {
+            if unit.len() != common.unit_bytes as usize {
+                return Err(VidError::MalformedShare(format!(
+                    "unit {i} has {} bytes, expected {}",
+                    unit.len(),
+                    common.unit_bytes
+                )));
+            }
+            let index = expected_first + i;
+            merkle::verify(&common.root, common.total(), index, blake3::hash(unit).as_bytes(), proof)
+                .map_err(|source| VidError::BadProof { unit: index, source })?;
+        }
+        Ok(())
+    }
+
+    fn recover(
+        &self,
+        backend: &dyn Backend,
+        commitment: &Commitment,
+        common: &Common,
+        shares: &[Share],
+    ) -> Result<Vec<u8>, VidError> {
+        if &common.commitment() != commitment {
+            return Err(VidError::CommonMismatch);
+        }
+        let (k, total, unit) = (common.original_count as usize, common.total(), common.unit_bytes as usize);
+        // Keep only shares that verify, one per node.
+        let verdicts: Vec<bool> = shares
+            .par_iter()
+            .map(|s| self.verify_share(backend, commitment, common, s, s.node as usize).is_ok())
+            .collect();
+        let mut slots: Vec<Option<&[u8]>> = vec![None; total];
+        for (s, _) in shares.iter().zip(&verdicts).filter(|(_, ok)| **ok) {
+            for (i, u) in s.units.iter().enumerate() {
+                slots[s.first_unit as usize + i] = Some(u);
+            }
+        }
+        let have = slots.iter().filter(|s| s.is_some()).count();
+        if have < k {
+            let rejected = verdicts.iter().filter(|ok| !**ok).count();
+            return Err(VidError::NotEnoughWeight { have, need: k, missing: k - have, rejected });
+        }
+        let units_used: Vec<u32> = (0..total).filter(|&i| slots[i].is_some()).map(|i| i as u32).collect();
+        let mut originals: Vec<Vec<u8>> = vec![Vec::new(); k];
+        if slots[..k].iter().any(Option::is_none) {
+            let present: Vec<(usize, &[u8])> = (0..k).filter_map(|i| slots[i].map(|u| (i, u))).collect();
+            let recovery: Vec<(usize, &[u8])> = (k..total).filter_map(|i| slots[i].map(|u| (i - k, u))).collect();
+            for (i, u) in backend.gf16_decode(k, total - k, &present, &recovery)? {
+                originals[i] = u;
+            }
+        }
+        for (i, o) in originals.iter_mut().enumerate() {
+            if let Some(u) = slots[i] {
+                *o = u.to_vec();
+            }
+        }
+        // Re-encode and check the root: the only defence against a disperser that committed to
+        // units which are not one codeword.
+        let refs: Vec<&[u8]> = originals.iter().map(Vec::as_slice).collect();
+        let recomputed = merkle_tree(backend, &encode_units(backend, &refs, total)?)?.root();
+        if recomputed != common.root {
+            return Err(VidError::InconsistentEncoding { committed: common.root, recomputed, units_used });
+        }
+        let framed = originals.concat();
+        debug_assert_eq!(framed.len(), k * unit);
+        let len = u64::from_le_bytes(framed[..FRAME_BYTES].try_into().expect("8 bytes")) as usize;
+        if len as u64 != common.payload_len || FRAME_BYTES + len > framed.len() {
+            // The root matched, so the disperser itself framed the payload wrongly.
+            return Err(VidError::InconsistentEncoding { committed: common.root, recomputed, units_used });
+        }
+        Ok(framed[FRAME_BYTES..FRAME_BYTES + len].to_vec())
+    }
+}

@@ -1,0 +1,107 @@
+//! The VID error type.
+
+use thiserror::Error;
+
+use super::wire::WireError;
+use crate::erasure::gf16::Gf16Error;
+use crate::error::BackendError;
+use crate::merkle::{Hash, MerkleError};
+
+/// Why a dispersal, a share check or a recovery failed.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum VidError {
+    /// The weights are unusable (empty, a zero weight, too many units).
+    #[error("invalid weights: {0}")]
+    InvalidWeights(String),
+    /// The threshold is not a fraction in (0, 1].
+    #[error("invalid threshold {num}/{den}: must be a fraction in (0, 1]")]
+    InvalidThreshold {
+        /// Numerator.
+        num: u64,
+        /// Denominator.
+        den: u64,
+    },
+    /// The payload is larger than the scheme accepts.
+    #[error("payload of {len} bytes exceeds the limit of {max}")]
+    PayloadTooLarge {
+        /// The payload length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The common data does not hash to the commitment.
+    #[error("common data does not match the commitment")]
+    CommonMismatch,
+    /// A share claims to belong to another node, or to units the node does not own.
+    #[error("share is for node {claimed} (units {first_unit}..), expected node {node} (units {expected_first}..)")]
+    WrongNode {
+        /// The node the share says it belongs to.
+        claimed: usize,
+        /// Its first unit index.
+        first_unit: usize,
+        /// The node being checked.
+        node: usize,
+        /// That node's first unit index.
+        expected_first: usize,
+    },
+    /// The node index is not in the weight table.
+    #[error("node {node} out of range for {nodes} nodes")]
+    NodeOutOfRange {
+        /// The index.
+        node: usize,
+        /// The number of nodes.
+        nodes: usize,
+    },
+    /// A share has the wrong number of units or a unit of the wrong size.
+    #[error("malformed share: {0}")]
+    MalformedShare(String),
+    /// A unit's Merkle proof does not lead to the committed root.
+    #[error("unit {unit} of the share fails its Merkle proof: {source}")]
+    BadProof {
+        /// The global unit index.
+        unit: usize,
+        /// The Merkle failure.
+        source: MerkleError,
+    },
+    /// The verified shares do not reach the recovery threshold.
+    #[error(
+        "not enough weight to recover: {have} of {need} units verified ({missing} missing); {rejected} share(s) rejected"
+    )]
+    NotEnoughWeight {
+        /// Weight units held by shares that verified.
+        have: usize,
+        /// Weight units needed.
+        need: usize,
+        /// `need - have`.
+        missing: usize,
+        /// Shares left out because they did not verify.
+        rejected: usize,
+    },
+    /// The disperser encoded inconsistently: the decoded payload re-encodes to another root.
+    /// The fields are the evidence a fraud proof needs (with the shares used).
+    #[error(
+        "inconsistent encoding: committed root {} but the decoded data re-encodes to {}",
+        hex::encode(committed),
+        hex::encode(recomputed)
+    )]
+    InconsistentEncoding {
+        /// The root in the commitment.
+        committed: Hash,
+        /// The root of the re-encoded data.
+        recomputed: Hash,
+        /// The units the decoder used, in increasing order.
+        units_used: Vec<u32>,
+    },
+    /// The erasure code refused the shape.
+    #[error(transparent)]
+    Code(#[from] Gf16Error),
+    /// A backend primitive failed.
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+    /// Merkle tree construction failed.
+    #[error(transparent)]
+    Merkle(#[from] MerkleError),
+    /// Bytes did not decode.
+    #[error(transparent)]
+    Wire(#[from] WireError),
+}

@@ -1,0 +1,65 @@
+//! Savoiardi: verifiable information dispersal (VID).
+//!
+//! A payload is erasure-coded into stake-weighted shares: a node with weight `w` holds `w`
+//! share units, any set of shares whose weight reaches the recovery threshold rebuilds the
+//! payload, and every share is checkable on its own against one 32-byte commitment.
+//!
+//! Schemes implement [`VidScheme`]; [`avidm::Avidm`] (GF(2^16) + BLAKE3 Merkle, Espresso's
+//! AvidM) is the default. All heavy work goes through a [`Backend`].
+
+pub mod avidm;
+mod error;
+pub mod weights;
+pub mod wire;
+
+pub use error::VidError;
+pub use weights::{Fraction, Weights};
+
+use crate::backend::Backend;
+
+/// The output of a dispersal: what every node receives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dispersal<C, M, S> {
+    /// The commitment every share is checked against (goes in the block header).
+    pub commitment: C,
+    /// Data every verifier needs beside its share (bound by the commitment).
+    pub common: M,
+    /// One share per node, in node order.
+    pub shares: Vec<S>,
+}
+
+/// The [`Dispersal`] a scheme `S` produces.
+pub type DispersalOf<S> = Dispersal<<S as VidScheme>::Commitment, <S as VidScheme>::Common, <S as VidScheme>::Share>;
+
+/// A VID scheme. Stateless apart from its parameters; every method can run on any backend.
+pub trait VidScheme {
+    /// The commitment type.
+    type Commitment;
+    /// The common data type.
+    type Common;
+    /// The per-node share type.
+    type Share;
+
+    /// Encodes `payload` into one share per node.
+    fn disperse(&self, backend: &dyn Backend, payload: &[u8]) -> Result<DispersalOf<Self>, VidError>;
+
+    /// Checks that `share` is node `node`'s correct share under `commitment`.
+    fn verify_share(
+        &self,
+        backend: &dyn Backend,
+        commitment: &Self::Commitment,
+        common: &Self::Common,
+        share: &Self::Share,
+        node: usize,
+    ) -> Result<(), VidError>;
+
+    /// Rebuilds the payload from shares. Shares that do not verify are left out; the rest
+    /// must reach the recovery threshold.
+    fn recover(
+        &self,
+        backend: &dyn Backend,
+        commitment: &Self::Commitment,
+        common: &Self::Common,
+        shares: &[Self::Share],
+    ) -> Result<Vec<u8>, VidError>;
+}
