@@ -28,6 +28,11 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// Verifiable information dispersal: disperse a file into shares, verify them, recover it.
+    Vid {
+        #[command(subcommand)]
+        command: crema_node::cli::vid::VidCommand,
+    },
     /// Run seeded consensus simulations with fault injection; exit 1 on any safety, liveness or availability
     /// violation.
     Sim {
@@ -76,6 +81,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Vectors { paths } => {
             let backend = choice.build().context("building the backend")?;
             crema_node::cli::vectors::run(&paths, backend.as_ref())
+        }
+        Command::Vid { command } => {
+            let backend = choice.build().context("building the backend")?;
+            crema_node::cli::vid::run(command, backend.as_ref())
         }
         Command::Sim { scenario, seeds, seed, nodes, broken_commit, broken_vote, bls_every } => {
             let opts = crema_node::cli::sim::SimOptions {

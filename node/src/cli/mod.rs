@@ -3,3 +3,4 @@
 pub mod info;
 pub mod sim;
 pub mod vectors;
+pub mod vid;
