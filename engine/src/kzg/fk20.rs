@@ -51,7 +51,7 @@ impl Fk20 {
                 G1Projective::normalize_batch(&v)
             })
             .collect();
-        let bases = (0..CIRCULANT).map(|j| G1Bases::new(columns.iter().map(|c| c[j]).collect())).collect();
+        let bases = (0..CIRCULANT).map(|j| G1Bases::resident(columns.iter().map(|c| c[j]).collect())).collect();
         Self { bases, domain }
     }
 
