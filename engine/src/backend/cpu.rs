@@ -1,12 +1,19 @@
 //! The `cpu` backend: rayon across batches, SIMD where the crates below provide it.
 //!
 //! GF(2^16) goes through reed-solomon-simd (AVX2/SSSE3/NEON picked at run time); field and
-//! curve work goes through arkworks' parallel NTT and Pippenger MSM.
+//! curve work goes through arkworks' parallel NTT and Pippenger MSM, except MSMs over
+//! resident bases ([`G1Bases::resident`]), which use precomputed fixed-base window tables
+//! cached per [`G1Bases::id`] (see `fixed_base.rs`).
 
 use ark_ec::AffineRepr;
 use ark_ec::VariableBaseMSM;
 use ark_poly::{EvaluationDomain, Radix2EvaluationDomain};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
 use rayon::prelude::*;
+
+use super::fixed_base::FixedBaseTable;
 
 use super::{Backend, Direction, G1Bases, check_gf16_encode_shape, check_msm_shape, check_ntt_shape};
 use crate::error::BackendError;
@@ -88,14 +95,14 @@ impl Backend for Cpu {
 
     fn msm_g1(&self, bases: &G1Bases, scalars: &[&[Fr]]) -> Result<Vec<G1Projective>, BackendError> {
         check_msm_shape(bases, scalars)?;
-        Ok(scalars.iter().map(|s| G1Projective::msm_unchecked(&bases.points()[..s.len()], s)).collect())
+        Ok(scalars.iter().map(|s| msm_one(bases, s)).collect())
     }
 
     fn msm_g1_many(&self, jobs: &[(&G1Bases, &[Fr])]) -> Result<Vec<G1Projective>, BackendError> {
         for (b, s) in jobs {
             check_msm_shape(b, &[s])?;
         }
-        Ok(jobs.par_iter().map(|(b, s)| G1Projective::msm_unchecked(&b.points()[..s.len()], s)).collect())
+        Ok(jobs.par_iter().map(|(b, s)| msm_one(b, s)).collect())
     }
 
     fn sum_g1(&self, groups: &[&[G1Affine]]) -> Result<Vec<G1Projective>, BackendError> {
@@ -136,6 +143,29 @@ fn join_halves(left: Vec<Vec<u8>>, right: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
             l
         })
         .collect()
+}
+
+/// One MSM: through the cached fixed-base table for resident bases, else arkworks' Pippenger.
+fn msm_one(bases: &G1Bases, scalars: &[Fr]) -> G1Projective {
+    if bases.is_resident() {
+        table(bases).msm(scalars)
+    } else {
+        G1Projective::msm_unchecked(&bases.points()[..scalars.len()], scalars)
+    }
+}
+
+/// The table for resident `bases`, built on first use and kept for the process' life (resident
+/// bases are few and long-lived by contract, so the cache is never pruned).
+fn table(bases: &G1Bases) -> Arc<FixedBaseTable> {
+    static TABLES: OnceLock<Mutex<HashMap<u64, Arc<FixedBaseTable>>>> = OnceLock::new();
+    let tables = TABLES.get_or_init(Default::default);
+    if let Some(t) = tables.lock().unwrap_or_else(|e| e.into_inner()).get(&bases.id()) {
+        return t.clone();
+    }
+    // Built outside the lock so first uses of other bases are not serialised behind it; a
+    // racing duplicate build of the same bases is harmless (the first insert wins).
+    let built = Arc::new(FixedBaseTable::new(bases.points()));
+    tables.lock().unwrap_or_else(|e| e.into_inner()).entry(bases.id()).or_insert(built).clone()
 }
 
 /// Parallel sum of affine points (mixed addition into projective accumulators).

@@ -7,6 +7,7 @@
 
 pub mod conformance;
 pub mod cpu;
+mod fixed_base;
 pub mod reference;
 
 use std::fmt;
@@ -32,13 +33,25 @@ pub enum Direction {
 pub struct G1Bases {
     id: u64,
     points: Arc<[G1Affine]>,
+    resident: bool,
 }
 
 impl G1Bases {
     /// Wraps `points` under a fresh id.
     pub fn new(points: Vec<G1Affine>) -> Self {
         static NEXT: AtomicU64 = AtomicU64::new(1);
-        Self { id: NEXT.fetch_add(1, Ordering::Relaxed), points: points.into() }
+        Self { id: NEXT.fetch_add(1, Ordering::Relaxed), points: points.into(), resident: false }
+    }
+
+    /// Wraps long-lived `points` (a trusted setup, FK20 tables) under a fresh id, inviting the
+    /// backend to build and keep precomputed tables for them for the life of the process.
+    pub fn resident(points: Vec<G1Affine>) -> Self {
+        Self { resident: true, ..Self::new(points) }
+    }
+
+    /// True when built by [`G1Bases::resident`].
+    pub fn is_resident(&self) -> bool {
+        self.resident
     }
 
     /// The id backends key their caches on.
@@ -64,7 +77,11 @@ impl G1Bases {
 
 impl fmt::Debug for G1Bases {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("G1Bases").field("id", &self.id).field("len", &self.points.len()).finish()
+        f.debug_struct("G1Bases")
+            .field("id", &self.id)
+            .field("len", &self.points.len())
+            .field("resident", &self.resident)
+            .finish()
     }
 }
 

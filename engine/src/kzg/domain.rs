@@ -1,7 +1,7 @@
 //! Evaluation domains, bit-reversal, byte ↔ field conversions and Fiat–Shamir hashing shared
 //! by the EIP-4844 and EIP-7594 code.
 
-use ark_ff::{BigInteger, Field, PrimeField, Zero};
+use ark_ff::{BigInteger, Field, PrimeField};
 use sha2::{Digest, Sha256};
 
 use super::{BYTES_PER_FIELD_ELEMENT, CELLS_PER_EXT_BLOB, FIELD_ELEMENTS_PER_BLOB, FIELD_ELEMENTS_PER_EXT_BLOB};
@@ -120,12 +120,6 @@ pub(crate) fn evaluate_evals(poly: &[Fr], z: Fr, roots_brp: &[Fr]) -> Fr {
     let n = FIELD_ELEMENTS_PER_BLOB as u64;
     let zn_minus_1 = z.pow([n]) - Fr::ONE;
     sum * zn_minus_1 * Fr::from(n).inverse().expect("n < r")
-}
-
-/// True when every element is zero (used to skip work on empty inputs).
-#[allow(dead_code)]
-pub(crate) fn all_zero(v: &[Fr]) -> bool {
-    v.iter().all(Zero::is_zero)
 }
 
 #[cfg(test)]

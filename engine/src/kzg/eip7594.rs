@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use ark_ec::pairing::Pairing;
 use ark_ec::{CurveGroup, PrimeGroup};
 use ark_ff::{Field, Zero};
+use rayon::prelude::*;
 
 use super::domain::{bit_reverse_in_place, bytes_to_frs, bytes_to_g1, hash_to_fr, powers};
 use super::eip4844::blob_to_polynomial;
@@ -140,9 +141,10 @@ impl KzgContext {
         for &i in cell_indices {
             check_cell_index(i)?;
         }
-        let evals = cells.iter().map(|c| bytes_to_frs(&c[..], "cell")).collect::<Result<Vec<_>, _>>()?;
+        // Decompression and subgroup checks dominate small batches: run them in parallel.
+        let evals = cells.par_iter().map(|c| bytes_to_frs(&c[..], "cell")).collect::<Result<Vec<_>, _>>()?;
         let proof_points =
-            proofs.iter().enumerate().map(|(i, p)| bytes_to_g1(p, "proof", i)).collect::<Result<Vec<_>, _>>()?;
+            proofs.par_iter().enumerate().map(|(i, p)| bytes_to_g1(p, "proof", i)).collect::<Result<Vec<_>, _>>()?;
         // Deduplicate commitments by their bytes, in order of first appearance.
         let mut unique: Vec<&Bytes48> = Vec::new();
         let mut position: HashMap<&Bytes48, usize> = HashMap::new();
@@ -154,8 +156,11 @@ impl KzgContext {
             });
             commitment_indices.push(k as u64);
         }
-        let commitment_points =
-            unique.iter().enumerate().map(|(i, c)| bytes_to_g1(c, "commitment", i)).collect::<Result<Vec<_>, _>>()?;
+        let commitment_points = unique
+            .par_iter()
+            .enumerate()
+            .map(|(i, c)| bytes_to_g1(c, "commitment", i))
+            .collect::<Result<Vec<_>, _>>()?;
         if n == 0 {
             return Ok(true);
         }
