@@ -22,7 +22,7 @@ struct Cli {
 enum Command {
     /// Print the version, the backends available and the CPU features detected.
     Info,
-    /// Run public reference vectors (bls12-381-tests JSON layout); last line "N passed, N failed".
+    /// Run public reference vectors (bls12-381-tests JSON and c-kzg-4844 YAML layouts); last line "N passed, N failed".
     Vectors {
         /// Files or directories to walk.
         #[arg(required = true)]
