@@ -35,14 +35,7 @@ pub(crate) fn bit_reverse_in_place<T>(v: &mut [T]) {
 
 /// The spec's `compute_roots_of_unity(n)`: `ω^i` with `ω = 7^((r-1)/n)`.
 pub(crate) fn roots_of_unity(n: usize) -> Vec<Fr> {
-    let omega = root_of_unity(n);
-    let mut out = Vec::with_capacity(n);
-    let mut x = Fr::ONE;
-    for _ in 0..n {
-        out.push(x);
-        x *= omega;
-    }
-    out
+    powers(root_of_unity(n), n)
 }
 
 /// A primitive `n`-th root of unity, `7^((r-1)/n)`.
