@@ -182,19 +182,19 @@ impl Avidm {
     }
 }
 
-/// Encodes `originals` (k units) into all units: originals then recovery.
-fn encode_units(backend: &dyn Backend, originals: &[&[u8]], total: usize) -> Result<Vec<Vec<u8>>, VidError> {
+/// The `total − k` recovery units for `originals` (k units).
+fn encode_recovery(backend: &dyn Backend, originals: &[&[u8]], total: usize) -> Result<Vec<Vec<u8>>, VidError> {
     let (k, m) = (originals.len(), total - originals.len());
-    let mut all: Vec<Vec<u8>> = originals.iter().map(|u| u.to_vec()).collect();
-    if m > 0 {
-        Gf16Code::new(k, m, originals[0].len())?; // typed refusal of unsupported counts
-        all.extend(backend.gf16_encode(originals, m)?);
+    if m == 0 {
+        return Ok(Vec::new());
     }
-    Ok(all)
+    Gf16Code::new(k, m, originals[0].len())?; // typed refusal of unsupported counts
+    Ok(backend.gf16_encode(originals, m)?)
 }
 
-fn merkle_tree(backend: &dyn Backend, units: &[Vec<u8>]) -> Result<MerkleTree, VidError> {
-    let refs: Vec<&[u8]> = units.iter().map(Vec::as_slice).collect();
+/// The Merkle tree over all units: originals, then recovery.
+fn merkle_tree(backend: &dyn Backend, originals: &[&[u8]], recovery: &[Vec<u8>]) -> Result<MerkleTree, VidError> {
+    let refs: Vec<&[u8]> = originals.iter().copied().chain(recovery.iter().map(Vec::as_slice)).collect();
     Ok(MerkleTree::build(backend, &refs)?)
 }
 
@@ -216,8 +216,8 @@ impl VidScheme for Avidm {
         framed[..FRAME_BYTES].copy_from_slice(&(payload.len() as u64).to_le_bytes());
         framed[FRAME_BYTES..FRAME_BYTES + payload.len()].copy_from_slice(payload);
         let originals: Vec<&[u8]> = framed.chunks_exact(unit).collect();
-        let units = encode_units(backend, &originals, self.weights.total() as usize)?;
-        let tree = merkle_tree(backend, &units)?;
+        let recovery = encode_recovery(backend, &originals, self.weights.total() as usize)?;
+        let tree = merkle_tree(backend, &originals, &recovery)?;
         let common = Common {
             root: tree.root(),
             payload_len: payload.len() as u64,
@@ -225,19 +225,19 @@ impl VidScheme for Avidm {
             original_count: k as u32,
             weights: self.weights.clone(),
         };
-        let shares = (0..self.weights.nodes())
-            .into_par_iter()
-            .map(|node| {
-                let first = self.weights.offset(node)? as usize;
-                let range = first..first + self.weights.weight(node)? as usize;
-                Ok(Share {
-                    node: node as u32,
-                    first_unit: first as u32,
-                    units: units[range.clone()].to_vec(),
-                    proofs: range.map(|i| tree.proof(i)).collect::<Result<_, _>>()?,
-                })
-            })
-            .collect::<Result<Vec<_>, VidError>>()?;
+        // Originals are copied once out of the framed buffer; recovery units move into shares.
+        let mut units = originals.par_iter().map(|u| u.to_vec()).collect::<Vec<_>>().into_iter().chain(recovery);
+        let mut shares = Vec::with_capacity(self.weights.nodes());
+        for node in 0..self.weights.nodes() {
+            let first = self.weights.offset(node)? as usize;
+            let weight = self.weights.weight(node)? as usize;
+            shares.push(Share {
+                node: node as u32,
+                first_unit: first as u32,
+                units: units.by_ref().take(weight).collect(),
+                proofs: (first..first + weight).map(|i| tree.proof(i)).collect::<Result<_, _>>()?,
+            });
+        }
         Ok(Dispersal { commitment: common.commitment(), common, shares })
     }
 
@@ -328,7 +328,7 @@ impl VidScheme for Avidm {
         // Re-encode and check the root: the only defence against a disperser that committed to
         // units which are not one codeword.
         let refs: Vec<&[u8]> = originals.iter().map(Vec::as_slice).collect();
-        let recomputed = merkle_tree(backend, &encode_units(backend, &refs, total)?)?.root();
+        let recomputed = merkle_tree(backend, &refs, &encode_recovery(backend, &refs, total)?)?.root();
         if recomputed != common.root {
             return Err(VidError::InconsistentEncoding { committed: common.root, recomputed, units_used });
         }
