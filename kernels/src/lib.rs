@@ -1,8 +1,19 @@
 //! WGSL compute kernels and the wgpu host side for Crema's `gpu` backend.
 //!
-//! Every WGSL source lives in `kernels/wgsl/` and is embedded with `include_str!`. The host
-//! side builds the device, queue, pipelines and bind-group layouts once and reuses them.
-//! The kernels themselves arrive with the GPU issue; this crate is the place they land.
+//! Every WGSL source lives in `kernels/wgsl/` and is embedded with `include_str!`. The host side
+//! ([`GpuContext`]) builds the instance, adapter, device, queue, every pipeline and its explicit
+//! bind-group layout **once**, and every call reuses them. This crate speaks bytes and `u32`
+//! words only; the engine converts its own types (it never names a wgpu type).
+//!
+//! Kernels so far: BLAKE3 of many inputs ([`GpuContext::blake3_many`], the Merkle leaves).
+//! See `kernels/README.md` for the roadmap (GF(2^16), Fp/Fr, sums, NTT, MSM).
+
+mod blake3;
+mod context;
+mod error;
+
+pub use context::{AdapterReport, GpuContext, adapters};
+pub use error::GpuError;
 
 /// Every WGSL source this crate ships, as `(file name, source)`.
-pub const WGSL_SOURCES: &[(&str, &str)] = &[];
+pub const WGSL_SOURCES: &[(&str, &str)] = &[("blake3.wgsl", include_str!("../wgsl/blake3.wgsl"))];

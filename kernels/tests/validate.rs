@@ -1,0 +1,13 @@
+//! Every WGSL source parses and validates with naga (the compiler inside wgpu), with no adapter.
+
+#[test]
+fn every_wgsl_source_validates() {
+    assert!(!crema_kernels::WGSL_SOURCES.is_empty());
+    for (name, source) in crema_kernels::WGSL_SOURCES {
+        let module =
+            naga::front::wgsl::parse_str(source).unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(source)));
+        naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::default())
+            .validate(&module)
+            .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+    }
+}
