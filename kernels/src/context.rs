@@ -42,7 +42,7 @@ impl AdapterReport {
             device_type: format!("{:?}", info.device_type),
             is_cpu: info.device_type == wgpu::DeviceType::Cpu,
             driver: format!("{} {}", info.driver, info.driver_info).trim().to_string(),
-            max_storage_binding: limits.max_storage_buffer_binding_size as u64,
+            max_storage_binding: limits.max_storage_buffer_binding_size,
             max_workgroups_per_dim: limits.max_compute_workgroups_per_dimension,
             max_invocations_per_workgroup: limits.max_compute_invocations_per_workgroup,
             shader_int64: features.contains(wgpu::Features::SHADER_INT64),

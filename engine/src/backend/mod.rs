@@ -8,6 +8,7 @@
 pub mod conformance;
 pub mod cpu;
 mod fixed_base;
+pub mod gpu;
 pub mod reference;
 
 use std::fmt;
@@ -175,12 +176,15 @@ impl BackendChoice {
         match self {
             Self::Cpu => Ok(Arc::new(cpu::Cpu::new())),
             Self::Reference => Ok(Arc::new(reference::Reference::new())),
-            Self::Gpu => Err(BackendError::Unavailable {
-                backend: "gpu",
-                reason: "this build has no GPU backend yet (crema-kernels ships no kernels)".into(),
-            }),
+            Self::Gpu => {
+                let gpu = gpu::Gpu::new()?;
+                eprintln!("crema: backend gpu on {} ({})", gpu.adapter().name, gpu.adapter().device_type);
+                Ok(Arc::new(gpu))
+            }
             Self::Auto => {
-                eprintln!("crema: backend auto -> cpu (no GPU backend in this build)");
+                // The GPU backend refuses the ops it has not ported yet, so auto must not pick it
+                // until it covers every primitive; it says so rather than guessing.
+                eprintln!("crema: backend auto -> cpu (the gpu backend covers only {:?} so far)", gpu::PORTED);
                 Ok(Arc::new(cpu::Cpu::new()))
             }
         }

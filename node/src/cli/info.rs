@@ -34,6 +34,22 @@ pub fn print(choice: BackendChoice) {
             Err(e) => println!("  {:<10} unavailable: {e}", c.as_str()),
         }
     }
+    let adapters = crema_engine::backend::gpu::adapters();
+    println!("gpu adapters: {}", if adapters.is_empty() { "none".to_string() } else { adapters.len().to_string() });
+    for a in adapters {
+        println!(
+            "  {} | {} {} | driver {} | max storage binding {} MiB | max workgroups/dim {} | int64 {} | timestamps {}",
+            a.name,
+            a.backend,
+            a.device_type,
+            a.driver,
+            a.max_storage_binding >> 20,
+            a.max_workgroups_per_dim,
+            a.shader_int64,
+            a.timestamp_query
+        );
+    }
+    println!("gpu kernels: {:?}", crema_engine::backend::gpu::PORTED);
     println!("selected: {choice}");
 }
 

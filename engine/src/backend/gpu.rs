@@ -1,0 +1,87 @@
+//! The `gpu` backend: wgpu compute shaders from `crema-kernels`, byte-identical to the CPU.
+//!
+//! Ported so far: `merkle_leaves` (BLAKE3). Every other primitive returns
+//! [`BackendError::Unavailable`] naming the op — never a silent CPU computation, so a caller
+//! always knows what ran where. `auto` therefore keeps choosing the CPU until every op is ported.
+
+use std::sync::Arc;
+
+pub use crema_kernels::{AdapterReport, adapters};
+use crema_kernels::{GpuContext, GpuError};
+
+use super::{Backend, Direction, G1Bases};
+use crate::error::BackendError;
+use crate::field::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
+
+/// The primitives that run as GPU kernels in this build.
+pub const PORTED: &[&str] = &["merkle_leaves"];
+
+/// The GPU backend: one [`GpuContext`] (device, queue, pipelines) built once and shared.
+#[derive(Debug, Clone)]
+pub struct Gpu {
+    ctx: Arc<GpuContext>,
+}
+
+impl Gpu {
+    /// Opens the best adapter (lavapipe counts) and builds every pipeline.
+    pub fn new() -> Result<Self, BackendError> {
+        let ctx = GpuContext::new().map_err(|e| BackendError::Unavailable { backend: "gpu", reason: e.to_string() })?;
+        Ok(Self { ctx: Arc::new(ctx) })
+    }
+
+    /// The adapter in use.
+    pub fn adapter(&self) -> &AdapterReport {
+        self.ctx.adapter()
+    }
+}
+
+fn not_ported(op: &'static str) -> BackendError {
+    BackendError::Unavailable {
+        backend: "gpu",
+        reason: format!("{op} is not ported to the GPU yet (ported: {PORTED:?})"),
+    }
+}
+
+fn device(op: &'static str, e: GpuError) -> BackendError {
+    BackendError::Device { op, reason: e.to_string() }
+}
+
+impl Backend for Gpu {
+    fn name(&self) -> &'static str {
+        "gpu"
+    }
+
+    fn gf16_encode(&self, _original: &[&[u8]], _recovery_count: usize) -> Result<Vec<Vec<u8>>, BackendError> {
+        Err(not_ported("gf16_encode"))
+    }
+
+    fn gf16_decode(
+        &self,
+        _original_count: usize,
+        _recovery_count: usize,
+        _original: &[(usize, &[u8])],
+        _recovery: &[(usize, &[u8])],
+    ) -> Result<Vec<(usize, Vec<u8>)>, BackendError> {
+        Err(not_ported("gf16_decode"))
+    }
+
+    fn ntt(&self, _values: &mut [Fr], _size: usize, _dir: Direction, _coset: Option<Fr>) -> Result<(), BackendError> {
+        Err(not_ported("ntt"))
+    }
+
+    fn msm_g1(&self, _bases: &G1Bases, _scalars: &[&[Fr]]) -> Result<Vec<G1Projective>, BackendError> {
+        Err(not_ported("msm_g1"))
+    }
+
+    fn sum_g1(&self, _groups: &[&[G1Affine]]) -> Result<Vec<G1Projective>, BackendError> {
+        Err(not_ported("sum_g1"))
+    }
+
+    fn sum_g2(&self, _groups: &[&[G2Affine]]) -> Result<Vec<G2Projective>, BackendError> {
+        Err(not_ported("sum_g2"))
+    }
+
+    fn merkle_leaves(&self, chunks: &[&[u8]]) -> Result<Vec<[u8; 32]>, BackendError> {
+        self.ctx.blake3_many(chunks).map_err(|e| device("merkle_leaves", e))
+    }
+}

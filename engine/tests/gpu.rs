@@ -1,0 +1,49 @@
+//! The gpu backend against the reference, byte for byte, for every op it has ported; and a
+//! typed refusal (never wrong data, never a hidden CPU run) for every op it has not.
+//!
+//! Without an adapter these tests print a loud skip; with `CREMA_REQUIRE_GPU=1` they fail.
+
+use crema_engine::backend::conformance;
+use crema_engine::backend::gpu::Gpu;
+use crema_engine::{Backend, BackendError, Direction, G1Bases};
+
+fn gpu() -> Option<Gpu> {
+    match Gpu::new() {
+        Ok(g) => {
+            eprintln!("GPU adapter: {} ({}, {})", g.adapter().name, g.adapter().backend, g.adapter().device_type);
+            Some(g)
+        }
+        Err(e) if std::env::var("CREMA_REQUIRE_GPU").as_deref() == Ok("1") => {
+            panic!("CREMA_REQUIRE_GPU=1 but the gpu backend cannot start: {e}")
+        }
+        Err(e) => {
+            eprintln!("!!!!!!!! SKIPPING GPU TEST: {e} !!!!!!!!");
+            None
+        }
+    }
+}
+
+#[test]
+fn merkle_leaves_match_the_reference() {
+    let Some(g) = gpu() else { return };
+    conformance::check_merkle_leaves(&g);
+    // Batches around the 64-wide workgroup grid.
+    for n in conformance::SIZES {
+        let chunks: Vec<Vec<u8>> = (0..n).map(|i| vec![(i % 251) as u8; 32 + i % 100]).collect();
+        let refs: Vec<&[u8]> = chunks.iter().map(Vec::as_slice).collect();
+        let want: Vec<[u8; 32]> = chunks.iter().map(|c| *blake3::hash(c).as_bytes()).collect();
+        assert_eq!(g.merkle_leaves(&refs).unwrap(), want, "batch of {n}");
+    }
+}
+
+#[test]
+fn unported_ops_refuse_with_a_typed_error() {
+    let Some(g) = gpu() else { return };
+    let unavailable = |r: Result<(), BackendError>| matches!(r, Err(BackendError::Unavailable { backend: "gpu", .. }));
+    assert!(unavailable(g.gf16_encode(&[&[0u8; 64][..]], 1).map(drop)));
+    assert!(unavailable(g.gf16_decode(1, 1, &[], &[]).map(drop)));
+    assert!(unavailable(g.ntt(&mut [], 1, Direction::Forward, None)));
+    assert!(unavailable(g.msm_g1(&G1Bases::new(vec![]), &[]).map(drop)));
+    assert!(unavailable(g.sum_g1(&[]).map(drop)));
+    assert!(unavailable(g.sum_g2(&[]).map(drop)));
+}
