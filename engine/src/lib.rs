@@ -1,11 +1,13 @@
 //! # crema-engine
 //!
-//! The data-availability compute engine of Crema: GF(2^16) Reed–Solomon erasure coding,
-//! BLAKE3 Merkle trees, BLS signatures and certificates, and (in later issues) KZG and VID.
+//! The data-availability compute engine of Crema: GF(2^16) Reed–Solomon erasure coding
+//! ([`erasure`]), BLAKE3 Merkle trees ([`merkle`]), BLS signatures and certificates ([`bls`]),
+//! Ethereum KZG (EIP-4844 and EIP-7594, [`kzg`]) and verifiable information dispersal ([`vid`]).
 //!
 //! Every heavy primitive goes through one [`Backend`] trait: a textbook `reference` backend
-//! (the oracle), a `cpu` backend (rayon + SIMD) and, later, a `gpu` backend (wgpu). Algorithms
-//! are written once above the trait, and every backend must give byte-identical results.
+//! (the oracle), a `cpu` backend (rayon + SIMD) and a `gpu` backend (wgpu, via crema-kernels;
+//! partial so far). Algorithms are written once above the trait, and every backend must give
+//! byte-identical results.
 //!
 //! This crate has no async runtime and no networking: DA nodes embed it as a library.
 
