@@ -13,11 +13,8 @@ fn gpu() -> Option<Gpu> {
             eprintln!("GPU adapter: {} ({}, {})", g.adapter().name, g.adapter().backend, g.adapter().device_type);
             Some(g)
         }
-        Err(e) if std::env::var("CREMA_REQUIRE_GPU").as_deref() == Ok("1") => {
-            panic!("CREMA_REQUIRE_GPU=1 but the gpu backend cannot start: {e}")
-        }
         Err(e) => {
-            eprintln!("!!!!!!!! SKIPPING GPU TEST: {e} !!!!!!!!");
+            crema_kernels::skip_gpu_test(e);
             None
         }
     }

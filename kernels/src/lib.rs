@@ -17,3 +17,12 @@ pub use error::GpuError;
 
 /// Every WGSL source this crate ships, as `(file name, source)`.
 pub const WGSL_SOURCES: &[(&str, &str)] = &[("blake3.wgsl", include_str!("../wgsl/blake3.wgsl"))];
+
+/// Reports that a GPU test cannot run because `reason`: it panics when `CREMA_REQUIRE_GPU=1`
+/// (CI and GPU machines must never pass without running), else prints a loud skip.
+pub fn skip_gpu_test(reason: impl std::fmt::Display) {
+    if std::env::var("CREMA_REQUIRE_GPU").as_deref() == Ok("1") {
+        panic!("CREMA_REQUIRE_GPU=1 but no GPU can be used: {reason}");
+    }
+    eprintln!("!!!!!!!! SKIPPING GPU TEST: {reason} !!!!!!!!");
+}
