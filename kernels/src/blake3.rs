@@ -1,17 +1,25 @@
 //! `GpuContext::blake3_many`: BLAKE3 of many inputs at once (Merkle leaves).
 
-use crate::context::GpuContext;
+use crate::context::{Access, GpuContext, KernelSpec};
 use crate::error::GpuError;
 
 const OP: &str = "blake3_many";
 const WORKGROUP: usize = 64;
+
+/// The BLAKE3 family's kernels.
+pub(crate) const KERNELS: &[KernelSpec] = &[KernelSpec {
+    name: "blake3_many",
+    file: "blake3.wgsl",
+    source: || include_str!("../wgsl/blake3.wgsl").to_string(),
+    entry: "blake3_many",
+    storage: &[Access::Read, Access::Read, Access::ReadWrite],
+}];
 
 impl GpuContext {
     /// The BLAKE3 hash of every input, identical to the `blake3` crate. Inputs are packed into
     /// batches that fit the adapter's storage-binding and dispatch limits.
     pub fn blake3_many(&self, inputs: &[&[u8]]) -> Result<Vec<[u8; 32]>, GpuError> {
         let limit = self.adapter().max_storage_binding;
-        let max_groups = self.adapter().max_workgroups_per_dim as usize;
         let mut out = Vec::with_capacity(inputs.len());
         let mut start = 0;
         while start < inputs.len() {
@@ -28,13 +36,13 @@ impl GpuContext {
                 words += w;
                 end += 1;
             }
-            out.extend(self.blake3_batch(&inputs[start..end], words as usize, max_groups)?);
+            out.extend(self.blake3_batch(&inputs[start..end], words as usize)?);
             start = end;
         }
         Ok(out)
     }
 
-    fn blake3_batch(&self, inputs: &[&[u8]], words: usize, max_groups: usize) -> Result<Vec<[u8; 32]>, GpuError> {
+    fn blake3_batch(&self, inputs: &[&[u8]], words: usize) -> Result<Vec<[u8; 32]>, GpuError> {
         let mut data = vec![0u32; words];
         let mut spans = Vec::with_capacity(inputs.len() * 2);
         let mut at = 0usize;
@@ -44,18 +52,14 @@ impl GpuContext {
             dst[..input.len()].copy_from_slice(input);
             at += input.len().div_ceil(4);
         }
-        // A 2-D grid: rows of at most `max_groups` workgroups.
-        let groups = inputs.len().div_ceil(WORKGROUP).max(1);
-        let (x, y) = (groups.min(max_groups), groups.div_ceil(max_groups));
-        let params = [inputs.len() as u32, (x * WORKGROUP) as u32, 0, 0];
-        let words = self.run(
-            OP,
-            &self.blake3,
-            &[&self.storage("blake3 data", &data), &self.storage("blake3 spans", &spans)],
-            &self.uniform("blake3 params", &params),
-            inputs.len() * 8,
-            (x as u32, y as u32),
-        )?;
+        let grid = self.grid(inputs.len().div_ceil(WORKGROUP));
+        let mut job = self.job(OP);
+        let data = job.upload("blake3 data", &data);
+        let spans = job.upload("blake3 spans", &spans);
+        let digests = job.zeroed("blake3 digests", inputs.len() * 8);
+        job.dispatch(OP, &[&data, &spans, &digests], &[inputs.len() as u32, grid[0] * WORKGROUP as u32], grid);
+        job.read(&digests, inputs.len() * 8);
+        let words = job.finish()?.remove(0);
         Ok(words
             .chunks_exact(8)
             .map(|d| {

@@ -1,8 +1,12 @@
 //! The GPU context: adapter, device, queue and every pipeline, built once and reused.
+//!
+//! This file and `job.rs` are the only places that speak wgpu's descriptor and polling API
+//! (it changes at every major release); kernel families describe themselves with a
+//! [`KernelSpec`] and record work through a [`Job`](crate::job::Job).
 
-use std::sync::mpsc;
-
-use wgpu::util::DeviceExt;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::GpuError;
 
@@ -21,11 +25,17 @@ pub struct AdapterReport {
     pub driver: String,
     /// `max_storage_buffer_binding_size`, bytes.
     pub max_storage_binding: u64,
+    /// `max_buffer_size`, bytes.
+    pub max_buffer_size: u64,
     /// `max_compute_workgroups_per_dimension`.
     pub max_workgroups_per_dim: u32,
     /// `max_compute_invocations_per_workgroup`.
     pub max_invocations_per_workgroup: u32,
-    /// Whether the adapter offers 64-bit integers in shaders.
+    /// `max_compute_workgroup_storage_size`, bytes.
+    pub max_workgroup_storage: u32,
+    /// `max_storage_buffers_per_shader_stage`.
+    pub max_storage_buffers_per_stage: u32,
+    /// Whether the adapter offers 64-bit integers in shaders (Crema's kernels do not need them).
     pub shader_int64: bool,
     /// Whether the adapter offers timestamp queries (kernel-only timings).
     pub timestamp_query: bool,
@@ -43,8 +53,11 @@ impl AdapterReport {
             is_cpu: info.device_type == wgpu::DeviceType::Cpu,
             driver: format!("{} {}", info.driver, info.driver_info).trim().to_string(),
             max_storage_binding: limits.max_storage_buffer_binding_size,
+            max_buffer_size: limits.max_buffer_size,
             max_workgroups_per_dim: limits.max_compute_workgroups_per_dimension,
             max_invocations_per_workgroup: limits.max_compute_invocations_per_workgroup,
+            max_workgroup_storage: limits.max_compute_workgroup_storage_size,
+            max_storage_buffers_per_stage: limits.max_storage_buffers_per_shader_stage,
             shader_int64: features.contains(wgpu::Features::SHADER_INT64),
             timestamp_query: features.contains(wgpu::Features::TIMESTAMP_QUERY),
         }
@@ -62,11 +75,49 @@ pub fn adapters() -> Vec<AdapterReport> {
     pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all())).iter().map(AdapterReport::of).collect()
 }
 
+/// How a kernel uses one storage binding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// `var<storage, read>`.
+    Read,
+    /// `var<storage, read_write>`.
+    ReadWrite,
+}
+
+/// One compute entry point: its WGSL module, entry name and bindings. The bind-group layout is
+/// explicit: storage bindings `0..storage.len()` with the given access, then one uniform.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct KernelSpec {
+    /// A unique name; [`GpuContext::kernel`] looks kernels up by it.
+    pub(crate) name: &'static str,
+    /// The file (or template) the module comes from, for error messages.
+    pub(crate) file: &'static str,
+    /// Builds the module's full source (WGSL has no `#include`: families concatenate or fill
+    /// templates here).
+    pub(crate) source: fn() -> String,
+    /// The `@compute` entry point.
+    pub(crate) entry: &'static str,
+    /// Storage bindings in binding order.
+    pub(crate) storage: &'static [Access],
+}
+
 /// A compute pipeline with its explicit bind-group layout.
 #[derive(Debug)]
 pub(crate) struct Kernel {
+    pub(crate) name: &'static str,
     pub(crate) pipeline: wgpu::ComputePipeline,
     pub(crate) layout: wgpu::BindGroupLayout,
+    pub(crate) storage_bindings: usize,
+}
+
+/// Every kernel of every family, built at context creation.
+fn all_specs() -> Vec<KernelSpec> {
+    [crate::blake3::KERNELS].concat()
+}
+
+/// Every WGSL module this crate builds, as `(kernel name, full source)`, for validation.
+pub fn wgsl_modules() -> Vec<(&'static str, String)> {
+    all_specs().iter().map(|s| (s.name, (s.source)())).collect()
 }
 
 /// The device, queue and pipelines. Build it once ([`GpuContext::new`]) and share it.
@@ -75,7 +126,12 @@ pub struct GpuContext {
     report: AdapterReport,
     pub(crate) device: wgpu::Device,
     pub(crate) queue: wgpu::Queue,
-    pub(crate) blake3: Kernel,
+    kernels: HashMap<&'static str, Kernel>,
+    /// Readback buffers kept for reuse (a job takes the smallest that fits).
+    pub(crate) staging: Mutex<Vec<wgpu::Buffer>>,
+    /// Nanoseconds spent inside compute passes since the last [`GpuContext::take_kernel_nanos`].
+    pub(crate) kernel_nanos: AtomicU64,
+    pub(crate) timestamps: bool,
 }
 
 impl GpuContext {
@@ -91,15 +147,29 @@ impl GpuContext {
         }))
         .map_err(|e| GpuError::NoAdapter(e.to_string()))?;
         let report = AdapterReport::of(&adapter);
+        let timestamps = report.timestamp_query;
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("crema"),
+            // Timestamps give `crema bench` kernel-only times; nothing else is optional.
+            required_features: if timestamps { wgpu::Features::TIMESTAMP_QUERY } else { wgpu::Features::empty() },
             // Ask for the adapter's own limits: big storage bindings mean fewer chunked dispatches.
             required_limits: adapter.limits(),
             ..Default::default()
         }))
         .map_err(|e| GpuError::Device { adapter: report.name.clone(), reason: e.to_string() })?;
-        let blake3 = build_kernel(&device, "blake3.wgsl", include_str!("../wgsl/blake3.wgsl"), "blake3_many", 2)?;
-        Ok(Self { report, device, queue, blake3 })
+        let kernels = all_specs()
+            .iter()
+            .map(|spec| Ok((spec.name, build_kernel(&device, spec)?)))
+            .collect::<Result<HashMap<_, _>, GpuError>>()?;
+        Ok(Self {
+            report,
+            device,
+            queue,
+            kernels,
+            staging: Mutex::new(Vec::new()),
+            kernel_nanos: AtomicU64::new(0),
+            timestamps,
+        })
     }
 
     /// The adapter this context runs on.
@@ -107,148 +177,73 @@ impl GpuContext {
         &self.report
     }
 
-    /// A read-only storage buffer holding `words`.
-    pub(crate) fn storage(&self, label: &str, words: &[u32]) -> wgpu::Buffer {
+    /// Time spent inside compute passes (timestamp queries) since the last call, or `None`
+    /// when the adapter has no timestamp queries. Transfers and submission are not included.
+    pub fn take_kernel_nanos(&self) -> Option<u64> {
+        let nanos = self.kernel_nanos.swap(0, Ordering::Relaxed);
+        self.timestamps.then_some(nanos)
+    }
+
+    /// The kernel built from the spec named `name`.
+    pub(crate) fn kernel(&self, name: &str) -> &Kernel {
+        // Every spec is built in `new`, so a miss is a typo in this crate, not bad input.
+        self.kernels.get(name).unwrap_or_else(|| panic!("kernel {name} is not registered in all_specs()"))
+    }
+
+    /// A read-only storage buffer holding `words` (for data uploaded once and kept, e.g. tables).
+    #[allow(dead_code)] // used by the kernel families that keep data resident (MSM bases, tables)
+    pub(crate) fn resident(&self, label: &str, words: &[u32]) -> wgpu::Buffer {
+        use wgpu::util::DeviceExt;
         // wgpu refuses zero-sized bindings: keep at least one word.
         let contents: &[u32] = if words.is_empty() { &[0] } else { words };
         self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some(label),
             contents: bytemuck::cast_slice(contents),
-            usage: wgpu::BufferUsages::STORAGE,
-        })
-    }
-
-    /// A uniform buffer holding `words` (16-byte aligned by the caller's struct).
-    pub(crate) fn uniform(&self, label: &str, words: &[u32]) -> wgpu::Buffer {
-        self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some(label),
-            contents: bytemuck::cast_slice(words),
-            usage: wgpu::BufferUsages::UNIFORM,
-        })
-    }
-
-    /// Dispatches `groups` workgroups of `kernel` with `inputs` at bindings `0..n`, a fresh output
-    /// of `out_words` words at binding `n` and `uniform` at `n + 1`, and reads the output back.
-    /// Validation and out-of-memory errors are returned, never swallowed.
-    pub(crate) fn run(
-        &self,
-        op: &'static str,
-        kernel: &Kernel,
-        inputs: &[&wgpu::Buffer],
-        uniform: &wgpu::Buffer,
-        out_words: usize,
-        groups: (u32, u32),
-    ) -> Result<Vec<u32>, GpuError> {
-        let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let oom = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
-        let out_bytes = (out_words.max(1) * 4) as u64;
-        let output = self.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("output"),
-            size: out_bytes,
             usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
-            mapped_at_creation: false,
-        });
-        let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("readback"),
-            size: out_bytes,
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        let n = inputs.len() as u32;
-        let mut entries: Vec<wgpu::BindGroupEntry<'_>> = inputs
-            .iter()
-            .zip(0..)
-            .map(|(b, binding)| wgpu::BindGroupEntry { binding, resource: b.as_entire_binding() })
-            .collect();
-        entries.push(wgpu::BindGroupEntry { binding: n, resource: output.as_entire_binding() });
-        entries.push(wgpu::BindGroupEntry { binding: n + 1, resource: uniform.as_entire_binding() });
-        let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some(op),
-            layout: &kernel.layout,
-            entries: &entries,
-        });
-        let mut encoder = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(op) });
-        {
-            let mut pass =
-                encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some(op), timestamp_writes: None });
-            pass.set_pipeline(&kernel.pipeline);
-            pass.set_bind_group(0, &bind_group, &[]);
-            pass.dispatch_workgroups(groups.0, groups.1, 1);
-        }
-        encoder.copy_buffer_to_buffer(&output, 0, &staging, 0, out_bytes);
-        self.queue.submit([encoder.finish()]);
-        let (tx, rx) = mpsc::channel();
-        staging.slice(..).map_async(wgpu::MapMode::Read, move |r| {
-            let _ = tx.send(r);
-        });
-        self.device
-            .poll(wgpu::PollType::Wait { submission_index: None, timeout: None })
-            .map_err(|e| GpuError::Kernel { op, reason: e.to_string() })?;
-        let kernel_err = |e: wgpu::Error| GpuError::Kernel { op, reason: e.to_string() };
-        if let Some(e) = pollster::block_on(oom.pop()) {
-            return Err(kernel_err(e));
-        }
-        if let Some(e) = pollster::block_on(scope.pop()) {
-            return Err(kernel_err(e));
-        }
-        rx.recv()
-            .map_err(|e| GpuError::Kernel { op, reason: e.to_string() })?
-            .map_err(|e| GpuError::Kernel { op, reason: e.to_string() })?;
-        let view = staging.get_mapped_range(..).map_err(|e| GpuError::Kernel { op, reason: e.to_string() })?;
-        let words: Vec<u32> = bytemuck::cast_slice(&view)[..out_words].to_vec();
-        drop(view);
-        staging.unmap();
-        Ok(words)
+        })
     }
 }
 
-/// Builds one compute pipeline with an explicit layout: read-only storage inputs at bindings
-/// `0..inputs`, the read-write output at `inputs`, one uniform at `inputs + 1`.
-fn build_kernel(device: &wgpu::Device, file: &str, source: &str, entry: &str, inputs: u32) -> Result<Kernel, GpuError> {
+/// Builds one compute pipeline with its explicit layout.
+fn build_kernel(device: &wgpu::Device, spec: &KernelSpec) -> Result<Kernel, GpuError> {
     let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
+    let source = (spec.source)();
     let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-        label: Some(file),
+        label: Some(spec.file),
         source: wgpu::ShaderSource::Wgsl(source.into()),
     });
-    let mut entries: Vec<wgpu::BindGroupLayoutEntry> = (0..=inputs)
-        .map(|binding| wgpu::BindGroupLayoutEntry {
-            binding,
-            visibility: wgpu::ShaderStages::COMPUTE,
-            ty: wgpu::BindingType::Buffer {
-                ty: wgpu::BufferBindingType::Storage { read_only: binding != inputs },
-                has_dynamic_offset: false,
-                min_binding_size: None,
-            },
-            count: None,
+    let buffer_entry = |binding: u32, ty: wgpu::BufferBindingType| wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::COMPUTE,
+        ty: wgpu::BindingType::Buffer { ty, has_dynamic_offset: false, min_binding_size: None },
+        count: None,
+    };
+    let mut entries: Vec<wgpu::BindGroupLayoutEntry> = spec
+        .storage
+        .iter()
+        .zip(0..)
+        .map(|(access, binding)| {
+            buffer_entry(binding, wgpu::BufferBindingType::Storage { read_only: *access == Access::Read })
         })
         .collect();
-    entries.push(wgpu::BindGroupLayoutEntry {
-        binding: inputs + 1,
-        visibility: wgpu::ShaderStages::COMPUTE,
-        ty: wgpu::BindingType::Buffer {
-            ty: wgpu::BufferBindingType::Uniform,
-            has_dynamic_offset: false,
-            min_binding_size: None,
-        },
-        count: None,
-    });
+    entries.push(buffer_entry(spec.storage.len() as u32, wgpu::BufferBindingType::Uniform));
     let layout =
-        device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor { label: Some(file), entries: &entries });
+        device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor { label: Some(spec.name), entries: &entries });
     let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-        label: Some(file),
+        label: Some(spec.name),
         bind_group_layouts: &[Some(&layout)],
         immediate_size: 0,
     });
     let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-        label: Some(file),
+        label: Some(spec.name),
         layout: Some(&pipeline_layout),
         module: &module,
-        entry_point: Some(entry),
+        entry_point: Some(spec.entry),
         compilation_options: Default::default(),
         cache: None,
     });
     if let Some(e) = pollster::block_on(scope.pop()) {
-        return Err(GpuError::Kernel { op: "pipeline build", reason: format!("{file}: {e}") });
+        return Err(GpuError::Kernel { op: "pipeline build", reason: format!("{} ({}): {e}", spec.name, spec.file) });
     }
-    Ok(Kernel { pipeline, layout })
+    Ok(Kernel { name: spec.name, pipeline, layout, storage_bindings: spec.storage.len() })
 }

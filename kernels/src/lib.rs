@@ -11,12 +11,10 @@
 mod blake3;
 mod context;
 mod error;
+mod job;
 
-pub use context::{AdapterReport, GpuContext, adapters};
+pub use context::{AdapterReport, GpuContext, adapters, wgsl_modules};
 pub use error::GpuError;
-
-/// Every WGSL source this crate ships, as `(file name, source)`.
-pub const WGSL_SOURCES: &[(&str, &str)] = &[("blake3.wgsl", include_str!("../wgsl/blake3.wgsl"))];
 
 /// Reports that a GPU test cannot run because `reason`: it panics when `CREMA_REQUIRE_GPU=1`
 /// (CI and GPU machines must never pass without running), else prints a loud skip.

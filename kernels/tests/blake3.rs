@@ -40,3 +40,19 @@ fn blake3_batches_off_the_workgroup_grid() {
         assert_eq!(ctx.blake3_many(&refs).unwrap(), want, "batch of {n}");
     }
 }
+
+#[test]
+fn kernel_time_is_reported_when_the_adapter_has_timestamps() {
+    let Some(ctx) = gpu() else { return };
+    let _ = ctx.take_kernel_nanos();
+    let inputs = vec![vec![7u8; 4096]; 256];
+    let refs: Vec<&[u8]> = inputs.iter().map(Vec::as_slice).collect();
+    ctx.blake3_many(&refs).unwrap();
+    match ctx.take_kernel_nanos() {
+        Some(ns) => {
+            assert!(ns > 0, "a dispatch ran, so some kernel time must be recorded");
+            assert_eq!(ctx.take_kernel_nanos(), Some(0), "taking the counter resets it");
+        }
+        None => assert!(!ctx.adapter().timestamp_query),
+    }
+}
