@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use rayon::prelude::*;
 
-use super::fixed_base::FixedBaseTable;
+use super::fixed_base::{self, FixedBaseTable};
 
 use super::{Backend, Direction, G1Bases, check_gf16_encode_shape, check_msm_shape, check_ntt_shape};
 use crate::error::BackendError;
@@ -95,14 +95,23 @@ impl Backend for Cpu {
 
     fn msm_g1(&self, bases: &G1Bases, scalars: &[&[Fr]]) -> Result<Vec<G1Projective>, BackendError> {
         check_msm_shape(bases, scalars)?;
-        Ok(scalars.iter().map(|s| msm_one(bases, s)).collect())
+        if bases.is_resident() {
+            return Ok(table(bases).msm_batch(scalars));
+        }
+        Ok(scalars.iter().map(|s| G1Projective::msm_unchecked(&bases.points()[..s.len()], s)).collect())
     }
 
     fn msm_g1_many(&self, jobs: &[(&G1Bases, &[Fr])]) -> Result<Vec<G1Projective>, BackendError> {
         for (b, s) in jobs {
             check_msm_shape(b, &[s])?;
         }
-        Ok(jobs.par_iter().map(|(b, s)| msm_one(b, s)).collect())
+        if jobs.iter().all(|(b, _)| b.is_resident()) {
+            // One batch-affine pass over every table (FK20's 128 small MSMs).
+            let tables: Vec<Arc<FixedBaseTable>> = jobs.iter().map(|(b, _)| table(b)).collect();
+            let refs: Vec<(&FixedBaseTable, &[Fr])> = tables.iter().zip(jobs).map(|(t, (_, s))| (&**t, *s)).collect();
+            return Ok(fixed_base::msm_many(&refs));
+        }
+        Ok(jobs.par_iter().map(|(b, s)| Ok(self.msm_g1(b, &[s])?[0])).collect::<Result<_, BackendError>>()?)
     }
 
     fn sum_g1(&self, groups: &[&[G1Affine]]) -> Result<Vec<G1Projective>, BackendError> {
@@ -143,15 +152,6 @@ fn join_halves(left: Vec<Vec<u8>>, right: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
             l
         })
         .collect()
-}
-
-/// One MSM: through the cached fixed-base table for resident bases, else arkworks' Pippenger.
-fn msm_one(bases: &G1Bases, scalars: &[Fr]) -> G1Projective {
-    if bases.is_resident() {
-        table(bases).msm(scalars)
-    } else {
-        G1Projective::msm_unchecked(&bases.points()[..scalars.len()], scalars)
-    }
 }
 
 /// The table for resident `bases`, built on first use and kept for the process' life (resident

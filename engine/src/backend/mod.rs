@@ -5,6 +5,7 @@
 //! Every backend must produce the same canonical bytes as the [`reference`] backend, which
 //! [`conformance`] checks.
 
+mod batch_affine;
 pub mod conformance;
 pub mod cpu;
 mod fixed_base;
