@@ -85,3 +85,89 @@ fn bad_arguments_get_clear_errors() {
     assert!(text(&o).contains("commitment.bin"), "{}", text(&o));
     fs::remove_dir_all(&root).unwrap();
 }
+
+#[test]
+fn kzg_disperse_lose_corrupt_verify_recover() {
+    let root = scratch("kzg");
+    let (file, out, dir) = (root.join("payload.bin"), root.join("recovered.bin"), root.join("d"));
+    // 2.5 blobs of payload: 3 blobs.
+    let mut payload = vec![0u8; 5 * 126_976 / 2];
+    ChaCha8Rng::seed_from_u64(43).fill_bytes(&mut payload);
+    fs::write(&file, &payload).unwrap();
+
+    // W = 6: node cells 0..22, 21..64, 64..86, 85..128; any 3 units recover.
+    let (f, d) = (file.to_str().unwrap(), dir.to_str().unwrap());
+    let o = crema(&["vid", "disperse", "--scheme", "kzg", "--weights", "1,2,1,2", f, "--out", d]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("3 blob(s) x 128 cells, any 3 of 6 weight units recover"), "{}", text(&o));
+    assert_eq!(&fs::read(dir.join("common.bin")).unwrap()[..3], b"CKC", "the scheme tag leads common.bin");
+
+    let o = crema(&["vid", "verify", d]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("4 shares: 4 ok, 0 bad"), "{}", text(&o));
+
+    // Lose node 0, corrupt node 1: nodes 2 and 3 (weight 3, cells 64..128) remain.
+    fs::remove_file(share(&dir, 0)).unwrap();
+    let mut bytes = fs::read(share(&dir, 1)).unwrap();
+    bytes[1000] ^= 0x01;
+    fs::write(share(&dir, 1), bytes).unwrap();
+    let o = crema(&["vid", "verify", d]);
+    assert!(!o.status.success(), "verify must fail with a corrupted share");
+    assert!(text(&o).contains("node-00001.share: BAD: cell proofs of node 1 do not verify"), "{}", text(&o));
+    assert!(text(&o).contains("3 shares: 2 ok, 1 bad"), "{}", text(&o));
+
+    let o = crema(&["vid", "recover", d, "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(fs::read(&out).unwrap(), payload, "recovered bytes differ");
+
+    fs::remove_file(share(&dir, 3)).unwrap();
+    let o = crema(&["vid", "recover", d, "--out", out.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("1 of 3 units verified (2 missing); 1 share(s) rejected"), "{}", text(&o));
+
+    // The rate-1/2 code cannot promise recovery from a third.
+    let o = crema(&["vid", "disperse", "--scheme", "kzg", "--nodes", "3", "--threshold", "1/3", f, "--out", d]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("needs a threshold of at least 1/2, got 1/3"), "{}", text(&o));
+    fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn namespaces_disperse_and_come_back_alone() {
+    let root = scratch("ns");
+    let (a, b, dir) = (root.join("a.bin"), root.join("b.bin"), root.join("d"));
+    fs::write(&a, vec![7u8; 10_000]).unwrap();
+    fs::write(&b, b"rollup nine").unwrap();
+    let d = dir.to_str().unwrap();
+    let (na, nb) = (format!("7={}", a.display()), format!("9={}", b.display()));
+    let o = crema(&["vid", "disperse", "--nodes", "5", "--namespace", &na, "--namespace", &nb, "--out", d]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("10011 bytes in 2 namespaces -> 5 shares (avidm)"), "{}", text(&o));
+
+    let o = crema(&["vid", "verify", d]);
+    assert!(text(&o).contains("5 shares: 5 ok, 0 bad"), "{}", text(&o));
+    // Damage namespace 7's part of node 0's share: namespace 9 alone still checks out there.
+    let mut bytes = fs::read(share(&dir, 0)).unwrap();
+    bytes[100] ^= 0x01;
+    fs::write(share(&dir, 0), bytes).unwrap();
+    let o = crema(&["vid", "verify", d]);
+    assert!(!o.status.success() && text(&o).contains("node-00000.share: BAD"), "{}", text(&o));
+    let o = crema(&["vid", "verify", d, "--namespace", "9"]);
+    assert!(o.status.success(), "{}", text(&o));
+
+    let out = root.join("nine.bin");
+    let o = crema(&["vid", "recover", d, "--namespace", "9", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(fs::read(&out).unwrap(), b"rollup nine");
+    let all = root.join("all");
+    let o = crema(&["vid", "recover", d, "--out", all.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(fs::read(all.join("ns-7.bin")).unwrap(), vec![7u8; 10_000]);
+    assert_eq!(fs::read(all.join("ns-9.bin")).unwrap(), b"rollup nine");
+
+    let o = crema(&["vid", "verify", d, "--namespace", "5"]);
+    assert!(!o.status.success() && text(&o).contains("namespace 5 is not in the namespace table"), "{}", text(&o));
+    let o = crema(&["vid", "disperse", "--nodes", "2", "--namespace", "x=y", "--out", d]);
+    assert!(!o.status.success() && text(&o).contains("unsigned 64-bit"), "{}", text(&o));
+    fs::remove_dir_all(&root).unwrap();
+}

@@ -14,7 +14,7 @@
 use rayon::prelude::*;
 
 use super::weights::{Fraction, Weights};
-use super::wire::{Reader, WireError, Writer};
+use super::wire::{Codec, Reader, WireError, Writer};
 use super::{Dispersal, VidError, VidScheme};
 use crate::backend::Backend;
 use crate::erasure::gf16::Gf16Code;
@@ -340,5 +340,23 @@ impl VidScheme for Avidm {
             return Err(VidError::InconsistentEncoding { committed: common.root, recomputed, units_used });
         }
         Ok(framed[FRAME_BYTES..FRAME_BYTES + len].to_vec())
+    }
+}
+
+impl Codec for Common {
+    fn encode(&self) -> Vec<u8> {
+        self.to_bytes()
+    }
+    fn decode(bytes: &[u8]) -> Result<Self, VidError> {
+        Self::from_bytes(bytes)
+    }
+}
+
+impl Codec for Share {
+    fn encode(&self) -> Vec<u8> {
+        self.to_bytes()
+    }
+    fn decode(bytes: &[u8]) -> Result<Self, VidError> {
+        Ok(Self::from_bytes(bytes)?)
     }
 }

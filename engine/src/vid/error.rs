@@ -5,6 +5,7 @@ use thiserror::Error;
 use super::wire::WireError;
 use crate::erasure::gf16::Gf16Error;
 use crate::error::BackendError;
+use crate::kzg::KzgError;
 use crate::merkle::{Hash, MerkleError};
 
 /// Why a dispersal, a share check or a recovery failed.
@@ -20,6 +21,20 @@ pub enum VidError {
         num: u64,
         /// Denominator.
         den: u64,
+    },
+    /// The scheme cannot promise recovery from this little weight (the KZG code has rate 1/2).
+    #[error("the {scheme} scheme needs a threshold of at least {min_num}/{min_den}, got {num}/{den}")]
+    ThresholdUnsupported {
+        /// The scheme (`"kzg"`).
+        scheme: &'static str,
+        /// Numerator asked for.
+        num: u64,
+        /// Denominator asked for.
+        den: u64,
+        /// Numerator of the least threshold the scheme supports.
+        min_num: u64,
+        /// Denominator of the least threshold the scheme supports.
+        min_den: u64,
     },
     /// The payload is larger than the scheme accepts.
     #[error("payload of {len} bytes exceeds the limit of {max}")]
@@ -44,6 +59,14 @@ pub enum VidError {
         /// That node's first unit index.
         expected_first: usize,
     },
+    /// A share says it belongs to another node than the one it is checked for.
+    #[error("share says it is node {claimed}'s, checked as node {node}'s")]
+    ShareNodeMismatch {
+        /// The node the share names.
+        claimed: usize,
+        /// The node being checked.
+        node: usize,
+    },
     /// The node index is not in the weight table.
     #[error("node {node} out of range for {nodes} nodes")]
     NodeOutOfRange {
@@ -63,6 +86,35 @@ pub enum VidError {
         /// The Merkle failure.
         source: MerkleError,
     },
+    /// A KZG share's cell proofs do not verify against the blob commitments.
+    #[error("cell proofs of node {node} do not verify against the blob commitments")]
+    BadCellProofs {
+        /// The node whose share failed.
+        node: usize,
+    },
+    /// The committed data does not unpack to a framed payload: the disperser itself built it
+    /// wrongly (every share can still verify). Deterministic: every recoverer sees the same.
+    #[error("committed data is not a well-formed payload: {0}")]
+    MalformedPayload(String),
+    /// A blob rebuilt from verified cells commits to something else (a recovery bug: with
+    /// verified cells this cannot happen unless KZG binding is broken).
+    #[error("recovered blob {blob} does not match its commitment")]
+    RecoveredCommitmentMismatch {
+        /// The blob index.
+        blob: usize,
+    },
+    /// A namespaced payload or table is unusable (empty, duplicate ids, too many namespaces).
+    #[error("invalid namespaces: {0}")]
+    InvalidNamespaces(String),
+    /// No namespace with this id is in the table.
+    #[error("namespace {id} is not in the namespace table")]
+    NamespaceNotFound {
+        /// The id asked for.
+        id: u64,
+    },
+    /// A namespace proof, entry or per-namespace common data does not match the commitment.
+    #[error("namespace check failed: {0}")]
+    NamespaceMismatch(String),
     /// The verified shares do not reach the recovery threshold.
     #[error(
         "not enough weight to recover: {have} of {need} units verified ({missing} missing); {rejected} share(s) rejected"
@@ -101,6 +153,9 @@ pub enum VidError {
     /// Merkle tree construction failed.
     #[error(transparent)]
     Merkle(#[from] MerkleError),
+    /// A KZG call refused its input (malformed cells or proofs in a share, or a setup failure).
+    #[error(transparent)]
+    Kzg(#[from] KzgError),
     /// Bytes did not decode.
     #[error(transparent)]
     Wire(#[from] WireError),

@@ -4,18 +4,55 @@
 //! share units, any set of shares whose weight reaches the recovery threshold rebuilds the
 //! payload, and every share is checkable on its own against one 32-byte commitment.
 //!
-//! Schemes implement [`VidScheme`]; [`avidm::Avidm`] (GF(2^16) + BLAKE3 Merkle, Espresso's
-//! AvidM) is the default. All heavy work goes through a [`Backend`].
+//! Schemes implement [`VidScheme`]: [`avidm::Avidm`] (GF(2^16) + BLAKE3 Merkle, Espresso's
+//! AvidM) is the default; [`kzg::Kzg`] (EIP-7594 cells with KZG proofs, threshold 1/2) makes
+//! every share provably consistent on its own. [`namespace`] disperses a list of rollup
+//! namespaces with either scheme, so a rollup can verify and recover its namespace alone. All
+//! heavy work goes through a [`Backend`].
 
 pub mod avidm;
 mod error;
+pub mod kzg;
+pub mod namespace;
 pub mod weights;
 pub mod wire;
 
 pub use error::VidError;
+pub use namespace::{NamespaceId, Namespaced, NamespacedPayload};
 pub use weights::{Fraction, Weights};
+pub use wire::{Codec, CommonKind, WireError};
 
 use crate::backend::Backend;
+
+/// Which scheme made an object: the byte namespaced objects carry, and what `crema vid` detects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SchemeTag {
+    /// [`avidm::Avidm`].
+    Avidm = 1,
+    /// [`kzg::Kzg`].
+    Kzg = 2,
+}
+
+impl SchemeTag {
+    /// The scheme's name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Avidm => "avidm",
+            Self::Kzg => "kzg",
+        }
+    }
+
+    /// The tag from its byte.
+    pub fn from_u8(b: u8) -> Result<Self, WireError> {
+        match b {
+            1 => Ok(Self::Avidm),
+            2 => Ok(Self::Kzg),
+            _ => {
+                Err(WireError::Invalid { what: "scheme tag", reason: format!("{b} names no scheme (1 avidm, 2 kzg)") })
+            }
+        }
+    }
+}
 
 /// The output of a dispersal: what every node receives.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -15,6 +15,8 @@ pub struct Fraction {
 impl Fraction {
     /// One third: any honest third of the weight rebuilds the payload (the default).
     pub const ONE_THIRD: Fraction = Fraction { num: 1, den: 3 };
+    /// One half: the rate of the KZG scheme's 2x extension (its fixed threshold).
+    pub const ONE_HALF: Fraction = Fraction { num: 1, den: 2 };
 
     /// Builds `num/den`, refusing anything outside (0, 1].
     pub fn new(num: u64, den: u64) -> Result<Self, VidError> {
@@ -34,6 +36,11 @@ impl Fraction {
     /// `ceil(total · num / den)`: the least integer weight reaching the fraction of `total`.
     pub fn ceil_of(&self, total: u64) -> u64 {
         ((total as u128 * self.num as u128).div_ceil(self.den as u128)) as u64
+    }
+
+    /// Whether `self ≥ other`, compared exactly.
+    pub fn at_least(&self, other: Fraction) -> bool {
+        self.num as u128 * other.den as u128 >= other.num as u128 * self.den as u128
     }
 
     /// Numerator.
@@ -117,6 +124,9 @@ mod tests {
         assert_eq!(Fraction::ONE_THIRD.ceil_of(3), 1);
         assert_eq!(Fraction::parse("1/2").unwrap().ceil_of(7), 4);
         assert_eq!(Fraction::parse("1").unwrap().ceil_of(7), 7);
+        assert!(Fraction::parse("2/4").unwrap().at_least(Fraction::ONE_HALF));
+        assert!(Fraction::parse("2/3").unwrap().at_least(Fraction::ONE_HALF));
+        assert!(!Fraction::ONE_THIRD.at_least(Fraction::ONE_HALF));
         for bad in ["0/3", "4/3", "1/0", "x", "1/"] {
             assert!(Fraction::parse(bad).is_err(), "{bad}");
         }

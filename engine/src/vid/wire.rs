@@ -3,8 +3,47 @@
 //! Every object starts with a 4-byte tag (3 ASCII bytes naming the object and one version
 //! byte). Integers are little-endian. Decoders check every length against a limit before
 //! allocating, refuse trailing bytes, and return a [`WireError`] — never panic — on any input.
+//!
+//! Tags in use: `CVC`/`CVS` (AvidM common data and share), `CKC`/`CKS` (KZG), `CNC`/`CNS`/`CNP`
+//! (namespaced common data, share and namespace proof). [`common_kind`] reads the tag of a
+//! common-data object, which is how `crema vid` tells the schemes apart on disk.
 
 use thiserror::Error;
+
+use super::{SchemeTag, VidError};
+
+/// An object with one canonical byte encoding (what the namespace layer nests and the CLI stores).
+pub trait Codec: Sized {
+    /// Canonical bytes.
+    fn encode(&self) -> Vec<u8>;
+    /// Decodes canonical bytes; a typed error, never a panic, on anything else.
+    fn decode(bytes: &[u8]) -> Result<Self, VidError>;
+}
+
+/// What a common-data object is, read from its tag (without decoding the rest).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommonKind {
+    /// A plain dispersal of one payload by this scheme.
+    Plain(SchemeTag),
+    /// A namespaced dispersal whose namespaces use this scheme.
+    Namespaced(SchemeTag),
+}
+
+/// Tells the scheme (and whether the dispersal is namespaced) from common-data bytes.
+pub fn common_kind(bytes: &[u8]) -> Result<CommonKind, WireError> {
+    let head =
+        bytes.get(..4).ok_or(WireError::Truncated { what: "common data tag", needed: 4, remaining: bytes.len() })?;
+    match &head[..3] {
+        b"CVC" => Ok(CommonKind::Plain(SchemeTag::Avidm)),
+        b"CKC" => Ok(CommonKind::Plain(SchemeTag::Kzg)),
+        b"CNC" => {
+            // Namespaced common data: tag, version, then the scheme byte.
+            let tag = *bytes.get(4).ok_or(WireError::Truncated { what: "scheme tag", needed: 1, remaining: 0 })?;
+            Ok(CommonKind::Namespaced(SchemeTag::from_u8(tag)?))
+        }
+        _ => Err(WireError::WrongTag { expected: "vid common data", found: [head[0], head[1], head[2]] }),
+    }
+}
 
 /// Why bytes did not decode.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -91,6 +130,11 @@ impl Writer {
         self
     }
 
+    /// Appends `b` behind a little-endian u32 length.
+    pub fn len_bytes(&mut self, b: &[u8]) -> &mut Self {
+        self.u32(b.len() as u32).bytes(b)
+    }
+
     /// Appends raw bytes (the length is the caller's business).
     pub fn bytes(&mut self, b: &[u8]) -> &mut Self {
         self.0.extend_from_slice(b);
@@ -159,6 +203,12 @@ impl<'a> Reader<'a> {
             return Err(WireError::OverLimit { what, got: x, max });
         }
         Ok(x)
+    }
+
+    /// Reads bytes behind a u32 length (written by [`Writer::len_bytes`]), at most `max`.
+    pub fn len_bytes(&mut self, what: &'static str, max: u64) -> Result<&'a [u8], WireError> {
+        let n = self.u32_max(what, max)? as usize;
+        self.take(n, what)
     }
 
     /// Bytes not yet read.
