@@ -29,6 +29,8 @@ struct Peers {
 
 fn peers() -> Peers {
     let crema = KzgContext::new(BackendChoice::Cpu.build().expect("cpu")).expect("crema context");
+    // Build the fixed-base tables up front (both peers precompute theirs in their constructors).
+    crema.warm_up().expect("warm up");
     let eth = DASContext::new(&TrustedSetup::default(), UsePrecomp::Yes { width: 8 });
     Peers { crema, eth, ckzg: ethereum_kzg_settings(8) }
 }

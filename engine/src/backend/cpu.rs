@@ -8,12 +8,11 @@
 use ark_ec::AffineRepr;
 use ark_ec::VariableBaseMSM;
 use ark_poly::{EvaluationDomain, Radix2EvaluationDomain};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
 
 use rayon::prelude::*;
 
 use super::fixed_base::{self, FixedBaseTable};
+use super::table_cache;
 
 use super::{Backend, Direction, G1Bases, check_gf16_encode_shape, check_msm_shape, check_ntt_shape};
 use crate::error::BackendError;
@@ -95,8 +94,10 @@ impl Backend for Cpu {
 
     fn msm_g1(&self, bases: &G1Bases, scalars: &[&[Fr]]) -> Result<Vec<G1Projective>, BackendError> {
         check_msm_shape(bases, scalars)?;
-        if bases.is_resident() {
-            return Ok(table(bases).msm_batch(scalars));
+        if bases.is_resident()
+            && let Some(table) = table_cache::ready(bases)
+        {
+            return Ok(table.msm_batch(scalars));
         }
         Ok(scalars.iter().map(|s| G1Projective::msm_unchecked(&bases.points()[..s.len()], s)).collect())
     }
@@ -105,13 +106,21 @@ impl Backend for Cpu {
         for (b, s) in jobs {
             check_msm_shape(b, &[s])?;
         }
-        if jobs.iter().all(|(b, _)| b.is_resident()) {
+        let tables: Option<Vec<table_cache::Table>> =
+            jobs.iter().map(|(b, _)| b.is_resident().then(|| table_cache::ready(b)).flatten()).collect();
+        if let Some(tables) = tables {
             // One batch-affine pass over every table (FK20's 128 small MSMs).
-            let tables: Vec<Arc<FixedBaseTable>> = jobs.iter().map(|(b, _)| table(b)).collect();
             let refs: Vec<(&FixedBaseTable, &[Fr])> = tables.iter().zip(jobs).map(|(t, (_, s))| (&**t, *s)).collect();
             return Ok(fixed_base::msm_many(&refs));
         }
         Ok(jobs.par_iter().map(|(b, s)| Ok(self.msm_g1(b, &[s])?[0])).collect::<Result<_, BackendError>>()?)
+    }
+
+    fn prepare_bases(&self, bases: &G1Bases) -> Result<(), BackendError> {
+        if bases.is_resident() {
+            table_cache::prepared(bases);
+        }
+        Ok(())
     }
 
     fn sum_g1(&self, groups: &[&[G1Affine]]) -> Result<Vec<G1Projective>, BackendError> {
@@ -152,20 +161,6 @@ fn join_halves(left: Vec<Vec<u8>>, right: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
             l
         })
         .collect()
-}
-
-/// The table for resident `bases`, built on first use and kept for the process' life (resident
-/// bases are few and long-lived by contract, so the cache is never pruned).
-fn table(bases: &G1Bases) -> Arc<FixedBaseTable> {
-    static TABLES: OnceLock<Mutex<HashMap<u64, Arc<FixedBaseTable>>>> = OnceLock::new();
-    let tables = TABLES.get_or_init(Default::default);
-    if let Some(t) = tables.lock().unwrap_or_else(|e| e.into_inner()).get(&bases.id()) {
-        return t.clone();
-    }
-    // Built outside the lock so first uses of other bases are not serialised behind it; a
-    // racing duplicate build of the same bases is harmless (the first insert wins).
-    let built = Arc::new(FixedBaseTable::new(bases.points()));
-    tables.lock().unwrap_or_else(|e| e.into_inner()).entry(bases.id()).or_insert(built).clone()
 }
 
 /// Parallel sum of affine points (mixed addition into projective accumulators).

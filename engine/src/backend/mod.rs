@@ -11,6 +11,7 @@ pub mod cpu;
 mod fixed_base;
 pub mod gpu;
 pub mod reference;
+mod table_cache;
 
 use std::fmt;
 use std::str::FromStr;
@@ -123,6 +124,13 @@ pub trait Backend: Send + Sync + fmt::Debug {
     /// override it to run them concurrently.
     fn msm_g1_many(&self, jobs: &[(&G1Bases, &[Fr])]) -> Result<Vec<G1Projective>, BackendError> {
         jobs.iter().map(|(b, s)| Ok(self.msm_g1(b, &[s])?[0])).collect()
+    }
+
+    /// Builds (blocking) whatever the backend keeps for resident `bases` — precomputed tables,
+    /// a device copy — so the next MSM over them runs at steady-state speed. Otherwise a
+    /// backend may build them lazily or in the background; results never depend on it.
+    fn prepare_bases(&self, _bases: &G1Bases) -> Result<(), BackendError> {
+        Ok(())
     }
 
     /// Sums each group of G1 points (public-key aggregation). Empty groups give the identity.

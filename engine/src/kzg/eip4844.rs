@@ -39,7 +39,7 @@ impl KzgContext {
     }
 
     fn commit_evals(&self, polys: &[&[Fr]]) -> Result<Vec<G1Projective>, KzgError> {
-        Ok(self.backend.msm_g1(&self.lagrange_brp, polys)?)
+        Ok(self.backend.msm_g1(self.lagrange_brp(), polys)?)
     }
 
     /// Opens the blob's polynomial at `z`: returns `(proof, y)` with `y = p(z)`.
@@ -62,7 +62,7 @@ impl KzgContext {
         if let Some(m) = roots.iter().position(|w| *w == z) {
             quotient[m] = quotient_within_domain(poly, y, m, roots);
         }
-        Ok((self.backend.msm_g1(&self.lagrange_brp, &[&quotient])?[0], y))
+        Ok((self.backend.msm_g1(self.lagrange_brp(), &[&quotient])?[0], y))
     }
 
     /// Proves the blob against its commitment at the Fiat–Shamir challenge point.

@@ -210,7 +210,7 @@ impl KzgContext {
         let proof_bases = G1Bases::new(proof_points);
         let proof_sums = self.backend.msm_g1(&proof_bases, &[&r_powers, &rh])?;
         let rlc = self.backend.msm_g1(&G1Bases::new(commitment_points), &[&weights])?[0];
-        let rli = self.backend.msm_g1(&self.monomial_cell, &[&interpolation])?[0];
+        let rli = self.backend.msm_g1(self.monomial_cell(), &[&interpolation])?[0];
         let rl = rlc - rli + proof_sums[1];
         let lhs = [proof_sums[0].into_affine(), rl.into_affine()];
         let rhs = [self.g2_tau_cell, (-G2Projective::generator()).into_affine()];

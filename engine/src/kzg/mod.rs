@@ -14,16 +14,17 @@ mod domain;
 pub mod eip4844;
 pub mod eip7594;
 mod fk20;
+mod g1_fft;
 mod recovery;
 pub mod setup;
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use thiserror::Error;
 
 use crate::backend::{Backend, G1Bases};
 use crate::error::BackendError;
-use crate::field::{DecodeError, G1Affine, G2Affine};
+use crate::field::{DecodeError, G2Affine};
 
 pub use domain::Domain;
 pub use setup::{SetupError, TrustedSetup};
@@ -132,20 +133,45 @@ pub enum KzgError {
 }
 
 /// Everything a KZG call needs: the trusted setup, its derived bases and domains, and the
-/// backend. Cheap to share (`Arc` it); the FK20 tables are built on first use.
+/// backend. Cheap to build and to share (`Arc` it): the bases and FK20 tables derived from a
+/// setup are kept once per process and shared by every context over that setup, so backends
+/// keep their precomputed tables across contexts.
 pub struct KzgContext {
     backend: Arc<dyn Backend>,
     setup: &'static TrustedSetup,
-    /// Lagrange bases in bit-reversed order, matching blob order (the spec's
-    /// `bit_reversal_permutation(KZG_SETUP_G1_LAGRANGE)`).
-    lagrange_brp: G1Bases,
-    /// The first [`FIELD_ELEMENTS_PER_CELL`] monomial bases (cell interpolation polynomials).
-    monomial_cell: G1Bases,
+    derived: Arc<Derived>,
     /// `[τ]₂` and `[τ^64]₂`.
     g2_tau: G2Affine,
     g2_tau_cell: G2Affine,
     domain: Domain,
+}
+
+/// What is derived from one setup, shared process-wide.
+struct Derived {
+    /// Lagrange bases in bit-reversed order, matching blob order (the spec's
+    /// `bit_reversal_permutation(KZG_SETUP_G1_LAGRANGE)`); resident (fixed-base tables).
+    lagrange_brp: G1Bases,
+    /// The first [`FIELD_ELEMENTS_PER_CELL`] monomial bases (cell interpolation polynomials).
+    monomial_cell: G1Bases,
+    /// FK20 tables, built (or loaded) on first use.
     fk20: OnceLock<fk20::Fk20>,
+}
+
+/// The derived data for `setup`, made on first use.
+fn derived(setup: &'static TrustedSetup) -> Arc<Derived> {
+    static ALL: OnceLock<Mutex<Vec<(usize, Arc<Derived>)>>> = OnceLock::new();
+    let key = setup as *const TrustedSetup as usize;
+    let mut all = ALL.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, d)) = all.iter().find(|(k, _)| *k == key) {
+        return d.clone();
+    }
+    let d = Arc::new(Derived {
+        lagrange_brp: G1Bases::resident(domain::bit_reversed(&setup.g1_lagrange)),
+        monomial_cell: G1Bases::resident(setup.g1_monomial[..FIELD_ELEMENTS_PER_CELL].to_vec()),
+        fk20: OnceLock::new(),
+    });
+    all.push((key, d.clone()));
+    d
 }
 
 impl std::fmt::Debug for KzgContext {
@@ -162,16 +188,13 @@ impl KzgContext {
 
     /// Builds a context over a given setup.
     pub fn with_setup(backend: Arc<dyn Backend>, setup: &'static TrustedSetup) -> Result<Self, KzgError> {
-        let lagrange_brp: Vec<G1Affine> = domain::bit_reversed(&setup.g1_lagrange);
         Ok(Self {
             backend,
             setup,
-            lagrange_brp: G1Bases::new(lagrange_brp),
-            monomial_cell: G1Bases::new(setup.g1_monomial[..FIELD_ELEMENTS_PER_CELL].to_vec()),
+            derived: derived(setup),
             g2_tau: setup.g2_monomial[1],
             g2_tau_cell: setup.g2_monomial[FIELD_ELEMENTS_PER_CELL],
             domain: Domain::new(),
-            fk20: OnceLock::new(),
         })
     }
 
@@ -185,8 +208,29 @@ impl KzgContext {
         self.setup
     }
 
-    /// The FK20 tables, built on first use (they cost 64 G1 FFTs).
+    /// Loads the FK20 tables and has the backend build its tables for every resident base set
+    /// now, rather than lazily on first use, so a long-running node (or a bench) pays for them
+    /// at start-up: hundreds of milliseconds on the CPU backend.
+    pub fn warm_up(&self) -> Result<(), KzgError> {
+        self.backend.prepare_bases(self.lagrange_brp())?;
+        self.backend.prepare_bases(self.monomial_cell())?;
+        for bases in self.fk20().bases() {
+            self.backend.prepare_bases(bases)?;
+        }
+        Ok(())
+    }
+
+    fn lagrange_brp(&self) -> &G1Bases {
+        &self.derived.lagrange_brp
+    }
+
+    fn monomial_cell(&self) -> &G1Bases {
+        &self.derived.monomial_cell
+    }
+
+    /// The FK20 tables, loaded from the crate for the Ethereum setup, else computed (64 G1
+    /// FFTs), on first use.
     fn fk20(&self) -> &fk20::Fk20 {
-        self.fk20.get_or_init(|| fk20::Fk20::new(&self.setup.g1_monomial))
+        self.derived.fk20.get_or_init(|| fk20::Fk20::new(self.setup))
     }
 }

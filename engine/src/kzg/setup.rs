@@ -173,6 +173,24 @@ impl TrustedSetup {
     }
 }
 
+/// Concatenated uncompressed encodings (arkworks' `x ‖ y`) of `points`.
+#[cfg(test)]
+pub(crate) fn encode_uncompressed_g1(points: &[G1Affine]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(points.len() * G1_UNCOMPRESSED);
+    for p in points {
+        p.serialize_with_mode(&mut out, Compress::No).expect("Vec grows");
+    }
+    out
+}
+
+/// Decodes concatenated uncompressed G1 points, checking each is on the curve.
+pub(crate) fn decode_uncompressed_g1(bytes: &[u8]) -> Result<Vec<G1Affine>, SetupError> {
+    if bytes.len() % G1_UNCOMPRESSED != 0 {
+        return Err(SetupError::Binary { reason: format!("{} bytes is not a whole number of points", bytes.len()) });
+    }
+    decode_points(bytes, G1_UNCOMPRESSED)
+}
+
 fn decode_points<P: SWCurveConfig>(bytes: &[u8], size: usize) -> Result<Vec<Affine<P>>, SetupError> {
     bytes
         .par_chunks(size)
