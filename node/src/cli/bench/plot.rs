@@ -60,8 +60,10 @@ fn family_title(family: &str) -> &str {
 fn value(case: &CaseResult, s: &Series) -> Result<f64, &'static str> {
     let b = case.backends.iter().find(|b| b.backend == s.backend).ok_or("not run")?;
     match b.status {
+        // The gpu bar already says n/a or error; the kernel bar beside it stays empty.
+        Status::Unavailable | Status::Error if s.kernel => Err(""),
         Status::Unavailable => Err("n/a"),
-        Status::Error => Err("error"),
+        Status::Error => Err("ERROR"),
         Status::Ok if s.kernel => match &b.kernel_ns {
             Some(k) if k.median > 0.0 => Ok(k.median),
             Some(_) => Err("no kernel"),
@@ -88,13 +90,15 @@ pub fn draw(report: &Report, path: &Path) -> anyhow::Result<()> {
         .filter(|s| report.settings.backends.contains(&s.backend))
         .filter(|s| !s.kernel || report.cases.iter().any(|c| value(c, s).is_ok()))
         .collect();
-    let rows = families.len().div_ceil(COLUMNS);
+    let columns = families.len().clamp(1, COLUMNS);
+    let rows = families.len().div_ceil(columns);
     let height = HEADER + rows as u32 * PANEL_HEIGHT;
-    let root = BitMapBackend::new(path, (WIDTH, height)).into_drawing_area();
+    let width = if columns == 1 { WIDTH * 5 / 8 } else { WIDTH };
+    let root = BitMapBackend::new(path, (width, height)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
     let (header, body) = root.split_vertically(HEADER);
     draw_header(&header, report, &series).map_err(|e| anyhow!("{e}"))?;
-    let panels = body.split_evenly((rows, COLUMNS));
+    let panels = body.split_evenly((rows, columns));
     for (family, area) in families.iter().zip(&panels) {
         let cases: Vec<&CaseResult> = report.cases.iter().filter(|c| c.family == *family).collect();
         draw_panel(area, family_title(family), &cases, &series).map_err(|e| anyhow!("{e}"))?;
@@ -110,7 +114,9 @@ fn draw_header(area: &Area<'_>, report: &Report, series: &[Series]) -> DrawResul
     let m = &report.machine;
     let title = "crema bench: median time per call, CPU vs GPU (log scale, lower is better)";
     area.draw(&Text::new(title, (20, 12), ("sans-serif", 28).into_font().color(&BLACK)))?;
-    let commit = report.tool.git_commit.as_deref().map(|c| format!(" @ {}", &c[..c.len().min(10)])).unwrap_or_default();
+    let dirty = if report.tool.git_dirty == Some(true) { "+dirty" } else { "" };
+    let commit =
+        report.tool.git_commit.as_deref().map(|c| format!(" @ {}{dirty}", &c[..c.len().min(10)])).unwrap_or_default();
     let line = format!(
         "{} ({} threads) | GPU: {} | crema {}{} {} build | {} | {} sizes",
         m.cpu_model,
@@ -122,17 +128,40 @@ fn draw_header(area: &Area<'_>, report: &Report, series: &[Series]) -> DrawResul
         report.started_at,
         if report.settings.quick { "quick" } else { "full" }
     );
-    area.draw(&Text::new(line, (20, 50), ("sans-serif", 16).into_font().color(&MUTED)))?;
+    area.draw(&Text::new(line, (20, 48), ("sans-serif", 16).into_font().color(&MUTED)))?;
     let mut x = 20;
     for s in series {
-        area.draw(&Rectangle::new([(x, 84), (x + 18, 102)], s.color.filled()))?;
+        area.draw(&Rectangle::new([(x, 82), (x + 18, 100)], s.color.filled()))?;
         let style = ("sans-serif", 17).into_font().color(&BLACK);
-        area.draw(&Text::new(s.label, (x + 26, 84), style.clone()))?;
-        x += 26 + area.estimate_text_size(s.label, &style)?.0 as i32 + 36;
+        area.draw(&Text::new(s.label, (x + 26, 82), style.clone()))?;
+        x += 26 + area.estimate_text_size(s.label, &style)?.0 as i32 + 30;
     }
-    let note = "n/a = op not available on that backend (not ported / no adapter); bar label = median";
-    area.draw(&Text::new(note, (x, 85), ("sans-serif", 15).into_font().color(&MUTED)))?;
+    let notes = [
+        "label = median;  n/a = op not offered by that backend (not ported yet / no adapter)",
+        "no kernel = the gpu backend ran no GPU kernel for it (host-side work only)",
+    ];
+    for (note, y) in notes.iter().zip([78, 98]) {
+        area.draw(&Text::new(*note, (x, y), ("sans-serif", 15).into_font().color(&MUTED)))?;
+    }
     Ok(())
+}
+
+/// The power of ten at or below `v`.
+fn decade_below(v: f64) -> f64 {
+    10f64.powf(v.log10().floor())
+}
+
+/// The power of ten at or above `v`.
+fn decade_above(v: f64) -> f64 {
+    10f64.powf(v.log10().ceil())
+}
+
+/// An axis label: `duration` without trailing zeros (`10 ms`, not `10.0 ms`).
+fn axis_label(ns: f64) -> String {
+    let text = duration(ns);
+    let (num, unit) = text.split_once(' ').unwrap_or((&text, ""));
+    let num = if num.contains('.') { num.trim_end_matches('0').trim_end_matches('.') } else { num };
+    format!("{num} {unit}")
 }
 
 /// Short category label: the op without its family prefix, then the size.
@@ -145,9 +174,9 @@ fn draw_panel(area: &Area<'_>, title: &str, cases: &[&CaseResult], series: &[Ser
     let area = area.margin(8, 8, 12, 12);
     let values: Vec<f64> = cases.iter().flat_map(|c| series.iter().filter_map(|s| value(c, s).ok())).collect();
     let (lo, hi) = match (values.iter().copied().reduce(f64::min), values.iter().copied().reduce(f64::max)) {
-        // Bars start at the bottom of the axis, a factor below the fastest value, so every
-        // bar has visible height; headroom above the slowest leaves space for its label.
-        (Some(lo), Some(hi)) => (lo / 4.0, hi * 6.0),
+        // Whole decades, with the bottom well below the fastest value so every bar has a
+        // visible height and the top well above the slowest to leave room for its label.
+        (Some(lo), Some(hi)) => (decade_below(lo / 2.0), decade_above(hi * 3.0)),
         _ => (1e3, 1e9),
     };
     let n = cases.len();
@@ -164,7 +193,7 @@ fn draw_panel(area: &Area<'_>, title: &str, cases: &[&CaseResult], series: &[Ser
         .x_labels(0)
         .y_labels(8)
         .y_desc("median time per call")
-        .y_label_formatter(&|v| duration(*v))
+        .y_label_formatter(&|v| axis_label(*v))
         .y_label_style(("sans-serif", 15))
         .axis_desc_style(("sans-serif", 16))
         .light_line_style(RGBColor(235, 235, 235))
@@ -182,8 +211,10 @@ fn draw_panel(area: &Area<'_>, title: &str, cases: &[&CaseResult], series: &[Ser
                     let style = small.color(&BLACK).pos(Pos::new(HPos::Center, VPos::Bottom));
                     chart.draw_series(std::iter::once(Text::new(duration(v), (mid, v * 1.12), style)))?;
                 }
+                Err("") => {}
                 Err(why) => {
-                    let style = small.color(&MUTED).pos(Pos::new(HPos::Center, VPos::Bottom));
+                    let color = if why == "ERROR" { RED } else { MUTED };
+                    let style = small.color(&color).pos(Pos::new(HPos::Center, VPos::Bottom));
                     chart.draw_series(std::iter::once(Text::new(why, (mid, lo * 1.25), style)))?;
                 }
             }
@@ -201,4 +232,25 @@ fn draw_panel(area: &Area<'_>, title: &str, cases: &[&CaseResult], series: &[Ser
         area.draw(&Text::new(line2, at(27), ("sans-serif", 14).into_font().color(&MUTED).pos(top)))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn axis_labels_and_decades() {
+        assert_eq!(axis_label(10_000_000.0), "10 ms");
+        assert_eq!(axis_label(1_000.0), "1 µs");
+        assert_eq!(axis_label(250.0), "250 ns");
+        assert_eq!(axis_label(1.5e9), "1.5 s");
+        assert_eq!(decade_below(44e6), 1e7);
+        assert_eq!(decade_above(44e6), 1e8);
+        assert_eq!(decade_above(1e6), 1e6);
+    }
+
+    #[test]
+    fn embedded_font_loads() {
+        assert!(plotters::style::register_font("sans-serif", FontStyle::Normal, FONT).is_ok());
+    }
 }
