@@ -179,7 +179,14 @@ fn print_report(r: &Report) {
         println!("MISMATCH: {} {}: {}", c.op, c.size, c.check);
         eprintln!("crema bench: MISMATCH: {} {}: {}", c.op, c.size, c.check);
     }
-    println!("{} cases in {:.1} s; {} mismatches, {} errors", r.cases.len(), r.elapsed_s, r.mismatches, r.errors);
+    let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    println!(
+        "{} in {:.1} s; {}, {}",
+        plural(r.cases.len(), "case"),
+        r.elapsed_s,
+        plural(r.mismatches, "mismatch").replace("mismatchs", "mismatches"),
+        plural(r.errors, "error")
+    );
 }
 
 /// Prepares one case and measures it on every target.

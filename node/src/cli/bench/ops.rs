@@ -171,7 +171,10 @@ impl Target {
                 let g = Arc::new(g);
                 Self { name: "gpu", backend: Ok(g.clone()), gpu: Some(g), kzg: OnceCell::new() }
             }
-            Err(e) => Self { name: "gpu", backend: Err(e.to_string()), gpu: None, kzg: OnceCell::new() },
+            Err(e) => {
+                let reason = e.unavailable().unwrap_or_else(|| e.to_string());
+                Self { name: "gpu", backend: Err(reason), gpu: None, kzg: OnceCell::new() }
+            }
         }
     }
 
