@@ -117,7 +117,7 @@ mod tests {
         let pts = g1_points(3, 100);
         assert_eq!(pts, g1_points(3, 100));
         let mut dedup = pts.clone();
-        dedup.sort_by_key(|p| crema_engine::field::g1_to_bytes(p));
+        dedup.sort_by_key(crema_engine::field::g1_to_bytes);
         dedup.dedup();
         assert_eq!(dedup.len(), 100, "a random walk must not repeat points");
         assert_eq!(g2_points(4, 3).len(), 3);
