@@ -16,6 +16,7 @@ mod report;
 mod stats;
 mod table;
 
+use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -216,7 +217,7 @@ fn run_case(
         bar.inc(1);
     }
     if let Some(t) = check {
-        match runner(t) {
+        match call(&runner, t) {
             Ok(s) => hashes.push(("cpu (untimed check)".into(), s.hash)),
             Err(Failure::Unavailable(r)) => bar.println(format!("{label}: no cpu check ({r})")),
             Err(Failure::Error(e)) => bail!("{label}: the cpu check call failed: {e:#}"),
@@ -269,6 +270,19 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// One call of `runner` on `t`; a panic inside the engine becomes an error for this case
+/// rather than the end of the whole run.
+fn call(runner: &Runner, t: &Target) -> Result<Sample, Failure> {
+    std::panic::catch_unwind(AssertUnwindSafe(|| runner(t))).unwrap_or_else(|payload| {
+        let msg = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "non-string panic payload".into());
+        Err(Failure::Error(anyhow::anyhow!("panicked: {msg}")))
+    })
+}
+
 /// Warm-up then timed runs of `runner` on `t`; the result and every output hash seen.
 fn measure(runner: &Runner, t: &Target, policy: Policy, work: u64) -> (BackendResult, Vec<[u8; 32]>) {
     let fail = |status, reason| (BackendResult::without(t.name, status, reason), Vec::new());
@@ -276,7 +290,7 @@ fn measure(runner: &Runner, t: &Target, policy: Policy, work: u64) -> (BackendRe
         return fail(Status::Unavailable, format!("no {} backend: {reason}", t.name));
     }
     let warm_start = Instant::now();
-    let warm = match runner(t) {
+    let warm = match call(runner, t) {
         Ok(s) => s,
         Err(Failure::Unavailable(r)) => return fail(Status::Unavailable, r),
         Err(Failure::Error(e)) => return fail(Status::Error, format!("{e:#}")),
@@ -285,7 +299,7 @@ fn measure(runner: &Runner, t: &Target, policy: Policy, work: u64) -> (BackendRe
     let mut samples: Vec<Sample> = Vec::new();
     let start = Instant::now();
     while samples.len() < policy.max && (samples.len() < policy.min || start.elapsed() < policy.budget) {
-        match runner(t) {
+        match call(runner, t) {
             Ok(s) => samples.push(s),
             Err(Failure::Unavailable(r)) => {
                 return fail(Status::Error, format!("unavailable after a good warm-up: {r}"));

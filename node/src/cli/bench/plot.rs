@@ -18,7 +18,7 @@ static FONT: &[u8] = include_bytes!("fonts/DejaVuSans.ttf");
 
 const WIDTH: u32 = 1600;
 const PANEL_HEIGHT: u32 = 460;
-const HEADER: u32 = 120;
+const HEADER: u32 = 150;
 const COLUMNS: usize = 2;
 
 const CPU: RGBColor = RGBColor(31, 119, 180);
@@ -93,7 +93,7 @@ pub fn draw(report: &Report, path: &Path) -> anyhow::Result<()> {
     let columns = families.len().clamp(1, COLUMNS);
     let rows = families.len().div_ceil(columns);
     let height = HEADER + rows as u32 * PANEL_HEIGHT;
-    let width = if columns == 1 { WIDTH * 5 / 8 } else { WIDTH };
+    let width = if columns == 1 { WIDTH * 3 / 4 } else { WIDTH };
     let root = BitMapBackend::new(path, (width, height)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
     let (header, body) = root.split_vertically(HEADER);
@@ -117,30 +117,31 @@ fn draw_header(area: &Area<'_>, report: &Report, series: &[Series]) -> DrawResul
     let dirty = if report.tool.git_dirty == Some(true) { "+dirty" } else { "" };
     let commit =
         report.tool.git_commit.as_deref().map(|c| format!(" @ {}{dirty}", &c[..c.len().min(10)])).unwrap_or_default();
-    let line = format!(
-        "{} ({} threads) | GPU: {} | crema {}{} {} build | {} | {} sizes",
-        m.cpu_model,
-        m.threads,
-        m.gpu_in_use.as_deref().unwrap_or("none"),
+    let machine =
+        format!("CPU: {} ({} threads)  |  GPU: {}", m.cpu_model, m.threads, m.gpu_in_use.as_deref().unwrap_or("none"));
+    let run = format!(
+        "crema {}{} ({} build)  |  {}  |  {} sizes",
         report.tool.version,
         commit,
         report.tool.build,
         report.started_at,
         if report.settings.quick { "quick" } else { "full" }
     );
-    area.draw(&Text::new(line, (20, 48), ("sans-serif", 16).into_font().color(&MUTED)))?;
+    for (line, y) in [(machine, 48), (run, 70)] {
+        area.draw(&Text::new(line, (20, y), ("sans-serif", 16).into_font().color(&MUTED)))?;
+    }
     let mut x = 20;
     for s in series {
-        area.draw(&Rectangle::new([(x, 82), (x + 18, 100)], s.color.filled()))?;
+        area.draw(&Rectangle::new([(x, 106), (x + 18, 124)], s.color.filled()))?;
         let style = ("sans-serif", 17).into_font().color(&BLACK);
-        area.draw(&Text::new(s.label, (x + 26, 82), style.clone()))?;
+        area.draw(&Text::new(s.label, (x + 26, 106), style.clone()))?;
         x += 26 + area.estimate_text_size(s.label, &style)?.0 as i32 + 30;
     }
     let notes = [
         "label = median;  n/a = op not offered by that backend (not ported yet / no adapter)",
         "no kernel = the gpu backend ran no GPU kernel for it (host-side work only)",
     ];
-    for (note, y) in notes.iter().zip([78, 98]) {
+    for (note, y) in notes.iter().zip([100, 120]) {
         area.draw(&Text::new(*note, (x, y), ("sans-serif", 15).into_font().color(&MUTED)))?;
     }
     Ok(())
@@ -164,10 +165,23 @@ fn axis_label(ns: f64) -> String {
     format!("{num} {unit}")
 }
 
-/// Short category label: the op without its family prefix, then the size.
+/// A category's two label lines: what the op is within its panel, then its size. Short, so
+/// seven groups fit side by side in one panel.
 fn category(case: &CaseResult) -> (String, String) {
-    let op = case.op.trim_start_matches("gf16_").trim_start_matches("avidm_").replace('_', " ");
-    (op, case.size.replace(" -> ", " → "))
+    let size = case.size.replace(" -> ", " → ");
+    let op = match case.op {
+        "msm_g1" => "fresh bases",
+        "msm_g1_resident" => return ("resident KZG setup".into(), size.replace(" (KZG setup)", "")),
+        "sum_g1" => "G1",
+        "sum_g2" => "G2",
+        "merkle_leaves" => "leaves",
+        "ntt" => "forward",
+        "blob_to_kzg_commitment" => "blob commitment",
+        "compute_cells_and_kzg_proofs" => "cells + proofs",
+        "certificate_verify" => "verify",
+        other => other.trim_start_matches("gf16_").trim_start_matches("avidm_"),
+    };
+    (op.replace('_', " "), size)
 }
 
 fn draw_panel(area: &Area<'_>, title: &str, cases: &[&CaseResult], series: &[Series]) -> DrawResult {
@@ -229,7 +243,7 @@ fn draw_panel(area: &Area<'_>, title: &str, cases: &[&CaseResult], series: &[Ser
         let (ox, oy) = area.get_base_pixel();
         let at = |dy: i32| (px - ox, py - oy + dy);
         area.draw(&Text::new(label, at(8), ("sans-serif", 15).into_font().color(&color).pos(top)))?;
-        area.draw(&Text::new(line2, at(27), ("sans-serif", 14).into_font().color(&MUTED).pos(top)))?;
+        area.draw(&Text::new(line2, at(27), ("sans-serif", 13).into_font().color(&MUTED).pos(top)))?;
     }
     Ok(())
 }
