@@ -32,9 +32,10 @@ enum Command {
     /// time, throughput, gpu/cpu ratio; outputs must agree across backends (else MISMATCH, exit 1).
     ///
     /// Each case runs once untimed (lazy tables and GPU pipelines are built there), then several
-    /// timed runs: 5 to 20, stopping after 2 s per case and backend (--quick: 3 to 5 and 0.3 s;
-    /// --runs N fixes the count). The default runs the full size ranges (NTT 2^12..2^20, MSM
-    /// 2^10..2^20, 1M-point sums, 10 MB VID, ...) and takes many minutes on a 2-core machine;
+    /// timed runs: 5 to 20, stopping after 2 s per case and backend, 3 when one call takes longer
+    /// (--quick: 3 to 5 and 0.3 s; --runs N fixes the count). The default runs the full size
+    /// ranges (NTT 2^12..2^20, MSM 2^10..2^20, 1M-point sums, 10 MB VID, ...) and takes minutes
+    /// (2-3 on a 2-core machine today, more as GPU ops are ported: each runs on both backends);
     /// --quick runs small sizes and finishes in under a minute with --backend all. An op a
     /// backend does not offer (not ported to the GPU yet, no adapter) shows as "n/a (reason)".
     /// The table goes to stdout, progress to stderr. Build with --release for real numbers.

@@ -54,15 +54,26 @@ struct Policy {
     min: usize,
     max: usize,
     budget: Duration,
+    /// `--runs N`: exactly N, whatever the time.
+    fixed: bool,
 }
+
+/// Fewest timed runs of an op whose warm-up alone overran the budget (still enough for a median).
+const MIN_RUNS_SLOW: usize = 3;
 
 impl Policy {
     fn new(quick: bool, runs: Option<u32>) -> Self {
         match runs {
-            Some(n) => Self { min: n as usize, max: n as usize, budget: Duration::ZERO },
-            None if quick => Self { min: 3, max: 5, budget: Duration::from_millis(300) },
-            None => Self { min: 5, max: 20, budget: Duration::from_secs(2) },
+            Some(n) => Self { min: n as usize, max: n as usize, budget: Duration::ZERO, fixed: true },
+            None if quick => Self { min: 3, max: 5, budget: Duration::from_millis(300), fixed: false },
+            None => Self { min: 5, max: 20, budget: Duration::from_secs(2), fixed: false },
         }
+    }
+
+    /// The fewest runs for an op whose warm-up took `warmup`: fewer for calls of seconds, so
+    /// a slow op (a large MSM on a software GPU) does not hold the run for minutes.
+    fn min_runs(&self, warmup: Duration) -> usize {
+        if !self.fixed && warmup > self.budget { self.min.min(MIN_RUNS_SLOW) } else { self.min }
     }
 }
 
@@ -295,10 +306,12 @@ fn measure(runner: &Runner, t: &Target, policy: Policy, work: u64) -> (BackendRe
         Err(Failure::Unavailable(r)) => return fail(Status::Unavailable, r),
         Err(Failure::Error(e)) => return fail(Status::Error, format!("{e:#}")),
     };
-    let warmup_ns = warm_start.elapsed().as_nanos() as u64;
+    let warmup = warm_start.elapsed();
+    let warmup_ns = warmup.as_nanos() as u64;
+    let min_runs = policy.min_runs(warmup);
     let mut samples: Vec<Sample> = Vec::new();
     let start = Instant::now();
-    while samples.len() < policy.max && (samples.len() < policy.min || start.elapsed() < policy.budget) {
+    while samples.len() < policy.max && (samples.len() < min_runs || start.elapsed() < policy.budget) {
         match call(runner, t) {
             Ok(s) => samples.push(s),
             Err(Failure::Unavailable(r)) => {
@@ -365,5 +378,9 @@ mod tests {
         assert!(p.min >= 3 && p.max >= p.min);
         let fixed = Policy::new(false, Some(7));
         assert_eq!((fixed.min, fixed.max), (7, 7));
+        assert_eq!(fixed.min_runs(Duration::from_secs(60)), 7, "--runs is exact, however slow the op");
+        let full = Policy::new(false, None);
+        assert_eq!(full.min_runs(Duration::from_millis(10)), full.min);
+        assert_eq!(full.min_runs(Duration::from_secs(10)), MIN_RUNS_SLOW);
     }
 }
