@@ -33,6 +33,14 @@ impl Gpu {
     pub fn adapter(&self) -> &AdapterReport {
         self.ctx.adapter()
     }
+
+    /// Nanoseconds spent inside GPU compute passes (timestamp queries) since the last call, or
+    /// `None` when the adapter has no timestamp queries. Uploads, readbacks, submission and any
+    /// host-side work are excluded; `crema bench` reports this as the kernel-only time beside
+    /// the end-to-end time of the same call.
+    pub fn take_kernel_nanos(&self) -> Option<u64> {
+        self.ctx.take_kernel_nanos()
+    }
 }
 
 fn not_ported(op: &'static str) -> BackendError {

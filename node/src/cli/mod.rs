@@ -1,5 +1,6 @@
 //! The `crema` subcommands, one file each; `main.rs` only parses arguments and dispatches.
 
+pub mod bench;
 pub mod info;
 pub mod sim;
 pub mod vectors;
