@@ -90,3 +90,17 @@ fn bad_inputs_are_typed_errors() {
         Err(KzgError::WrongCellCount { got: 63, .. })
     ));
 }
+
+#[test]
+fn recover_cells_gives_the_cells_of_recover_cells_and_kzg_proofs() {
+    let cells = ctx().compute_cells(&blob(77)).unwrap();
+    let idx: Vec<u64> = (0..128).filter(|i| i % 3 != 0).take(64).collect();
+    let given: Vec<&Cell> = idx.iter().map(|&i| &cells[i as usize]).collect();
+    assert_eq!(ctx().recover_cells(&idx, &given).unwrap(), cells);
+    assert_eq!(ctx().recover_cells_and_kzg_proofs(&idx, &given).unwrap().0, cells);
+    // The same input checks as the spec function.
+    assert!(matches!(ctx().recover_cells(&idx[..63], &given[..63]), Err(KzgError::WrongCellCount { .. })));
+    let mut dup = idx.clone();
+    dup[1] = dup[0];
+    assert!(matches!(ctx().recover_cells(&dup, &given), Err(KzgError::DuplicateCellIndex { .. })));
+}

@@ -85,6 +85,21 @@ impl KzgContext {
         cell_indices: &[u64],
         cells: &[&Cell],
     ) -> Result<CellsAndProofs, KzgError> {
+        let coeffs = self.recover_coeffs(cell_indices, cells)?;
+        self.coeffs_to_cells_and_proofs(&coeffs)
+    }
+
+    /// Recovers all 128 cells (no proofs) from at least 64, with the same input rules as
+    /// [`KzgContext::recover_cells_and_kzg_proofs`]. Not a spec function: for callers that
+    /// already hold the proofs or only want the data (VID recovery), it skips FK20, which is
+    /// most of the cost.
+    pub fn recover_cells(&self, cell_indices: &[u64], cells: &[&Cell]) -> Result<Vec<Cell>, KzgError> {
+        let coeffs = self.recover_coeffs(cell_indices, cells)?;
+        self.coeffs_to_cells(&coeffs)
+    }
+
+    /// The spec's input checks of `recover_cells_and_kzg_proofs`, then polynomial recovery.
+    fn recover_coeffs(&self, cell_indices: &[u64], cells: &[&Cell]) -> Result<Vec<Fr>, KzgError> {
         if cell_indices.len() != cells.len() {
             return Err(KzgError::LengthMismatch {
                 detail: format!("{} cell indices, {} cells", cell_indices.len(), cells.len()),
@@ -107,12 +122,11 @@ impl KzgContext {
             }
         }
         let decoded = cell_indices
-            .iter()
+            .par_iter()
             .zip(cells)
             .map(|(&i, c)| Ok((i as usize, bytes_to_frs(&c[..], "cell")?)))
             .collect::<Result<Vec<_>, KzgError>>()?;
-        let coeffs = recover_polynomial_coeff(&decoded, self.backend())?;
-        self.coeffs_to_cells_and_proofs(&coeffs)
+        recover_polynomial_coeff(&decoded, self.backend())
     }
 
     /// Verifies cells against their commitments and proofs, all in one pairing check

@@ -15,7 +15,8 @@
 //! only when that fails, to find the bad ones) must hold at least 64 distinct cells; any set
 //! holding half of the weight does (proof in [`layout`]). When cells 0..64 — the original blob,
 //! since the extension is systematic in bit-reversed order — are all present, the blobs are read
-//! off directly; otherwise `recover_cells_and_kzg_proofs` runs per blob (blobs in parallel).
+//! off directly; otherwise `KzgContext::recover_cells` (polynomial recovery without FK20
+//! proofs) runs per blob (blobs in parallel).
 //!
 //! **Threshold.** The code has rate 1/2, so the threshold is fixed at 1/2 of the weight; asking
 //! for less is [`VidError::ThresholdUnsupported`]; more is accepted (half always suffices).
@@ -297,7 +298,7 @@ impl VidScheme for Kzg {
             } else {
                 let ids: Vec<u64> = indices.iter().map(|&c| c as u64).collect();
                 let given: Vec<&Cell> = indices.iter().map(|&c| cell(b, c)).collect();
-                let (all, _) = ctx.recover_cells_and_kzg_proofs(&ids, &given)?;
+                let all = ctx.recover_cells(&ids, &given)?;
                 write(&mut all[..CELLS_NEEDED].iter());
             }
             Ok(())
