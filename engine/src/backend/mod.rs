@@ -8,6 +8,7 @@
 mod batch_affine;
 pub mod conformance;
 pub mod cpu;
+mod cpu_gf16;
 mod fixed_base;
 pub mod gpu;
 pub mod reference;

@@ -159,7 +159,8 @@ struct Derived {
 
 /// The derived data for `setup`, made on first use.
 fn derived(setup: &'static TrustedSetup) -> Arc<Derived> {
-    static ALL: OnceLock<Mutex<Vec<(usize, Arc<Derived>)>>> = OnceLock::new();
+    type BySetup = Vec<(usize, Arc<Derived>)>;
+    static ALL: OnceLock<Mutex<BySetup>> = OnceLock::new();
     let key = setup as *const TrustedSetup as usize;
     let mut all = ALL.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
     if let Some((_, d)) = all.iter().find(|(k, _)| *k == key) {

@@ -182,6 +182,24 @@ impl Avidm {
     }
 }
 
+/// Unit `i` (of `unit` bytes) of the framed payload `len as u64 (LE) ‖ payload ‖ zeros`.
+fn framed_unit(payload: &[u8], i: usize, unit: usize) -> Vec<u8> {
+    // Built by appending (no zero-fill of bytes about to be overwritten).
+    let mut out = Vec::with_capacity(unit);
+    let (start, end) = (i * unit, (i + 1) * unit);
+    if start < FRAME_BYTES {
+        let frame = (payload.len() as u64).to_le_bytes();
+        out.extend_from_slice(&frame[start..FRAME_BYTES.min(end)]);
+    }
+    // Payload bytes occupy framed positions FRAME_BYTES .. FRAME_BYTES + len.
+    let (from, to) = (start.max(FRAME_BYTES), end.min(FRAME_BYTES + payload.len()));
+    if from < to {
+        out.extend_from_slice(&payload[from - FRAME_BYTES..to - FRAME_BYTES]);
+    }
+    out.resize(unit, 0);
+    out
+}
+
 /// The `total − k` recovery units for `originals` (k units).
 fn encode_recovery(backend: &dyn Backend, originals: &[&[u8]], total: usize) -> Result<Vec<Vec<u8>>, VidError> {
     let (k, m) = (originals.len(), total - originals.len());
@@ -212,10 +230,10 @@ impl VidScheme for Avidm {
             return Err(VidError::PayloadTooLarge { len: payload.len(), max: MAX_PAYLOAD });
         }
         let (k, unit) = self.layout(payload.len());
-        let mut framed = vec![0u8; k * unit];
-        framed[..FRAME_BYTES].copy_from_slice(&(payload.len() as u64).to_le_bytes());
-        framed[FRAME_BYTES..FRAME_BYTES + payload.len()].copy_from_slice(payload);
-        let originals: Vec<&[u8]> = framed.chunks_exact(unit).collect();
+        // Each original unit is cut straight from the payload (the frame in front, zeros behind):
+        // one copy of the payload, and these owned units later move into the shares.
+        let owned: Vec<Vec<u8>> = (0..k).into_par_iter().map(|i| framed_unit(payload, i, unit)).collect();
+        let originals: Vec<&[u8]> = owned.iter().map(Vec::as_slice).collect();
         let recovery = encode_recovery(backend, &originals, self.weights.total() as usize)?;
         let tree = merkle_tree(backend, &originals, &recovery)?;
         let common = Common {
@@ -225,8 +243,9 @@ impl VidScheme for Avidm {
             original_count: k as u32,
             weights: self.weights.clone(),
         };
-        // Originals are copied once out of the framed buffer; recovery units move into shares.
-        let mut units = originals.par_iter().map(|u| u.to_vec()).collect::<Vec<_>>().into_iter().chain(recovery);
+        // Every unit moves into its share, none is copied again.
+        drop(originals);
+        let mut units = owned.into_iter().chain(recovery);
         let mut shares = Vec::with_capacity(self.weights.nodes());
         for node in 0..self.weights.nodes() {
             let first = self.weights.offset(node)? as usize;
@@ -249,39 +268,7 @@ impl VidScheme for Avidm {
         share: &Share,
         node: usize,
     ) -> Result<(), VidError> {
-        if &common.commitment() != commitment {
-            return Err(VidError::CommonMismatch);
-        }
-        let expected_first = common.weights.offset(node)? as usize;
-        if share.node as usize != node || share.first_unit as usize != expected_first {
-            return Err(VidError::WrongNode {
-                claimed: share.node as usize,
-                first_unit: share.first_unit as usize,
-                node,
-                expected_first,
-            });
-        }
-        let weight = common.weights.weight(node)? as usize;
-        if share.units.len() != weight || share.proofs.len() != weight {
-            return Err(VidError::MalformedShare(format!(
-                "{} units and {} proofs, node {node} has weight {weight}",
-                share.units.len(),
-                share.proofs.len()
-            )));
-        }
-        for (i, (unit, proof)) in share.units.iter().zip(&share.proofs).enumerate() {
-            if unit.len() != common.unit_bytes as usize {
-                return Err(VidError::MalformedShare(format!(
-                    "unit {i} has {} bytes, expected {}",
-                    unit.len(),
-                    common.unit_bytes
-                )));
-            }
-            let index = expected_first + i;
-            merkle::verify(&common.root, common.total(), index, blake3::hash(unit).as_bytes(), proof)
-                .map_err(|source| VidError::BadProof { unit: index, source })?;
-        }
-        Ok(())
+        verified_leaves(commitment, common, share, node).map(drop)
     }
 
     fn recover(
@@ -294,53 +281,122 @@ impl VidScheme for Avidm {
         if &common.commitment() != commitment {
             return Err(VidError::CommonMismatch);
         }
-        let (k, total, unit) = (common.original_count as usize, common.total(), common.unit_bytes as usize);
-        // Keep only shares that verify, one per node.
-        let verdicts: Vec<bool> = shares
-            .par_iter()
-            .map(|s| self.verify_share(backend, commitment, common, s, s.node as usize).is_ok())
-            .collect();
-        let mut slots: Vec<Option<&[u8]>> = vec![None; total];
-        for (s, _) in shares.iter().zip(&verdicts).filter(|(_, ok)| **ok) {
-            for (i, u) in s.units.iter().enumerate() {
-                slots[s.first_unit as usize + i] = Some(u);
+        let (k, total) = (common.original_count as usize, common.total());
+        // Keep only shares that verify, with their (verified) leaf hashes.
+        let leaves: Vec<Option<Vec<Hash>>> =
+            shares.par_iter().map(|s| verified_leaves(commitment, common, s, s.node as usize).ok()).collect();
+        let mut slots: Vec<Option<(&[u8], Hash)>> = vec![None; total];
+        for (s, hashes) in shares.iter().zip(&leaves) {
+            for (i, (u, h)) in s.units.iter().zip(hashes.iter().flatten()).enumerate() {
+                slots[s.first_unit as usize + i] = Some((u, *h));
             }
         }
         let have = slots.iter().filter(|s| s.is_some()).count();
         if have < k {
-            let rejected = verdicts.iter().filter(|ok| !**ok).count();
+            let rejected = leaves.iter().filter(|l| l.is_none()).count();
             return Err(VidError::NotEnoughWeight { have, need: k, missing: k - have, rejected });
         }
         let units_used: Vec<u32> = (0..total).filter(|&i| slots[i].is_some()).map(|i| i as u32).collect();
-        let mut originals: Vec<Vec<u8>> = vec![Vec::new(); k];
+        let mut decoded: Vec<Option<Vec<u8>>> = vec![None; k];
         if slots[..k].iter().any(Option::is_none) {
-            let present: Vec<(usize, &[u8])> = (0..k).filter_map(|i| slots[i].map(|u| (i, u))).collect();
-            let recovery: Vec<(usize, &[u8])> = (k..total).filter_map(|i| slots[i].map(|u| (i - k, u))).collect();
+            let present: Vec<(usize, &[u8])> = (0..k).filter_map(|i| slots[i].map(|(u, _)| (i, u))).collect();
+            let recovery: Vec<(usize, &[u8])> = (k..total).filter_map(|i| slots[i].map(|(u, _)| (i - k, u))).collect();
             for (i, u) in backend.gf16_decode(k, total - k, &present, &recovery)? {
-                originals[i] = u;
+                decoded[i] = Some(u);
             }
         }
-        for (i, o) in originals.iter_mut().enumerate() {
-            if let Some(u) = slots[i] {
-                *o = u.to_vec();
-            }
-        }
+        let originals: Vec<&[u8]> = (0..k)
+            .map(|i| match (&slots[i], &decoded[i]) {
+                (Some((u, _)), _) => Ok(*u),
+                (None, Some(d)) => Ok(d.as_slice()),
+                (None, None) => Err(VidError::MalformedShare(format!("decoder did not restore unit {i}"))),
+            })
+            .collect::<Result<_, _>>()?;
         // Re-encode and check the root: the only defence against a disperser that committed to
-        // units which are not one codeword.
-        let refs: Vec<&[u8]> = originals.iter().map(Vec::as_slice).collect();
-        let recomputed = merkle_tree(backend, &refs, &encode_recovery(backend, &refs, total)?)?.root();
+        // units which are not one codeword. A unit we hold and that the re-encoding reproduces
+        // byte for byte keeps its verified leaf hash; only the others are hashed.
+        let recovery = encode_recovery(backend, &originals, total)?;
+        let unit_at = |i: usize| if i < k { originals[i] } else { recovery[i - k].as_slice() };
+        let known: Vec<Option<Hash>> = (0..total)
+            .into_par_iter()
+            .map(|i| slots[i].and_then(|(held, h)| (i < k || held == unit_at(i)).then_some(h)))
+            .collect();
+        let missing: Vec<usize> = (0..total).filter(|&i| known[i].is_none()).collect();
+        let fresh = backend.merkle_leaves(&missing.iter().map(|&i| unit_at(i)).collect::<Vec<_>>())?;
+        let mut all: Vec<Hash> = known.into_iter().map(Option::unwrap_or_default).collect();
+        for (&i, h) in missing.iter().zip(fresh) {
+            all[i] = h;
+        }
+        let recomputed = MerkleTree::from_leaf_hashes(all)?.root();
         if recomputed != common.root {
             return Err(VidError::InconsistentEncoding { committed: common.root, recomputed, units_used });
         }
-        let framed = originals.concat();
-        debug_assert_eq!(framed.len(), k * unit);
-        let len = u64::from_le_bytes(framed[..FRAME_BYTES].try_into().expect("8 bytes")) as usize;
-        if len as u64 != common.payload_len || FRAME_BYTES + len > framed.len() {
+        let len = common.payload_len as usize;
+        let frame =
+            u64::from_le_bytes(originals[0].get(..FRAME_BYTES).and_then(|f| f.try_into().ok()).unwrap_or([0xff; 8]));
+        if frame != common.payload_len || FRAME_BYTES + len > k * common.unit_bytes as usize {
             // The root matched, so the disperser itself framed the payload wrongly.
             return Err(VidError::InconsistentEncoding { committed: common.root, recomputed, units_used });
         }
-        Ok(framed[FRAME_BYTES..FRAME_BYTES + len].to_vec())
+        // Copy the payload straight out of the units (framed positions FRAME_BYTES..+len).
+        let mut payload = Vec::with_capacity(len);
+        let mut skip = FRAME_BYTES;
+        for u in &originals {
+            let from = skip.min(u.len());
+            skip -= from;
+            let take = (len - payload.len()).min(u.len() - from);
+            payload.extend_from_slice(&u[from..from + take]);
+        }
+        Ok(payload)
     }
+}
+
+/// Checks `share` is node `node`'s under `commitment` and returns its units' leaf hashes.
+fn verified_leaves(
+    commitment: &Commitment,
+    common: &Common,
+    share: &Share,
+    node: usize,
+) -> Result<Vec<Hash>, VidError> {
+    if &common.commitment() != commitment {
+        return Err(VidError::CommonMismatch);
+    }
+    let expected_first = common.weights.offset(node)? as usize;
+    if share.node as usize != node || share.first_unit as usize != expected_first {
+        return Err(VidError::WrongNode {
+            claimed: share.node as usize,
+            first_unit: share.first_unit as usize,
+            node,
+            expected_first,
+        });
+    }
+    let weight = common.weights.weight(node)? as usize;
+    if share.units.len() != weight || share.proofs.len() != weight {
+        return Err(VidError::MalformedShare(format!(
+            "{} units and {} proofs, node {node} has weight {weight}",
+            share.units.len(),
+            share.proofs.len()
+        )));
+    }
+    if let Some((i, unit)) = share.units.iter().enumerate().find(|(_, u)| u.len() != common.unit_bytes as usize) {
+        return Err(VidError::MalformedShare(format!(
+            "unit {i} has {} bytes, expected {}",
+            unit.len(),
+            common.unit_bytes
+        )));
+    }
+    // Hashing is the whole cost: spread the units over the cores when there is enough of it.
+    let hashes: Vec<Hash> = if share.units.len() > 1 && share.units.len() * common.unit_bytes as usize >= 1 << 16 {
+        share.units.par_iter().map(|u| *blake3::hash(u).as_bytes()).collect()
+    } else {
+        share.units.iter().map(|u| *blake3::hash(u).as_bytes()).collect()
+    };
+    for (i, (h, proof)) in hashes.iter().zip(&share.proofs).enumerate() {
+        let index = expected_first + i;
+        merkle::verify(&common.root, common.total(), index, h, proof)
+            .map_err(|source| VidError::BadProof { unit: index, source })?;
+    }
+    Ok(hashes)
 }
 
 impl Codec for Common {
