@@ -3,7 +3,8 @@
 //! (CPU time from /proc, so it stays meaningful when other work shares the cores).
 //!
 //! `cargo run --release -p crema-engine --example cpu_profile -- OP [CALLS]`, OP one of
-//! `commit`, `cells`, `recover`, `verify128`, `fk20-msm`, `avidm-disperse`, `avidm-recover`.
+//! `commit`, `cells`, `recover`, `verify128`, `msm` (4096 non-resident points), `ark-msm` (the
+//! same through arkworks, for comparison), `fk20-msm`, `avidm-disperse`, `avidm-recover`.
 //! Tables are built (`KzgContext::warm_up`) before timing. `RAYON_NUM_THREADS=1` for one core.
 
 use std::time::Instant;
@@ -59,6 +60,23 @@ fn main() {
                 let kept: Vec<_> = d.shares[d.shares.len() - 34..].to_vec();
                 timed("avidm recover 10 MiB from 340 recovery units", calls, || {
                     scheme.recover(backend.as_ref(), &d.commitment, &d.common, &kept).expect("recover");
+                });
+            }
+        }
+        "msm" | "ark-msm" => {
+            use ark_ec::VariableBaseMSM;
+            let n = 4096;
+            let g = G1Projective::rand(&mut r);
+            let points: Vec<_> = (0..n).map(|i| (g * Fr::from(i as u64 + 1)).into_affine()).collect();
+            let scalars: Vec<Fr> = (0..n).map(|_| Fr::rand(&mut r)).collect();
+            let bases = G1Bases::new(points.clone());
+            if op == "msm" {
+                timed("msm_g1, 4096 non-resident points", calls, || {
+                    backend.msm_g1(&bases, &[&scalars]).expect("msm");
+                });
+            } else {
+                timed("arkworks msm_unchecked, 4096 points", calls, || {
+                    let _ = G1Projective::msm_unchecked(&points, &scalars);
                 });
             }
         }

@@ -6,13 +6,12 @@
 //! cached per [`G1Bases::id`] (see `fixed_base.rs`).
 
 use ark_ec::AffineRepr;
-use ark_ec::VariableBaseMSM;
 use ark_poly::{EvaluationDomain, Radix2EvaluationDomain};
 
 use rayon::prelude::*;
 
 use super::fixed_base::{self, FixedBaseTable};
-use super::table_cache;
+use super::{pippenger, table_cache};
 
 use super::{Backend, Direction, G1Bases, check_msm_shape, check_ntt_shape, cpu_gf16};
 use crate::error::BackendError;
@@ -73,7 +72,7 @@ impl Backend for Cpu {
         {
             return Ok(table.msm_batch(scalars));
         }
-        Ok(scalars.iter().map(|s| G1Projective::msm_unchecked(&bases.points()[..s.len()], s)).collect())
+        Ok(scalars.iter().map(|s| pippenger::msm(bases.points(), s)).collect())
     }
 
     fn msm_g1_many(&self, jobs: &[(&G1Bases, &[Fr])]) -> Result<Vec<G1Projective>, BackendError> {

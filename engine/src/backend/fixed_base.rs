@@ -121,7 +121,7 @@ impl FixedBaseTable {
 }
 
 /// Cuts `s` into `out.len()` signed base-`2^c` digits, least significant first.
-fn signed_digits(s: &Fr, c: usize, out: &mut [i32]) {
+pub(crate) fn signed_digits(s: &Fr, c: usize, out: &mut [i32]) {
     let limbs = s.into_bigint();
     let half = 1i64 << (c - 1);
     let mut carry = 0i64;

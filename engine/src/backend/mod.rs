@@ -11,6 +11,7 @@ pub mod cpu;
 mod cpu_gf16;
 mod fixed_base;
 pub mod gpu;
+mod pippenger;
 pub mod reference;
 mod table_cache;
 

@@ -20,6 +20,7 @@ pub mod setup;
 
 use std::sync::{Arc, Mutex, OnceLock};
 
+use rayon::prelude::*;
 use thiserror::Error;
 
 use crate::backend::{Backend, G1Bases};
@@ -230,8 +231,15 @@ impl KzgContext {
     }
 
     /// The FK20 tables, loaded from the crate for the Ethereum setup, else computed (64 G1
-    /// FFTs), on first use.
+    /// FFTs), on first use. The backend prepares its tables for FK20's 128 base sets right
+    /// away: even one blob's proofs cost more without them (128 Pippenger MSMs) than building
+    /// them (tens of milliseconds per core per set), unlike a lone commitment's MSM.
     fn fk20(&self) -> &fk20::Fk20 {
-        self.derived.fk20.get_or_init(|| fk20::Fk20::new(self.setup))
+        self.derived.fk20.get_or_init(|| {
+            let fk20 = fk20::Fk20::new(self.setup);
+            // A failure here only means the backend runs without its tables.
+            let _ = fk20.bases().par_iter().try_for_each(|b| self.backend.prepare_bases(b));
+            fk20
+        })
     }
 }
