@@ -115,9 +115,16 @@ fn all_specs() -> Vec<KernelSpec> {
     [crate::blake3::KERNELS].concat()
 }
 
-/// Every WGSL module this crate builds, as `(kernel name, full source)`, for validation.
+/// Test-only kernels (e.g. raw field operations), built only by [`GpuContext::with_test_kernels`]
+/// so production contexts do not pay their pipeline compilation.
+fn test_specs() -> Vec<KernelSpec> {
+    [crate::field::TEST_KERNELS].concat()
+}
+
+/// Every WGSL module this crate builds (test-only ones included), as `(kernel name, full
+/// source)`, for validation.
 pub fn wgsl_modules() -> Vec<(&'static str, String)> {
-    all_specs().iter().map(|s| (s.name, (s.source)())).collect()
+    all_specs().iter().chain(&test_specs()).map(|s| (s.name, (s.source)())).collect()
 }
 
 /// The device, queue and pipelines. Build it once ([`GpuContext::new`]) and share it.
@@ -138,6 +145,16 @@ impl GpuContext {
     /// Opens the best adapter (a high-performance one when there is a choice) and builds every
     /// pipeline. Fails with [`GpuError::NoAdapter`] when there is none.
     pub fn new() -> Result<Self, GpuError> {
+        Self::build(all_specs())
+    }
+
+    /// Like [`GpuContext::new`], plus the test-only kernels (differential field tests).
+    #[doc(hidden)]
+    pub fn with_test_kernels() -> Result<Self, GpuError> {
+        Self::build([all_specs(), test_specs()].concat())
+    }
+
+    fn build(specs: Vec<KernelSpec>) -> Result<Self, GpuError> {
         let instance = instance();
         let adapter = pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
             power_preference: wgpu::PowerPreference::HighPerformance,
@@ -157,7 +174,7 @@ impl GpuContext {
             ..Default::default()
         }))
         .map_err(|e| GpuError::Device { adapter: report.name.clone(), reason: e.to_string() })?;
-        let kernels = all_specs()
+        let kernels = specs
             .iter()
             .map(|spec| Ok((spec.name, build_kernel(&device, spec)?)))
             .collect::<Result<HashMap<_, _>, GpuError>>()?;
@@ -188,6 +205,11 @@ impl GpuContext {
     pub(crate) fn kernel(&self, name: &str) -> &Kernel {
         // Every spec is built in `new`, so a miss is a typo in this crate, not bad input.
         self.kernels.get(name).unwrap_or_else(|| panic!("kernel {name} is not registered in all_specs()"))
+    }
+
+    /// Whether the kernel named `name` was built (test-only kernels may not be).
+    pub(crate) fn has_kernel(&self, name: &str) -> bool {
+        self.kernels.contains_key(name)
     }
 
     /// A read-only storage buffer holding `words` (for data uploaded once and kept, e.g. tables).
