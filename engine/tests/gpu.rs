@@ -41,6 +41,4 @@ fn unported_ops_refuse_with_a_typed_error() {
     assert!(unavailable(g.gf16_decode(1, 1, &[], &[]).map(drop)));
     assert!(unavailable(g.ntt(&mut [], 1, Direction::Forward, None)));
     assert!(unavailable(g.msm_g1(&G1Bases::new(vec![]), &[]).map(drop)));
-    assert!(unavailable(g.sum_g1(&[]).map(drop)));
-    assert!(unavailable(g.sum_g2(&[]).map(drop)));
 }

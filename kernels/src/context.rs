@@ -112,7 +112,7 @@ pub(crate) struct Kernel {
 
 /// Every kernel of every family, built at context creation.
 fn all_specs() -> Vec<KernelSpec> {
-    [crate::blake3::KERNELS].concat()
+    [crate::blake3::KERNELS, crate::curve::KERNELS].concat()
 }
 
 /// Test-only kernels (e.g. raw field operations), built only by [`GpuContext::with_test_kernels`]
@@ -192,6 +192,14 @@ impl GpuContext {
     /// The adapter this context runs on.
     pub fn adapter(&self) -> &AdapterReport {
         &self.report
+    }
+
+    /// Test-only: pretends storage bindings may hold at most `bytes`, so that tests reach the
+    /// chunking paths (which split work at `max_storage_binding`) with small inputs.
+    #[doc(hidden)]
+    pub fn with_storage_binding_limit(mut self, bytes: u64) -> Self {
+        self.report.max_storage_binding = self.report.max_storage_binding.min(bytes);
+        self
     }
 
     /// Time spent inside compute passes (timestamp queries) since the last call, or `None`

@@ -31,7 +31,6 @@ const FIELD: &str = include_str!("../wgsl/field.wgsl");
 const FP2: &str = include_str!("../wgsl/fp2.wgsl");
 const FE_BIND: &str = include_str!("../wgsl/fe_bind.wgsl");
 const FE2_BIND: &str = include_str!("../wgsl/fe2_bind.wgsl");
-#[allow(dead_code)] // used by the curve kernels (sums, MSM)
 const CURVE: &str = include_str!("../wgsl/curve.wgsl");
 
 /// -m^-1 mod 2^32 (Newton's iteration doubles the correct low bits each step).
@@ -44,7 +43,7 @@ fn neg_inverse(m0: u32) -> u32 {
 }
 
 /// 2^(32·n) mod m for the n-limb modulus m (doubling with a conditional subtraction).
-fn r_mod(m: &[u32]) -> Vec<u32> {
+pub(crate) fn r_mod(m: &[u32]) -> Vec<u32> {
     let mut x = vec![0u32; m.len()];
     x[0] = 1;
     for _ in 0..32 * m.len() {
@@ -187,13 +186,11 @@ fn fp2_module(kernel: &str) -> String {
     [field_source(&FP_MODULUS).as_str(), FP2, FE2_BIND, kernel].concat()
 }
 
-#[allow(dead_code)] // used by the curve kernels (sums, MSM)
 /// A module over G1: Fp, the curve template (F = Fp), then `kernel`.
 pub(crate) fn g1_module(kernel: &str) -> String {
     [field_source(&FP_MODULUS).as_str(), FE_BIND, CURVE, kernel].concat()
 }
 
-#[allow(dead_code)] // used by the curve kernels (sums)
 /// A module over G2: Fp, Fp2, the curve template (F = Fp2), then `kernel`.
 pub(crate) fn g2_module(kernel: &str) -> String {
     [field_source(&FP_MODULUS).as_str(), FP2, FE2_BIND, CURVE, kernel].concat()

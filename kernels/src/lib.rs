@@ -10,6 +10,7 @@
 
 mod blake3;
 mod context;
+mod curve;
 mod error;
 mod field;
 mod job;

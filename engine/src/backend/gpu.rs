@@ -1,8 +1,12 @@
 //! The `gpu` backend: wgpu compute shaders from `crema-kernels`, byte-identical to the CPU.
 //!
-//! Ported so far: `merkle_leaves` (BLAKE3). Every other primitive returns
+//! Ported so far: `merkle_leaves` (BLAKE3), `sum_g1` / `sum_g2` (complete projective
+//! additions, `gpu/algebra.rs`; arkworks conversions in `gpu/convert.rs`). Every other primitive returns
 //! [`BackendError::Unavailable`] naming the op — never a silent CPU computation, so a caller
 //! always knows what ran where. `auto` therefore keeps choosing the CPU until every op is ported.
+
+mod algebra;
+mod convert;
 
 use std::sync::Arc;
 
@@ -14,7 +18,7 @@ use crate::error::BackendError;
 use crate::field::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
 
 /// The primitives that run as GPU kernels in this build.
-pub const PORTED: &[&str] = &["merkle_leaves"];
+pub const PORTED: &[&str] = &["merkle_leaves", "sum_g1", "sum_g2"];
 
 /// The GPU backend: one [`GpuContext`] (device, queue, pipelines) built once and shared.
 #[derive(Debug, Clone)]
@@ -73,12 +77,12 @@ impl Backend for Gpu {
         Err(not_ported("msm_g1"))
     }
 
-    fn sum_g1(&self, _groups: &[&[G1Affine]]) -> Result<Vec<G1Projective>, BackendError> {
-        Err(not_ported("sum_g1"))
+    fn sum_g1(&self, groups: &[&[G1Affine]]) -> Result<Vec<G1Projective>, BackendError> {
+        algebra::sum_g1(&self.ctx, groups)
     }
 
-    fn sum_g2(&self, _groups: &[&[G2Affine]]) -> Result<Vec<G2Projective>, BackendError> {
-        Err(not_ported("sum_g2"))
+    fn sum_g2(&self, groups: &[&[G2Affine]]) -> Result<Vec<G2Projective>, BackendError> {
+        algebra::sum_g2(&self.ctx, groups)
     }
 
     fn merkle_leaves(&self, chunks: &[&[u8]]) -> Result<Vec<[u8; 32]>, BackendError> {

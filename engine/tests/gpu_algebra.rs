@@ -1,0 +1,91 @@
+//! The gpu backend's algebra (sums, NTT, MSM) against the reference and the CPU, byte for byte,
+//! at the conformance sizes and on the adversarial cases.
+//!
+//! One context is shared by every test of this file: building the pipelines is the slow part
+//! on lavapipe. Without an adapter these tests print a loud skip; with `CREMA_REQUIRE_GPU=1`
+//! they fail.
+
+use std::sync::OnceLock;
+
+use ark_ec::{AffineRepr, CurveGroup, PrimeGroup};
+use ark_ff::UniformRand;
+use crema_engine::Backend;
+use crema_engine::backend::conformance;
+use crema_engine::backend::cpu::Cpu;
+use crema_engine::backend::gpu::Gpu;
+use crema_engine::field::{Fr, G1Affine, G1Projective, G2Affine, G2Projective, g1p_to_bytes, g2p_to_bytes};
+
+fn gpu() -> Option<&'static Gpu> {
+    static GPU: OnceLock<Option<Gpu>> = OnceLock::new();
+    let g = GPU.get_or_init(|| {
+        let t = std::time::Instant::now();
+        match Gpu::new() {
+            Ok(g) => {
+                eprintln!("GPU adapter: {} ({:?} to build the context)", g.adapter().name, t.elapsed());
+                Some(g)
+            }
+            Err(e) => {
+                eprintln!("no GPU: {e}");
+                None
+            }
+        }
+    });
+    if g.is_none() {
+        crema_kernels::skip_gpu_test("no adapter (see the first test's output)");
+    }
+    g.as_ref()
+}
+
+#[test]
+fn sums_match_the_reference() {
+    let Some(g) = gpu() else { return };
+    conformance::check_sums(g);
+}
+
+#[test]
+fn many_groups_of_every_size_at_once() {
+    let Some(g) = gpu() else { return };
+    let mut r = conformance::rng(77);
+    let base1 = G1Projective::rand(&mut r);
+    let base2 = G2Projective::rand(&mut r);
+    // Sizes around the reduction tree's fan-in (16) and its square.
+    let sizes = [0usize, 1, 2, 15, 16, 17, 31, 32, 33, 255, 256, 257, 0, 3];
+    let p1: Vec<Vec<G1Affine>> = sizes
+        .iter()
+        .enumerate()
+        .map(|(k, &n)| {
+            G1Projective::normalize_batch(&(0..n).map(|i| base1 * Fr::from((i * 7 + k) as u64)).collect::<Vec<_>>())
+        })
+        .collect();
+    let p2: Vec<Vec<G2Affine>> = sizes
+        .iter()
+        .map(|&n| G2Projective::normalize_batch(&(0..n as u64).map(|i| base2 * Fr::from(i + 1)).collect::<Vec<_>>()))
+        .collect();
+    let refs1: Vec<&[G1Affine]> = p1.iter().map(Vec::as_slice).collect();
+    let refs2: Vec<&[G2Affine]> = p2.iter().map(Vec::as_slice).collect();
+    let (a, b) = (g.sum_g1(&refs1).unwrap(), Cpu::new().sum_g1(&refs1).unwrap());
+    assert_eq!(a.iter().map(g1p_to_bytes).collect::<Vec<_>>(), b.iter().map(g1p_to_bytes).collect::<Vec<_>>());
+    let (a, b) = (g.sum_g2(&refs2).unwrap(), Cpu::new().sum_g2(&refs2).unwrap());
+    assert_eq!(a.iter().map(g2p_to_bytes).collect::<Vec<_>>(), b.iter().map(g2p_to_bytes).collect::<Vec<_>>());
+}
+
+#[test]
+fn sums_of_equal_and_cancelling_points() {
+    let Some(g) = gpu() else { return };
+    let p = G1Affine::generator();
+    let q = G2Affine::generator();
+    // 40 copies: every tree level doubles; P + (−P) pairs: every level cancels; identities only.
+    let same1 = vec![p; 40];
+    let cancel1: Vec<G1Affine> = (0..40).map(|i| if i % 2 == 0 { p } else { -p }).collect();
+    let ids1 = vec![G1Affine::identity(); 20];
+    let got = g.sum_g1(&[&same1, &cancel1, &ids1]).unwrap();
+    assert_eq!(got[0].into_affine(), (G1Projective::generator() * Fr::from(40u64)).into_affine());
+    assert!(got[1].into_affine().is_zero() && got[2].into_affine().is_zero());
+    let same2 = vec![q; 40];
+    let cancel2: Vec<G2Affine> = (0..41).map(|i| if i % 2 == 0 { q } else { -q }).collect();
+    let got = g.sum_g2(&[&same2, &cancel2, &[]]).unwrap();
+    assert_eq!(got[0].into_affine(), (G2Projective::generator() * Fr::from(40u64)).into_affine());
+    assert_eq!(got[1].into_affine(), q);
+    assert!(got[2].into_affine().is_zero());
+    assert!(g.sum_g1(&[]).unwrap().is_empty());
+}
