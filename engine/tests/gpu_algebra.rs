@@ -9,11 +9,11 @@ use std::sync::OnceLock;
 
 use ark_ec::{AffineRepr, CurveGroup, PrimeGroup};
 use ark_ff::UniformRand;
-use crema_engine::Backend;
 use crema_engine::backend::conformance;
 use crema_engine::backend::cpu::Cpu;
 use crema_engine::backend::gpu::Gpu;
 use crema_engine::field::{Fr, G1Affine, G1Projective, G2Affine, G2Projective, g1p_to_bytes, g2p_to_bytes};
+use crema_engine::{Backend, Direction};
 
 fn gpu() -> Option<&'static Gpu> {
     static GPU: OnceLock<Option<Gpu>> = OnceLock::new();
@@ -88,4 +88,48 @@ fn sums_of_equal_and_cancelling_points() {
     assert_eq!(got[1].into_affine(), q);
     assert!(got[2].into_affine().is_zero());
     assert!(g.sum_g1(&[]).unwrap().is_empty());
+}
+
+#[test]
+fn ntt_matches_the_reference() {
+    let Some(g) = gpu() else { return };
+    conformance::check_ntt(g);
+}
+
+/// Every size 1 … 2^16 (2^20 is `#[ignore]`d: slow on lavapipe), batches, cosets, both
+/// directions, against the CPU backend (arkworks' Radix2EvaluationDomain).
+fn ntt_against_cpu(g: &Gpu, log: u32, batch: usize) {
+    let n = 1usize << log;
+    let mut r = conformance::rng(500 + u64::from(log));
+    let mut input: Vec<Fr> = (0..n * batch).map(|_| Fr::rand(&mut r)).collect();
+    input[0] = -Fr::from(1u64);
+    let cpu = Cpu::new();
+    for coset in [None, Some(Fr::from(7u64)), Some(Fr::rand(&mut r))] {
+        for dir in [Direction::Forward, Direction::Inverse] {
+            let (mut a, mut b) = (input.clone(), input.clone());
+            g.ntt(&mut a, n, dir, coset).unwrap();
+            cpu.ntt(&mut b, n, dir, coset).unwrap();
+            assert!(a == b, "ntt 2^{log} x{batch} {dir:?} coset {coset:?} differs from the CPU");
+        }
+    }
+}
+
+#[test]
+fn ntt_every_size_and_batch_matches_the_cpu() {
+    let Some(g) = gpu() else { return };
+    for log in 0..=9 {
+        ntt_against_cpu(g, log, 3);
+    }
+    // FK20's shape (64 vectors of 128) and KZG's sizes.
+    ntt_against_cpu(g, 7, 64);
+    ntt_against_cpu(g, 12, 2);
+    ntt_against_cpu(g, 13, 1);
+    ntt_against_cpu(g, 16, 1);
+}
+
+#[test]
+#[ignore = "2^20 takes long on lavapipe; run with --include-ignored on a GPU box"]
+fn ntt_2_20_matches_the_cpu() {
+    let Some(g) = gpu() else { return };
+    ntt_against_cpu(g, 20, 1);
 }

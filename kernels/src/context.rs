@@ -112,7 +112,7 @@ pub(crate) struct Kernel {
 
 /// Every kernel of every family, built at context creation.
 fn all_specs() -> Vec<KernelSpec> {
-    [crate::blake3::KERNELS, crate::curve::KERNELS].concat()
+    [crate::blake3::KERNELS, crate::curve::KERNELS, crate::ntt::KERNELS].concat()
 }
 
 /// Test-only kernels (e.g. raw field operations), built only by [`GpuContext::with_test_kernels`]
@@ -139,6 +139,8 @@ pub struct GpuContext {
     /// Nanoseconds spent inside compute passes since the last [`GpuContext::take_kernel_nanos`].
     pub(crate) kernel_nanos: AtomicU64,
     pub(crate) timestamps: bool,
+    /// Tables the algebra kernels keep resident (twiddles, MSM bases); see `resident.rs`.
+    pub(crate) algebra: crate::resident::Resident,
 }
 
 impl GpuContext {
@@ -186,6 +188,7 @@ impl GpuContext {
             staging: Mutex::new(Vec::new()),
             kernel_nanos: AtomicU64::new(0),
             timestamps,
+            algebra: Default::default(),
         })
     }
 
@@ -221,7 +224,6 @@ impl GpuContext {
     }
 
     /// A read-only storage buffer holding `words` (for data uploaded once and kept, e.g. tables).
-    #[allow(dead_code)] // used by the kernel families that keep data resident (MSM bases, tables)
     pub(crate) fn resident(&self, label: &str, words: &[u32]) -> wgpu::Buffer {
         use wgpu::util::DeviceExt;
         // wgpu refuses zero-sized bindings: keep at least one word.

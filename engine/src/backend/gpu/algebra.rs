@@ -1,12 +1,82 @@
 //! The gpu backend's algebra ops (sums, NTT, MSM): arkworks values in, `crema-kernels` words
 //! through the device, arkworks values out.
 
-use crema_kernels::{G1_WORDS, G2_WORDS, GpuContext};
+use ark_ff::{Field, Zero};
+use ark_poly::{EvaluationDomain, Radix2EvaluationDomain};
+use crema_kernels::{FR_WORDS, FrTable, G1_WORDS, G2_WORDS, GpuContext, NttSpec, OutputScale};
 
-use super::convert::{g1_from, g2_from, push_g1, push_g2};
+use super::convert::{fr_from, g1_from, g2_from, push_fr, push_g1, push_g2};
 use super::device;
+use crate::backend::{Direction, check_ntt_shape};
 use crate::error::BackendError;
-use crate::field::{G1Affine, G1Projective, G2Affine, G2Projective};
+use crate::field::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
+
+fn fr_words(values: impl IntoIterator<Item = Fr>) -> Vec<u32> {
+    let mut out = Vec::new();
+    values.into_iter().for_each(|x| push_fr(&x, &mut out));
+    out
+}
+
+/// `x, x·r, x·r², …` (n terms).
+fn powers(x: Fr, r: Fr, n: usize) -> impl Iterator<Item = Fr> {
+    std::iter::successors(Some(x), move |p| Some(*p * r)).take(n)
+}
+
+/// `Backend::ntt` on the device. The tables (twiddles from arkworks' own domain generator, so
+/// the transform is exactly the CPU's; coset powers; 1/n) are computed here with arkworks and
+/// stay resident on the device under exact keys (size, direction, coset limbs).
+pub(super) fn ntt(
+    ctx: &GpuContext,
+    values: &mut [Fr],
+    size: usize,
+    direction: Direction,
+    coset: Option<Fr>,
+) -> Result<(), BackendError> {
+    const OP: &str = "ntt";
+    check_ntt_shape(values, size)?;
+    if coset.is_some_and(|c| c.is_zero()) {
+        return Err(BackendError::invalid(OP, "coset offset is zero"));
+    }
+    if values.is_empty() {
+        return Ok(());
+    }
+    let domain = Radix2EvaluationDomain::<Fr>::new(size).expect("size checked against two-adicity");
+    let log = size.trailing_zeros();
+    let inverse = direction == Direction::Inverse;
+    let omega = if inverse { domain.group_gen_inv() } else { domain.group_gen() };
+    let twiddles = || fr_words(powers(Fr::ONE, omega, size / 2));
+    let mut c_key: Vec<u32> = Vec::new();
+    if let Some(c) = coset {
+        push_fr(&c, &mut c_key);
+    }
+    let c = coset.unwrap_or(Fr::ONE);
+    let c_inv = c.inverse().expect("nonzero");
+    let pre_build = || fr_words(powers(Fr::ONE, c, size));
+    let post_build = || fr_words(powers(domain.size_inv(), c_inv, size));
+    let spec = NttSpec {
+        size,
+        twiddles: FrTable { key: vec![log, u32::from(inverse)], build: &twiddles },
+        input_scale: (!inverse && coset.is_some())
+            .then(|| FrTable { key: [&[0, log][..], &c_key].concat(), build: &pre_build }),
+        output_scale: match (inverse, coset) {
+            (false, _) => OutputScale::None,
+            (true, None) => {
+                let mut k = [0u32; FR_WORDS];
+                k.copy_from_slice(&fr_words([domain.size_inv()]));
+                OutputScale::Constant(k)
+            }
+            (true, Some(_)) => {
+                OutputScale::Table(FrTable { key: [&[1, log][..], &c_key].concat(), build: &post_build })
+            }
+        },
+    };
+    let mut words = fr_words(values.iter().copied());
+    ctx.ntt(&mut words, &spec).map_err(|e| device(OP, e))?;
+    for (x, w) in values.iter_mut().zip(words.chunks_exact(FR_WORDS)) {
+        *x = fr_from(OP, w)?;
+    }
+    Ok(())
+}
 
 /// `Backend::sum_g1` on the device.
 pub(super) fn sum_g1(ctx: &GpuContext, groups: &[&[G1Affine]]) -> Result<Vec<G1Projective>, BackendError> {
