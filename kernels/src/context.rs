@@ -112,7 +112,7 @@ pub(crate) struct Kernel {
 
 /// Every kernel of every family, built at context creation.
 fn all_specs() -> Vec<KernelSpec> {
-    [crate::blake3::KERNELS, crate::curve::KERNELS, crate::ntt::KERNELS].concat()
+    [crate::blake3::KERNELS, crate::curve::KERNELS, crate::ntt::KERNELS, crate::msm::KERNELS].concat()
 }
 
 /// Test-only kernels (e.g. raw field operations), built only by [`GpuContext::with_test_kernels`]

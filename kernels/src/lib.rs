@@ -14,12 +14,14 @@ mod curve;
 mod error;
 mod field;
 mod job;
+mod msm;
 mod ntt;
 mod resident;
 
 pub use context::{AdapterReport, GpuContext, adapters, wgsl_modules};
 pub use error::GpuError;
 pub use field::{FP_WORDS, FR_WORDS, G1_WORDS, G2_WORDS, TestField};
+pub use msm::MsmBases;
 pub use ntt::{FrTable, NttSpec, OutputScale};
 
 /// Reports that a GPU test cannot run because `reason`: it panics when `CREMA_REQUIRE_GPU=1`

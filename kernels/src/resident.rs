@@ -38,17 +38,30 @@ impl GpuContext {
         key: &[u32],
         build: impl FnOnce() -> Vec<u32>,
     ) -> Arc<wgpu::Buffer> {
+        let built: Result<_, std::convert::Infallible> =
+            self.resident_built(kind, key, || Ok(self.resident(&format!("{kind:?}"), &build())));
+        match built {
+            Ok(b) => b,
+        }
+    }
+
+    /// The resident buffer for `(kind, key)`, made by `build` (e.g. a device job) on a miss.
+    pub(crate) fn resident_built<E>(
+        &self,
+        kind: Kind,
+        key: &[u32],
+        build: impl FnOnce() -> Result<wgpu::Buffer, E>,
+    ) -> Result<Arc<wgpu::Buffer>, E> {
         let key = (kind, key.to_vec());
         if let Some(b) = self.algebra.buffers.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
-            return b.clone();
+            return Ok(b.clone());
         }
-        // Built and uploaded outside the lock: a racing duplicate is harmless (first insert wins).
-        let words = build();
-        let buffer = Arc::new(self.resident(&format!("{kind:?}"), &words));
+        // Built outside the lock: a racing duplicate is harmless (the first insert wins).
+        let buffer = Arc::new(build()?);
         let mut map = self.algebra.buffers.lock().unwrap_or_else(|e| e.into_inner());
         if kind == Kind::Scale && map.keys().filter(|(k, _)| *k == Kind::Scale).count() >= MAX_SCALES {
             map.retain(|(k, _), _| *k != Kind::Scale);
         }
-        map.entry(key).or_insert(buffer).clone()
+        Ok(map.entry(key).or_insert(buffer).clone())
     }
 }

@@ -1,7 +1,7 @@
 //! The `gpu` backend: wgpu compute shaders from `crema-kernels`, byte-identical to the CPU.
 //!
-//! Ported so far: `merkle_leaves` (BLAKE3), `ntt` and `sum_g1` / `sum_g2` (in
-//! `gpu/algebra.rs`; arkworks conversions in `gpu/convert.rs`). Every other primitive returns
+//! Ported so far: `merkle_leaves` (BLAKE3), `ntt`, `msm_g1` / `msm_g1_many` and
+//! `sum_g1` / `sum_g2` (in `gpu/algebra.rs`; arkworks conversions in `gpu/convert.rs`). Every other primitive returns
 //! [`BackendError::Unavailable`] naming the op — never a silent CPU computation, so a caller
 //! always knows what ran where. `auto` therefore keeps choosing the CPU until every op is ported.
 
@@ -18,7 +18,7 @@ use crate::error::BackendError;
 use crate::field::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
 
 /// The primitives that run as GPU kernels in this build.
-pub const PORTED: &[&str] = &["merkle_leaves", "ntt", "sum_g1", "sum_g2"];
+pub const PORTED: &[&str] = &["merkle_leaves", "msm_g1", "msm_g1_many", "ntt", "sum_g1", "sum_g2"];
 
 /// The GPU backend: one [`GpuContext`] (device, queue, pipelines) built once and shared.
 #[derive(Debug, Clone)]
@@ -73,8 +73,12 @@ impl Backend for Gpu {
         algebra::ntt(&self.ctx, values, size, dir, coset)
     }
 
-    fn msm_g1(&self, _bases: &G1Bases, _scalars: &[&[Fr]]) -> Result<Vec<G1Projective>, BackendError> {
-        Err(not_ported("msm_g1"))
+    fn msm_g1(&self, bases: &G1Bases, scalars: &[&[Fr]]) -> Result<Vec<G1Projective>, BackendError> {
+        algebra::msm_g1(&self.ctx, bases, scalars)
+    }
+
+    fn msm_g1_many(&self, jobs: &[(&G1Bases, &[Fr])]) -> Result<Vec<G1Projective>, BackendError> {
+        algebra::msm_g1_many(&self.ctx, jobs)
     }
 
     fn sum_g1(&self, groups: &[&[G1Affine]]) -> Result<Vec<G1Projective>, BackendError> {

@@ -3,11 +3,12 @@
 
 use ark_ff::{Field, Zero};
 use ark_poly::{EvaluationDomain, Radix2EvaluationDomain};
-use crema_kernels::{FR_WORDS, FrTable, G1_WORDS, G2_WORDS, GpuContext, NttSpec, OutputScale};
+use crema_kernels::{FR_WORDS, FrTable, G1_WORDS, G2_WORDS, GpuContext, MsmBases, NttSpec, OutputScale};
+use rayon::prelude::*;
 
-use super::convert::{fr_from, g1_from, g2_from, push_fr, push_g1, push_g2};
+use super::convert::{fr_from, g1_from, g2_from, push_fr, push_fr_canonical, push_g1, push_g2};
 use super::device;
-use crate::backend::{Direction, check_ntt_shape};
+use crate::backend::{Direction, G1Bases, check_msm_shape, check_ntt_shape};
 use crate::error::BackendError;
 use crate::field::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
 
@@ -96,4 +97,57 @@ pub(super) fn sum_g2(ctx: &GpuContext, groups: &[&[G2Affine]]) -> Result<Vec<G2P
     groups.iter().flat_map(|g| g.iter()).for_each(|p| push_g2(p, &mut words));
     let out = ctx.sum_g2(&words, &lens).map_err(|e| device(OP, e))?;
     out.chunks_exact(G2_WORDS).map(|w| g2_from(OP, w)).collect()
+}
+
+fn g1_words(points: &[G1Affine]) -> Vec<u32> {
+    let mut out = Vec::with_capacity(points.len() * G1_WORDS);
+    points.iter().for_each(|p| push_g1(p, &mut out));
+    out
+}
+
+fn scalar_words(s: &[Fr]) -> Vec<u32> {
+    let mut out = Vec::with_capacity(s.len() * FR_WORDS);
+    s.iter().for_each(|x| push_fr_canonical(x, &mut out));
+    out
+}
+
+fn points_from(op: &'static str, words: &[u32]) -> Result<Vec<G1Projective>, BackendError> {
+    words.chunks_exact(G1_WORDS).map(|w| g1_from(op, w)).collect()
+}
+
+/// `Backend::msm_g1` on the device. Bases cross only when the device does not hold them (or
+/// their fixed-base table, for resident bases) yet; scalars cross as canonical integers.
+pub(super) fn msm_g1(ctx: &GpuContext, bases: &G1Bases, scalars: &[&[Fr]]) -> Result<Vec<G1Projective>, BackendError> {
+    const OP: &str = "msm_g1";
+    check_msm_shape(bases, scalars)?;
+    if scalars.is_empty() {
+        return Ok(Vec::new());
+    }
+    let words = || g1_words(bases.points());
+    let b = MsmBases { id: bases.id(), len: bases.len(), resident: bases.is_resident(), points: &words };
+    let sw: Vec<Vec<u32>> = scalars.par_iter().map(|s| scalar_words(s)).collect();
+    let refs: Vec<&[u32]> = sw.iter().map(Vec::as_slice).collect();
+    points_from(OP, &ctx.msm_g1(&b, &refs).map_err(|e| device(OP, e))?)
+}
+
+/// `Backend::msm_g1_many` on the device: all resident jobs (FK20) in the same dispatches.
+pub(super) fn msm_g1_many(ctx: &GpuContext, jobs: &[(&G1Bases, &[Fr])]) -> Result<Vec<G1Projective>, BackendError> {
+    const OP: &str = "msm_g1_many";
+    for (b, s) in jobs {
+        check_msm_shape(b, &[s])?;
+    }
+    if jobs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let words: Vec<_> = jobs.iter().map(|(b, _)| move || g1_words(b.points())).collect();
+    let sw: Vec<Vec<u32>> = jobs.par_iter().map(|(_, s)| scalar_words(s)).collect();
+    let kjobs: Vec<(MsmBases<'_>, &[u32])> = jobs
+        .iter()
+        .zip(&words)
+        .zip(&sw)
+        .map(|(((b, _), w), s)| {
+            (MsmBases { id: b.id(), len: b.len(), resident: b.is_resident(), points: w }, s.as_slice())
+        })
+        .collect();
+    points_from(OP, &ctx.msm_g1_many(&kjobs).map_err(|e| device(OP, e))?)
 }
