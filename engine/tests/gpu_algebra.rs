@@ -213,3 +213,46 @@ fn msm_many_matches_the_cpu() {
     assert_eq!(enc(&g.msm_g1_many(&mixed).unwrap()), enc(&[want[0], want[3], want[5]]));
     assert!(g.msm_g1_many(&[]).unwrap().is_empty());
 }
+
+/// Rough lavapipe figures for kernels/README.md (the machine is shared: treat as ±50%).
+#[test]
+#[ignore = "timings for kernels/README.md; run with --ignored --nocapture"]
+fn timings() {
+    use std::time::Instant;
+    let t = Instant::now();
+    let Ok(g) = Gpu::new() else { return crema_kernels::skip_gpu_test("no adapter") };
+    eprintln!("Gpu::new (GpuContext::new): {:?}", t.elapsed());
+    let time = |name: &str, f: &mut dyn FnMut()| {
+        f(); // first call: first-dispatch shader compilation, tables
+        let t = Instant::now();
+        f();
+        eprintln!("{name}: {:?}", t.elapsed());
+    };
+    let mut r = conformance::rng(1);
+    let v: Vec<Fr> = (0..8192).map(|_| Fr::rand(&mut r)).collect();
+    let mut a = v[..4096].to_vec();
+    time("ntt 2^12 forward", &mut || g.ntt(&mut a, 4096, Direction::Forward, None).unwrap());
+    let mut a = v.clone();
+    time("ntt 2^13 inverse, coset", &mut || g.ntt(&mut a, 8192, Direction::Inverse, Some(Fr::from(7u64))).unwrap());
+    let mut a = v.clone();
+    time("ntt 64 x 2^7 (FK20)", &mut || g.ntt(&mut a, 128, Direction::Forward, None).unwrap());
+    let base = G1Projective::rand(&mut r);
+    let pts = G1Projective::normalize_batch(&(1..=4096u64).map(|i| base * Fr::from(i)).collect::<Vec<_>>());
+    let plain = G1Bases::new(pts.clone());
+    let resident = G1Bases::resident(pts.clone());
+    let s = &v[..4096];
+    time("msm 2^12 per-call bases", &mut || drop(g.msm_g1(&plain, &[s]).unwrap()));
+    let t = Instant::now();
+    g.msm_g1(&resident, &[s]).unwrap();
+    eprintln!("msm 2^12 resident: first call incl. table build: {:?}", t.elapsed());
+    time("msm 2^12 resident (fixed-base table)", &mut || drop(g.msm_g1(&resident, &[s]).unwrap()));
+    let sets: Vec<G1Bases> = pts.chunks(64).take(64).map(|c| G1Bases::resident(c.to_vec())).collect();
+    let sets: Vec<G1Bases> = sets.iter().chain(&sets).map(|b| G1Bases::resident(b.points().to_vec())).collect();
+    let jobs: Vec<(&G1Bases, &[Fr])> = sets.iter().enumerate().map(|(k, b)| (b, &v[k * 64..(k + 1) * 64])).collect();
+    time("msm_g1_many 128 x 64 resident (FK20)", &mut || drop(g.msm_g1_many(&jobs).unwrap()));
+    time("sum_g1 4096", &mut || drop(g.sum_g1(&[&pts]).unwrap()));
+    let p2 = G2Projective::normalize_batch(
+        &(1..=1024u64).map(|i| G2Projective::generator() * Fr::from(i)).collect::<Vec<_>>(),
+    );
+    time("sum_g2 1024", &mut || drop(g.sum_g2(&[&p2]).unwrap()));
+}

@@ -12,12 +12,13 @@ use crate::field::{FP_MODULUS, G1_WORDS, G2_WORDS, g1_module, g2_module, r_mod};
 use crate::job::Job;
 
 const REDUCE: &str = include_str!("../wgsl/reduce.wgsl");
-const REDUCE_STORAGE: &[Access] = &[Access::Read, Access::Read, Access::Read, Access::ReadWrite];
+const REDUCE_STORAGE: &[Access] = &[Access::Read, Access::Read, Access::Read, Access::ReadWrite, Access::ReadWrite];
 
 /// Longest task of the reduction tree: each invocation adds up to this many points, and each
-/// level divides the number of partial sums by it. 16 keeps ≥ 4k invocations busy for a
-/// 64k-point group while a 2^20-point group still needs only 5 levels.
-pub(crate) const FAN_IN: usize = 16;
+/// level divides the number of partial sums by it. 32 keeps 2k invocations busy for a
+/// 64k-point group, needs 4 levels for 2^20 points, and finishes typical MSM buckets (~20
+/// points) in one level.
+pub(crate) const FAN_IN: usize = 32;
 
 /// The curve families' kernels.
 pub(crate) const KERNELS: &[KernelSpec] = &[
@@ -69,41 +70,59 @@ impl Curve {
     }
 }
 
-/// A reduction tree: the tasks `(start, len)` of every level, concatenated, and where each
-/// level's tasks sit in that list. Level 0 reads the inputs; level `l` reads level `l − 1`'s
-/// outputs; the last level has exactly one task per segment, in segment order.
+/// Marks a task's output as final (segment index) rather than a partial sum.
+const FINAL: u32 = 1 << 31;
+
+/// A reduction tree. Every task is `(start, len, out)` over its level's input; `out` is a
+/// segment index with [`FINAL`] set when the task completes its segment (written to the result
+/// buffer), else the index of a partial sum (read by the next level). Level 0 reads the
+/// inputs, level `l` the partial sums of level `l − 1`. Within a level, tasks are sorted by
+/// decreasing length so that invocations running side by side (a SIMD group, a warp) do about
+/// the same number of additions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Plan {
     pub(crate) tasks: Vec<u32>,
-    /// `(first task, task count)` per level.
-    pub(crate) levels: Vec<(usize, usize)>,
+    /// `(first task, task count, partial sums written)` per level.
+    pub(crate) levels: Vec<(usize, usize, usize)>,
+    pub(crate) segments: usize,
 }
 
 /// Plans the reduction of consecutive segments of `seg_lens` inputs (an empty segment gives
 /// the identity) with at most `fan_in` inputs per task.
 pub(crate) fn plan(seg_lens: &[usize], fan_in: usize) -> Plan {
-    debug_assert!(fan_in >= 2);
+    debug_assert!(fan_in >= 2 && seg_lens.len() < FINAL as usize);
     let mut tasks = Vec::new();
     let mut levels = Vec::new();
-    let mut lens = seg_lens.to_vec();
+    // Segments still open: (segment, first input, inputs).
+    let mut open: Vec<(usize, usize, usize)> = Vec::with_capacity(seg_lens.len());
+    let mut at = 0;
+    for (seg, &len) in seg_lens.iter().enumerate() {
+        open.push((seg, at, len));
+        at += len;
+    }
     loop {
-        let first = tasks.len() / 2;
-        let mut start = 0usize;
-        let mut next = Vec::with_capacity(lens.len());
-        for &len in &lens {
+        let mut level: Vec<[u32; 3]> = Vec::new();
+        let mut next = Vec::new();
+        let mut partials = 0usize;
+        for &(seg, start, len) in &open {
             let chunks = len.div_ceil(fan_in).max(1);
-            for c in 0..chunks {
-                let s = c * fan_in;
-                tasks.extend([(start + s) as u32, (len - s).min(fan_in) as u32]);
+            if chunks == 1 {
+                level.push([start as u32, len as u32, FINAL | seg as u32]);
+                continue;
             }
-            start += len;
-            next.push(chunks);
+            next.push((seg, partials, chunks));
+            for c in 0..chunks {
+                level.push([(start + c * fan_in) as u32, (len - c * fan_in).min(fan_in) as u32, partials as u32]);
+                partials += 1;
+            }
         }
-        levels.push((first, tasks.len() / 2 - first));
-        if next.iter().all(|&c| c == 1) {
-            return Plan { tasks, levels };
+        level.sort_by_key(|t| std::cmp::Reverse(t[1]));
+        levels.push((tasks.len() / 3, level.len(), partials));
+        tasks.extend(level.iter().flatten());
+        if next.is_empty() {
+            return Plan { tasks, levels, segments: seg_lens.len() };
         }
-        lens = next;
+        open = next;
     }
 }
 
@@ -153,8 +172,8 @@ fn cut(group_lens: &[usize], max: usize) -> Vec<Batch> {
 
 impl GpuContext {
     /// Records the levels of `plan` into `job`: level 0 reduces `src` (through the signed
-    /// entries `idx` when given), each later level the one before. Returns the buffer with one
-    /// point per segment.
+    /// entries `idx` when given), each later level the partial sums of the one before. Returns
+    /// the buffer with one point per segment.
     pub(crate) fn record_reduce(
         &self,
         job: &mut Job<'_>,
@@ -165,16 +184,17 @@ impl GpuContext {
     ) -> wgpu::Buffer {
         let tasks = job.upload("reduce tasks", &plan.tasks);
         let none = job.upload("no entries", &[0]);
+        let out = job.zeroed("reduce results", plan.segments * curve.words());
         let mut src = src.clone();
-        for (level, &(first, count)) in plan.levels.iter().enumerate() {
-            let dst = job.zeroed("reduce level", count * curve.words());
+        for (level, &(first, count, partials)) in plan.levels.iter().enumerate() {
+            let dst = job.zeroed("reduce partials", partials * curve.words());
             let grid = self.grid(count.div_ceil(64));
             let entries = if level == 0 { idx } else { None };
             let params = [count as u32, u32::from(entries.is_some()), grid[0] * 64, first as u32];
-            job.dispatch(curve.reduce_kernel(), &[&src, &tasks, entries.unwrap_or(&none), &dst], &params, grid);
+            job.dispatch(curve.reduce_kernel(), &[&src, &tasks, entries.unwrap_or(&none), &dst, &out], &params, grid);
             src = dst;
         }
-        src
+        out
     }
 
     /// Sums each group of G1 points: `points` holds the groups one after the other
@@ -255,15 +275,18 @@ mod tests {
     #[test]
     fn plans_reduce_every_segment_to_one_task() {
         let p = plan(&[0, 1, 16, 17, 300], 16);
-        // Level 0: 1 + 1 + 1 + 2 + 19 tasks; level 1 reduces 17's two and 300's nineteen;
-        // level 2 reduces 300's two.
-        assert_eq!(p.levels, vec![(0, 24), (24, 6), (30, 5)]);
-        assert_eq!(&p.tasks[..8], &[0, 0, 0, 1, 1, 16, 17, 16]);
-        assert_eq!(&p.tasks[8..10], &[33, 1]);
-        // The last level: one task per segment, in order.
-        let last: Vec<u32> = p.tasks[60..].to_vec();
-        assert_eq!(last, vec![0, 1, 1, 1, 2, 1, 3, 1, 4, 2]);
-        assert_eq!(plan(&[5, 5], 16).levels, vec![(0, 2)]);
+        // Level 0: 1 + 1 + 1 + 2 + 19 tasks, longest first; segments 3 and 4 leave 2 and 19
+        // partials; level 1 finishes 3 and leaves 2 partials of 4; level 2 finishes 4.
+        assert_eq!(p.levels, vec![(0, 24, 21), (24, 3, 2), (27, 1, 0)]);
+        assert_eq!(p.segments, 5);
+        let level0: Vec<&[u32]> = p.tasks[..72].chunks(3).collect();
+        assert_eq!(level0[0], &[1, 16, FINAL | 2]);
+        assert_eq!(level0[1], &[17, 16, 0]);
+        assert!(level0.contains(&&[0, 0, FINAL][..]) && level0.contains(&&[0, 1, FINAL | 1][..]));
+        assert!(level0.contains(&&[33, 1, 1][..]) && level0.contains(&&[34 + 18 * 16, 12, 20][..]));
+        assert_eq!(&p.tasks[72..81], &[2, 16, 0, 18, 3, 1, 0, 2, FINAL | 3]);
+        assert_eq!(&p.tasks[81..], &[0, 2, FINAL | 4]);
+        assert_eq!(plan(&[5, 5], 16).levels, vec![(0, 2, 0)]);
     }
 
     #[test]
