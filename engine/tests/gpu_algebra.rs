@@ -256,3 +256,30 @@ fn timings() {
     );
     time("sum_g2 1024", &mut || drop(g.sum_g2(&[&p2]).unwrap()));
 }
+
+#[test]
+fn work_is_cut_at_the_storage_binding_limit() {
+    if gpu().is_none() {
+        return;
+    }
+    for (limit, n) in [(1usize << 20, 1000usize), (64 << 10, 600)] {
+        let g = Gpu::with_storage_binding_limit(limit as u64).unwrap();
+        // MSM: vectors cut into pieces, per-call bases cut into chunks, tables too big for a
+        // binding fall back to per-call Pippenger; all summed back on the device.
+        msm_against_cpu(&g, n, false, 900);
+        msm_against_cpu(&g, n, true, 901);
+        // NTT: batches of whole vectors; a vector bigger than a binding is refused, typed.
+        let per_vector = limit / 32;
+        let size = (per_vector / 4).next_power_of_two();
+        ntt_against_cpu(&g, size.trailing_zeros(), 9);
+        let mut big = vec![Fr::one(); per_vector * 2];
+        let err = g.ntt(&mut big, per_vector * 2, Direction::Forward, None).unwrap_err();
+        assert!(err.to_string().contains("exceeds"), "{err}");
+        // Sums: groups spread over many batches and summed again.
+        let q = G2Projective::generator();
+        let p2 = G2Projective::normalize_batch(&(1..=700u64).map(|i| q * Fr::from(i)).collect::<Vec<_>>());
+        let groups: Vec<&[G2Affine]> = vec![&p2, &p2[..3], &[]];
+        let (a, b) = (g.sum_g2(&groups).unwrap(), Cpu::new().sum_g2(&groups).unwrap());
+        assert_eq!(a.iter().map(g2p_to_bytes).collect::<Vec<_>>(), b.iter().map(g2p_to_bytes).collect::<Vec<_>>());
+    }
+}

@@ -159,15 +159,24 @@ impl GpuContext {
         let limit = self.adapter().max_storage_binding as usize;
         let n = bases.len.max(1);
         let c = fixed_window(n);
-        if bases.resident && n * windows(c) * POINT_BYTES <= limit {
+        let fixed = Layout { c, fixed: true };
+        if bases.resident && n * windows(c) * POINT_BYTES <= limit && fixed.bytes(1) <= limit {
             let key = [bases.id as u32, (bases.id >> 32) as u32, c];
             let table = self.table(&key, c, bases.points)?;
             let jobs: Vec<(usize, &[u32])> = vectors.iter().map(|s| (0, *s)).collect();
-            return self.msm_vectors(&table, Layout { c, fixed: true }, &jobs);
+            return self.msm_vectors(&table, fixed, &jobs);
         }
         // Variable bases: uploaded per call, cut into chunks that fit one binding.
         let longest = vectors.iter().map(|s| s.len() / FR_WORDS).max().unwrap_or(0);
-        let layout = Layout { c: variable_window(longest.max(1)), fixed: false };
+        let mut layout = Layout { c: variable_window(longest.max(1)), fixed: false };
+        // Small bindings (never below WebGPU's 128 MiB on real adapters; tests lower it) need
+        // fewer buckets.
+        while layout.c > 1 && layout.bytes(1) > limit {
+            layout.c -= 1;
+        }
+        if layout.bytes(1) > limit {
+            return Err(GpuError::TooLarge { op: OP, bytes: layout.bytes(1) as u64, limit: limit as u64 });
+        }
         let points = (bases.points)();
         let chunk = (limit / POINT_BYTES).max(1);
         if longest <= chunk {
@@ -201,7 +210,8 @@ impl GpuContext {
         let total: usize = jobs.iter().map(|(b, _)| b.len).sum();
         let longest = jobs.iter().map(|(b, _)| b.len).max().unwrap_or(0).max(1);
         let c = fixed_window(longest);
-        let fits = total * windows(c) * POINT_BYTES <= self.adapter().max_storage_binding as usize;
+        let limit = self.adapter().max_storage_binding as usize;
+        let fits = total * windows(c) * POINT_BYTES <= limit && Layout { c, fixed: true }.bytes(1) <= limit;
         if jobs.len() < 2 || !fits || !jobs.iter().all(|(b, _)| b.resident) {
             let mut out = Vec::with_capacity(jobs.len() * G1_WORDS);
             for (b, s) in jobs {

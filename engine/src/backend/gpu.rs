@@ -33,6 +33,14 @@ impl Gpu {
         Ok(Self { ctx: Arc::new(ctx) })
     }
 
+    /// Test-only: a backend whose kernels act as if storage bindings held at most `bytes`, so
+    /// tests reach the paths that cut work at the adapter's limit with small inputs.
+    #[doc(hidden)]
+    pub fn with_storage_binding_limit(bytes: u64) -> Result<Self, BackendError> {
+        let ctx = GpuContext::new().map_err(|e| BackendError::Unavailable { backend: "gpu", reason: e.to_string() })?;
+        Ok(Self { ctx: Arc::new(ctx.with_storage_binding_limit(bytes)) })
+    }
+
     /// The adapter in use.
     pub fn adapter(&self) -> &AdapterReport {
         self.ctx.adapter()
