@@ -139,23 +139,14 @@ fn msm_combine(@builtin(global_invocation_id) gid: vec3<u32>) {
     let windows = params.a;
     let bits = params.b;
     var acc = pt_load((t * windows + windows - 1u) * PW);
-    var w = windows - 1u;
-    var d = 0u;
-    loop {
-        if (w == 0u) {
-            break;
-        }
+    // Per lower window: `bits` doublings, then the window's sum.
+    let steps = (windows - 1u) * (bits + 1u);
+    for (var step = 0u; step < steps; step++) {
         var y = acc;
-        if (d == bits) {
-            y = pt_load((t * windows + w - 1u) * PW);
+        if (step % (bits + 1u) == bits) {
+            y = pt_load((t * windows + windows - 2u - step / (bits + 1u)) * PW);
         }
         acc = pt_add(acc, y);
-        if (d == bits) {
-            w -= 1u;
-            d = 0u;
-        } else {
-            d += 1u;
-        }
     }
     pt_store(t * PW, acc);
 }
