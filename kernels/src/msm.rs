@@ -162,7 +162,7 @@ impl GpuContext {
         let fixed = Layout { c, fixed: true };
         if bases.resident && n * windows(c) * POINT_BYTES <= limit && fixed.bytes(1) <= limit {
             let key = [bases.id as u32, (bases.id >> 32) as u32, c];
-            let table = self.table(&key, c, bases.points)?;
+            let table = self.table(&key, c, bases.len, bases.points)?;
             let jobs: Vec<(usize, &[u32])> = vectors.iter().map(|s| (0, *s)).collect();
             return self.msm_vectors(&table, fixed, &jobs);
         }
@@ -178,6 +178,9 @@ impl GpuContext {
             return Err(GpuError::TooLarge { op: OP, bytes: layout.bytes(1) as u64, limit: limit as u64 });
         }
         let points = (bases.points)();
+        if points.len() != bases.len * G1_WORDS {
+            return Err(bad_bases(points.len(), bases.len));
+        }
         let chunk = (limit / POINT_BYTES).max(1);
         if longest <= chunk {
             let buffer = self.resident("msm bases", &points[..longest * G1_WORDS]);
@@ -222,7 +225,7 @@ impl GpuContext {
         let mut key = vec![c];
         jobs.iter().for_each(|(b, _)| key.extend([b.id as u32, (b.id >> 32) as u32]));
         let all = || jobs.iter().flat_map(|(b, _)| (b.points)()).collect::<Vec<u32>>();
-        let table = self.table(&key, c, &all)?;
+        let table = self.table(&key, c, total, &all)?;
         let mut offset = 0;
         let vectors: Vec<(usize, &[u32])> = jobs
             .iter()
@@ -236,10 +239,18 @@ impl GpuContext {
     }
 
     /// The fixed-base table under `key`, built on the device on first use.
-    fn table(&self, key: &[u32], c: u32, points: &dyn Fn() -> Vec<u32>) -> Result<Arc<wgpu::Buffer>, GpuError> {
+    fn table(
+        &self,
+        key: &[u32],
+        c: u32,
+        n: usize,
+        points: &dyn Fn() -> Vec<u32>,
+    ) -> Result<Arc<wgpu::Buffer>, GpuError> {
         self.resident_built(Kind::MsmTable, key, || {
             let words = points();
-            let n = words.len() / G1_WORDS;
+            if words.len() != n * G1_WORDS {
+                return Err(bad_bases(words.len(), n));
+            }
             let w = windows(c);
             let mut job = self.job("msm table");
             let bases = job.upload("msm bases", &words);
@@ -368,6 +379,10 @@ impl GpuContext {
         job.read(&result, vectors.len() * G1_WORDS);
         Ok(job.finish()?.remove(0))
     }
+}
+
+fn bad_bases(words: usize, bases: usize) -> GpuError {
+    GpuError::Kernel { op: OP, reason: format!("{words} words of bases for {bases} points of {G1_WORDS} words") }
 }
 
 /// Checks shapes and that every scalar is below 2^255 (the digit recoding's range; the engine
