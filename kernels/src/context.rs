@@ -112,12 +112,19 @@ pub(crate) struct Kernel {
 
 /// Every kernel of every family, built at context creation.
 fn all_specs() -> Vec<KernelSpec> {
-    [crate::blake3::KERNELS].concat()
+    [crate::blake3::KERNELS, crate::curve::KERNELS, crate::ntt::KERNELS, crate::msm::KERNELS].concat()
 }
 
-/// Every WGSL module this crate builds, as `(kernel name, full source)`, for validation.
+/// Test-only kernels (e.g. raw field operations), built only by [`GpuContext::with_test_kernels`]
+/// so production contexts do not pay their pipeline compilation.
+fn test_specs() -> Vec<KernelSpec> {
+    [crate::field::TEST_KERNELS].concat()
+}
+
+/// Every WGSL module this crate builds (test-only ones included), as `(kernel name, full
+/// source)`, for validation.
 pub fn wgsl_modules() -> Vec<(&'static str, String)> {
-    all_specs().iter().map(|s| (s.name, (s.source)())).collect()
+    all_specs().iter().chain(&test_specs()).map(|s| (s.name, (s.source)())).collect()
 }
 
 /// The device, queue and pipelines. Build it once ([`GpuContext::new`]) and share it.
@@ -132,12 +139,24 @@ pub struct GpuContext {
     /// Nanoseconds spent inside compute passes since the last [`GpuContext::take_kernel_nanos`].
     pub(crate) kernel_nanos: AtomicU64,
     pub(crate) timestamps: bool,
+    /// Tables the algebra kernels keep resident (twiddles, MSM bases); see `resident.rs`.
+    pub(crate) algebra: crate::resident::Resident,
 }
 
 impl GpuContext {
     /// Opens the best adapter (a high-performance one when there is a choice) and builds every
     /// pipeline. Fails with [`GpuError::NoAdapter`] when there is none.
     pub fn new() -> Result<Self, GpuError> {
+        Self::build(all_specs())
+    }
+
+    /// Like [`GpuContext::new`], plus the test-only kernels (differential field tests).
+    #[doc(hidden)]
+    pub fn with_test_kernels() -> Result<Self, GpuError> {
+        Self::build([all_specs(), test_specs()].concat())
+    }
+
+    fn build(specs: Vec<KernelSpec>) -> Result<Self, GpuError> {
         let instance = instance();
         let adapter = pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
             power_preference: wgpu::PowerPreference::HighPerformance,
@@ -157,7 +176,7 @@ impl GpuContext {
             ..Default::default()
         }))
         .map_err(|e| GpuError::Device { adapter: report.name.clone(), reason: e.to_string() })?;
-        let kernels = all_specs()
+        let kernels = specs
             .iter()
             .map(|spec| Ok((spec.name, build_kernel(&device, spec)?)))
             .collect::<Result<HashMap<_, _>, GpuError>>()?;
@@ -169,12 +188,21 @@ impl GpuContext {
             staging: Mutex::new(Vec::new()),
             kernel_nanos: AtomicU64::new(0),
             timestamps,
+            algebra: Default::default(),
         })
     }
 
     /// The adapter this context runs on.
     pub fn adapter(&self) -> &AdapterReport {
         &self.report
+    }
+
+    /// Test-only: pretends storage bindings may hold at most `bytes`, so that tests reach the
+    /// chunking paths (which split work at `max_storage_binding`) with small inputs.
+    #[doc(hidden)]
+    pub fn with_storage_binding_limit(mut self, bytes: u64) -> Self {
+        self.report.max_storage_binding = self.report.max_storage_binding.min(bytes);
+        self
     }
 
     /// Time spent inside compute passes (timestamp queries) since the last call, or `None`
@@ -190,8 +218,12 @@ impl GpuContext {
         self.kernels.get(name).unwrap_or_else(|| panic!("kernel {name} is not registered in all_specs()"))
     }
 
+    /// Whether the kernel named `name` was built (test-only kernels may not be).
+    pub(crate) fn has_kernel(&self, name: &str) -> bool {
+        self.kernels.contains_key(name)
+    }
+
     /// A read-only storage buffer holding `words` (for data uploaded once and kept, e.g. tables).
-    #[allow(dead_code)] // used by the kernel families that keep data resident (MSM bases, tables)
     pub(crate) fn resident(&self, label: &str, words: &[u32]) -> wgpu::Buffer {
         use wgpu::util::DeviceExt;
         // wgpu refuses zero-sized bindings: keep at least one word.

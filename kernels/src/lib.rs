@@ -5,16 +5,28 @@
 //! bind-group layout **once**, and every call reuses them. This crate speaks bytes and `u32`
 //! words only; the engine converts its own types (it never names a wgpu type).
 //!
-//! Kernels so far: BLAKE3 of many inputs ([`GpuContext::blake3_many`], the Merkle leaves).
-//! See `kernels/README.md` for the roadmap (GF(2^16), Fp/Fr, sums, NTT, MSM).
+//! Kernels so far: BLAKE3 of many inputs ([`GpuContext::blake3_many`], the Merkle leaves) and
+//! BLS12-381 algebra — one Montgomery field template for Fr and Fp (u32-only), Fp2, complete
+//! projective additions in G1 and G2: point sums ([`GpuContext::sum_g1`],
+//! [`GpuContext::sum_g2`]), batched NTTs over Fr ([`GpuContext::ntt`]) and Pippenger MSMs over
+//! G1 ([`GpuContext::msm_g1`], [`GpuContext::msm_g1_many`]). See `kernels/README.md` for each
+//! kernel's work, bytes moved, design and measured figures.
 
 mod blake3;
 mod context;
+mod curve;
 mod error;
+mod field;
 mod job;
+mod msm;
+mod ntt;
+mod resident;
 
 pub use context::{AdapterReport, GpuContext, adapters, wgsl_modules};
 pub use error::GpuError;
+pub use field::{FP_WORDS, FR_WORDS, G1_WORDS, G2_WORDS, TestField};
+pub use msm::MsmBases;
+pub use ntt::{FrTable, NttSpec, OutputScale};
 
 /// Reports that a GPU test cannot run because `reason`: it panics when `CREMA_REQUIRE_GPU=1`
 /// (CI and GPU machines must never pass without running), else prints a loud skip.

@@ -1,8 +1,12 @@
 //! The `gpu` backend: wgpu compute shaders from `crema-kernels`, byte-identical to the CPU.
 //!
-//! Ported so far: `merkle_leaves` (BLAKE3). Every other primitive returns
+//! Ported so far: `merkle_leaves` (BLAKE3), `ntt`, `msm_g1` / `msm_g1_many` and
+//! `sum_g1` / `sum_g2` (in `gpu/algebra.rs`; arkworks conversions in `gpu/convert.rs`). Every other primitive returns
 //! [`BackendError::Unavailable`] naming the op — never a silent CPU computation, so a caller
 //! always knows what ran where. `auto` therefore keeps choosing the CPU until every op is ported.
+
+mod algebra;
+mod convert;
 
 use std::sync::Arc;
 
@@ -14,7 +18,7 @@ use crate::error::BackendError;
 use crate::field::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
 
 /// The primitives that run as GPU kernels in this build.
-pub const PORTED: &[&str] = &["merkle_leaves"];
+pub const PORTED: &[&str] = &["merkle_leaves", "msm_g1", "msm_g1_many", "ntt", "sum_g1", "sum_g2"];
 
 /// The GPU backend: one [`GpuContext`] (device, queue, pipelines) built once and shared.
 #[derive(Debug, Clone)]
@@ -27,6 +31,14 @@ impl Gpu {
     pub fn new() -> Result<Self, BackendError> {
         let ctx = GpuContext::new().map_err(|e| BackendError::Unavailable { backend: "gpu", reason: e.to_string() })?;
         Ok(Self { ctx: Arc::new(ctx) })
+    }
+
+    /// Test-only: a backend whose kernels act as if storage bindings held at most `bytes`, so
+    /// tests reach the paths that cut work at the adapter's limit with small inputs.
+    #[doc(hidden)]
+    pub fn with_storage_binding_limit(bytes: u64) -> Result<Self, BackendError> {
+        let ctx = GpuContext::new().map_err(|e| BackendError::Unavailable { backend: "gpu", reason: e.to_string() })?;
+        Ok(Self { ctx: Arc::new(ctx.with_storage_binding_limit(bytes)) })
     }
 
     /// The adapter in use.
@@ -73,20 +85,24 @@ impl Backend for Gpu {
         Err(not_ported("gf16_decode"))
     }
 
-    fn ntt(&self, _values: &mut [Fr], _size: usize, _dir: Direction, _coset: Option<Fr>) -> Result<(), BackendError> {
-        Err(not_ported("ntt"))
+    fn ntt(&self, values: &mut [Fr], size: usize, dir: Direction, coset: Option<Fr>) -> Result<(), BackendError> {
+        algebra::ntt(&self.ctx, values, size, dir, coset)
     }
 
-    fn msm_g1(&self, _bases: &G1Bases, _scalars: &[&[Fr]]) -> Result<Vec<G1Projective>, BackendError> {
-        Err(not_ported("msm_g1"))
+    fn msm_g1(&self, bases: &G1Bases, scalars: &[&[Fr]]) -> Result<Vec<G1Projective>, BackendError> {
+        algebra::msm_g1(&self.ctx, bases, scalars)
     }
 
-    fn sum_g1(&self, _groups: &[&[G1Affine]]) -> Result<Vec<G1Projective>, BackendError> {
-        Err(not_ported("sum_g1"))
+    fn msm_g1_many(&self, jobs: &[(&G1Bases, &[Fr])]) -> Result<Vec<G1Projective>, BackendError> {
+        algebra::msm_g1_many(&self.ctx, jobs)
     }
 
-    fn sum_g2(&self, _groups: &[&[G2Affine]]) -> Result<Vec<G2Projective>, BackendError> {
-        Err(not_ported("sum_g2"))
+    fn sum_g1(&self, groups: &[&[G1Affine]]) -> Result<Vec<G1Projective>, BackendError> {
+        algebra::sum_g1(&self.ctx, groups)
+    }
+
+    fn sum_g2(&self, groups: &[&[G2Affine]]) -> Result<Vec<G2Projective>, BackendError> {
+        algebra::sum_g2(&self.ctx, groups)
     }
 
     fn merkle_leaves(&self, chunks: &[&[u8]]) -> Result<Vec<[u8; 32]>, BackendError> {
