@@ -33,6 +33,21 @@ impl Gpu {
         Ok(Self { ctx: Arc::new(ctx) })
     }
 
+    /// The process-wide GPU backend, opened on first success and shared after: a device and
+    /// its pipelines cost seconds to build (shader compilation), and everything that asks for
+    /// "the gpu backend" by name (the vectors runner, the KZG VID scheme's context cache) must
+    /// land on the same device. A failure is returned and retried on the next call.
+    pub fn shared() -> Result<Self, BackendError> {
+        static SHARED: std::sync::Mutex<Option<Gpu>> = std::sync::Mutex::new(None);
+        let mut slot = SHARED.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(gpu) = slot.as_ref() {
+            return Ok(gpu.clone());
+        }
+        let gpu = Self::new()?;
+        eprintln!("crema: backend gpu on {} ({})", gpu.adapter().name, gpu.adapter().device_type);
+        Ok(slot.insert(gpu).clone())
+    }
+
     /// Test-only: a backend whose kernels act as if storage bindings held at most `bytes`, so
     /// tests reach the paths that cut work at the adapter's limit with small inputs.
     #[doc(hidden)]

@@ -187,11 +187,7 @@ impl BackendChoice {
         match self {
             Self::Cpu => Ok(Arc::new(cpu::Cpu::new())),
             Self::Reference => Ok(Arc::new(reference::Reference::new())),
-            Self::Gpu => {
-                let gpu = gpu::Gpu::new()?;
-                eprintln!("crema: backend gpu on {} ({})", gpu.adapter().name, gpu.adapter().device_type);
-                Ok(Arc::new(gpu))
-            }
+            Self::Gpu => Ok(Arc::new(gpu::Gpu::shared()?)),
             Self::Auto => {
                 // The GPU backend refuses the ops it has not ported yet, so auto must not pick it
                 // until it covers every primitive; it says so rather than guessing.
