@@ -261,6 +261,21 @@ pub(crate) fn weighted_sums(buckets: &[G1Affine], group_len: usize) -> Vec<(G1Pr
         .collect()
 }
 
+/// Doubles every point in place (affine, one shared inversion); identities stay identities.
+pub(crate) fn double_all(points: &mut [G1Affine], denominators: &mut Vec<Fq>, prefix: &mut Vec<Fq>) {
+    denominators.clear();
+    denominators.extend(points.iter().map(|p| if p.is_zero() || p.y.is_zero() { Fq::one() } else { p.y.double() }));
+    batch_invert(denominators, prefix);
+    for (p, d_inv) in points.iter_mut().zip(denominators.iter()) {
+        if p.is_zero() || p.y.is_zero() {
+            // y = 0 would be a point of order 2: none exists in the prime-order subgroup.
+            *p = G1Affine::identity();
+            continue;
+        }
+        *p = finish_one(p, p, Kind::Double, d_inv);
+    }
+}
+
 /// Scratch for [`PairScratch::add_assign`].
 #[derive(Default)]
 struct PairScratch {
@@ -344,6 +359,16 @@ mod tests {
             let want: Vec<_> = b.chunks(len).map(weighted_sum).collect();
             assert_eq!(got, want, "{groups} groups of {len}");
         }
+    }
+
+    #[test]
+    fn double_all_doubles_and_keeps_identities() {
+        let g = G1Projective::generator();
+        let mut points = vec![g.into_affine(), G1Affine::identity(), (g * crate::field::Fr::from(5u64)).into_affine()];
+        double_all(&mut points, &mut Vec::new(), &mut Vec::new());
+        assert_eq!(points[0], g.double().into_affine());
+        assert!(points[1].is_zero());
+        assert_eq!(points[2], (g * crate::field::Fr::from(10u64)).into_affine());
     }
 
     #[test]

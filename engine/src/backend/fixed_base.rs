@@ -12,11 +12,11 @@
 //! No top-digit carry can escape the last window: r < 2^255, so with `c·W ≥ 256` the top raw
 //! digit is below `2^{c-1}` and the carry into it keeps it within `2^{c-1}`.
 
-use ark_ec::{AdditiveGroup, AffineRepr, CurveGroup, PrimeGroup};
+use ark_ec::PrimeGroup;
 use ark_ff::{BigInteger, PrimeField, Zero};
 use rayon::prelude::*;
 
-use super::batch_affine::{Accumulator, entry, weighted_sums};
+use super::batch_affine::{Accumulator, double_all, entry, weighted_sums};
 use crate::field::{Fr, G1Affine, G1Projective};
 
 /// Bits in a scalar window covering, with signed digits, all of Fr.
@@ -44,25 +44,31 @@ impl FixedBaseTable {
         Self::with_window(bases, window_for(bases.len()))
     }
 
-    /// Builds the table with window width `c` (4..=16).
+    /// Builds the table with window width `c` (4..=16): every base is doubled `c` times per
+    /// window, in affine coordinates with one shared inversion per block of bases and step.
     pub(crate) fn with_window(bases: &[G1Affine], c: usize) -> Self {
         assert!((4..=16).contains(&c), "window width {c} out of range");
         let windows = SCALAR_BITS.div_ceil(c);
-        let proj: Vec<G1Projective> = bases
-            .par_iter()
-            .flat_map_iter(|p| {
-                let mut acc = p.into_group();
-                (0..windows).map(move |_| {
-                    let cur = acc;
-                    for _ in 0..c {
-                        acc.double_in_place();
+        const BLOCK: usize = 256;
+        let blocks: Vec<Vec<G1Affine>> = bases
+            .par_chunks(BLOCK)
+            .map(|block| {
+                // rows[w][i] = 2^{c·w}·P_i for this block, then laid out point-major.
+                let mut cur = block.to_vec();
+                let (mut d, mut p) = (Vec::new(), Vec::new());
+                let mut rows = Vec::with_capacity(windows);
+                for w in 0..windows {
+                    rows.push(cur.clone());
+                    if w + 1 < windows {
+                        for _ in 0..c {
+                            double_all(&mut cur, &mut d, &mut p);
+                        }
                     }
-                    cur
-                })
+                }
+                (0..block.len()).flat_map(|i| rows.iter().map(move |r| r[i])).collect()
             })
             .collect();
-        let points = proj.par_chunks(4096).flat_map_iter(G1Projective::normalize_batch).collect();
-        Self { c, windows, points }
+        Self { c, windows, points: blocks.concat() }
     }
 
     /// Number of bases.
