@@ -208,7 +208,7 @@ fn msm_group(jobs: &[(&FixedBaseTable, &[Fr])]) -> Vec<G1Projective> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ark_ec::VariableBaseMSM;
+    use ark_ec::{AdditiveGroup, CurveGroup, VariableBaseMSM};
     use ark_ff::{Field, UniformRand};
     use rand::SeedableRng;
 
