@@ -1,5 +1,6 @@
 //! The gpu backend against the reference, byte for byte, for every op it has ported; and a
 //! typed refusal (never wrong data, never a hidden CPU run) for every op it has not.
+//! The GF(2^16) kernels have their own file, gpu_gf16.rs.
 //!
 //! Without an adapter these tests print a loud skip; with `CREMA_REQUIRE_GPU=1` they fail.
 
@@ -37,8 +38,6 @@ fn merkle_leaves_match_the_reference() {
 fn unported_ops_refuse_with_a_typed_error() {
     let Some(g) = gpu() else { return };
     let unavailable = |r: Result<(), BackendError>| matches!(r, Err(BackendError::Unavailable { backend: "gpu", .. }));
-    assert!(unavailable(g.gf16_encode(&[&[0u8; 64][..]], 1).map(drop)));
-    assert!(unavailable(g.gf16_decode(1, 1, &[], &[]).map(drop)));
     assert!(unavailable(g.ntt(&mut [], 1, Direction::Forward, None)));
     assert!(unavailable(g.msm_g1(&G1Bases::new(vec![]), &[]).map(drop)));
     assert!(unavailable(g.sum_g1(&[]).map(drop)));

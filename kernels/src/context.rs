@@ -112,7 +112,7 @@ pub(crate) struct Kernel {
 
 /// Every kernel of every family, built at context creation.
 fn all_specs() -> Vec<KernelSpec> {
-    [crate::blake3::KERNELS].concat()
+    [crate::blake3::KERNELS, crate::gf16::KERNELS].concat()
 }
 
 /// Every WGSL module this crate builds, as `(kernel name, full source)`, for validation.
@@ -132,6 +132,8 @@ pub struct GpuContext {
     /// Nanoseconds spent inside compute passes since the last [`GpuContext::take_kernel_nanos`].
     pub(crate) kernel_nanos: AtomicU64,
     pub(crate) timestamps: bool,
+    /// Buffers uploaded once and kept for the context's life (see [`GpuContext::kept`]).
+    kept: Mutex<HashMap<&'static str, (u64, wgpu::Buffer)>>,
 }
 
 impl GpuContext {
@@ -169,6 +171,7 @@ impl GpuContext {
             staging: Mutex::new(Vec::new()),
             kernel_nanos: AtomicU64::new(0),
             timestamps,
+            kept: Mutex::new(HashMap::new()),
         })
     }
 
@@ -190,8 +193,22 @@ impl GpuContext {
         self.kernels.get(name).unwrap_or_else(|| panic!("kernel {name} is not registered in all_specs()"))
     }
 
+    /// The resident buffer kept under `label` for `version` (e.g. an identity of the data it
+    /// holds): built with [`GpuContext::resident`] from `words()` on first use, or again when the
+    /// version changes, then reused by every call.
+    pub(crate) fn kept(&self, label: &'static str, version: u64, words: impl FnOnce() -> Vec<u32>) -> wgpu::Buffer {
+        let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        match kept.get(label) {
+            Some((v, buffer)) if *v == version => buffer.clone(),
+            _ => {
+                let buffer = self.resident(label, &words());
+                kept.insert(label, (version, buffer.clone()));
+                buffer
+            }
+        }
+    }
+
     /// A read-only storage buffer holding `words` (for data uploaded once and kept, e.g. tables).
-    #[allow(dead_code)] // used by the kernel families that keep data resident (MSM bases, tables)
     pub(crate) fn resident(&self, label: &str, words: &[u32]) -> wgpu::Buffer {
         use wgpu::util::DeviceExt;
         // wgpu refuses zero-sized bindings: keep at least one word.

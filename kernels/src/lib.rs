@@ -5,16 +5,19 @@
 //! bind-group layout **once**, and every call reuses them. This crate speaks bytes and `u32`
 //! words only; the engine converts its own types (it never names a wgpu type).
 //!
-//! Kernels so far: BLAKE3 of many inputs ([`GpuContext::blake3_many`], the Merkle leaves).
-//! See `kernels/README.md` for the roadmap (GF(2^16), Fp/Fr, sums, NTT, MSM).
+//! Kernels so far: BLAKE3 of many inputs ([`GpuContext::blake3_many`], the Merkle leaves) and
+//! Leopard GF(2^16) Reed–Solomon ([`GpuContext::gf16_encode`], [`GpuContext::gf16_decode`]).
+//! See `kernels/README.md` for the designs and the roadmap (Fp/Fr, sums, NTT, MSM).
 
 mod blake3;
 mod context;
 mod error;
+mod gf16;
 mod job;
 
 pub use context::{AdapterReport, GpuContext, adapters, wgsl_modules};
 pub use error::GpuError;
+pub use gf16::{Gf16Decode, Gf16Rate, Gf16Tables};
 
 /// Reports that a GPU test cannot run because `reason`: it panics when `CREMA_REQUIRE_GPU=1`
 /// (CI and GPU machines must never pass without running), else prints a loud skip.

@@ -1,20 +1,24 @@
 //! The `gpu` backend: wgpu compute shaders from `crema-kernels`, byte-identical to the CPU.
 //!
-//! Ported so far: `merkle_leaves` (BLAKE3). Every other primitive returns
+//! Ported so far: `merkle_leaves` (BLAKE3), `gf16_encode` and `gf16_decode` (Leopard). The
+//! engine keeps the code's logic — rate choice, field positions, erasures, the field tables
+//! (`erasure::gf16::naive`, `tables`) — and hands it to the kernels, so the GPU cannot lay a
+//! codeword out differently from the reference. Every other primitive returns
 //! [`BackendError::Unavailable`] naming the op — never a silent CPU computation, so a caller
 //! always knows what ran where. `auto` therefore keeps choosing the CPU until every op is ported.
 
 use std::sync::Arc;
 
 pub use crema_kernels::{AdapterReport, adapters};
-use crema_kernels::{GpuContext, GpuError};
+use crema_kernels::{Gf16Decode, Gf16Rate, Gf16Tables, GpuContext, GpuError};
 
-use super::{Backend, Direction, G1Bases};
+use super::{Backend, Direction, G1Bases, check_gf16_encode_shape};
+use crate::erasure::gf16::{naive, tables};
 use crate::error::BackendError;
 use crate::field::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
 
 /// The primitives that run as GPU kernels in this build.
-pub const PORTED: &[&str] = &["merkle_leaves"];
+pub const PORTED: &[&str] = &["gf16_encode", "gf16_decode", "merkle_leaves"];
 
 /// The GPU backend: one [`GpuContext`] (device, queue, pipelines) built once and shared.
 #[derive(Debug, Clone)]
@@ -43,7 +47,16 @@ fn not_ported(op: &'static str) -> BackendError {
 }
 
 fn device(op: &'static str, e: GpuError) -> BackendError {
-    BackendError::Device { op, reason: e.to_string() }
+    match e {
+        GpuError::InvalidInput { reason, .. } => BackendError::invalid(op, reason),
+        e => BackendError::Device { op, reason: e.to_string() },
+    }
+}
+
+/// The engine's field tables, handed to the kernels (which keep them resident per context).
+fn gf16_tables() -> Gf16Tables {
+    let t = tables::tables();
+    Gf16Tables { exp: &t.exp, log: &t.log, skew: &t.skew, log_walsh: &t.log_walsh }
 }
 
 impl Backend for Gpu {
@@ -51,18 +64,41 @@ impl Backend for Gpu {
         "gpu"
     }
 
-    fn gf16_encode(&self, _original: &[&[u8]], _recovery_count: usize) -> Result<Vec<Vec<u8>>, BackendError> {
-        Err(not_ported("gf16_encode"))
+    fn gf16_encode(&self, original: &[&[u8]], recovery_count: usize) -> Result<Vec<Vec<u8>>, BackendError> {
+        const OP: &str = "gf16_encode";
+        check_gf16_encode_shape(original, recovery_count)?;
+        let (k, m) = (original.len(), recovery_count);
+        if !naive::supports(k, m) {
+            return Err(BackendError::invalid(OP, format!("unsupported counts {k}:{m}")));
+        }
+        let rate = if naive::use_high_rate(k, m) { Gf16Rate::High } else { Gf16Rate::Low };
+        self.ctx.gf16_encode(&gf16_tables(), original, m, rate).map_err(|e| device(OP, e))
     }
 
     fn gf16_decode(
         &self,
-        _original_count: usize,
-        _recovery_count: usize,
-        _original: &[(usize, &[u8])],
-        _recovery: &[(usize, &[u8])],
+        original_count: usize,
+        recovery_count: usize,
+        original: &[(usize, &[u8])],
+        recovery: &[(usize, &[u8])],
     ) -> Result<Vec<(usize, Vec<u8>)>, BackendError> {
-        Err(not_ported("gf16_decode"))
+        const OP: &str = "gf16_decode";
+        let Some(plan) = naive::plan_decode(original_count, recovery_count, original, recovery)? else {
+            return Ok(Vec::new());
+        };
+        let received: Vec<(usize, &[u8])> = (original.iter().map(|&(i, s)| (plan.original_base + i, s)))
+            .chain(recovery.iter().map(|&(j, s)| (plan.recovery_base + j, s)))
+            .collect();
+        let restore: Vec<usize> = plan.missing.iter().map(|&i| plan.original_base + i).collect();
+        let decode = Gf16Decode {
+            size: plan.size,
+            truncated: plan.end,
+            erased: &plan.erased,
+            received: &received,
+            restore: &restore,
+        };
+        let restored = self.ctx.gf16_decode(&gf16_tables(), &decode).map_err(|e| device(OP, e))?;
+        Ok(plan.missing.into_iter().zip(restored).collect())
     }
 
     fn ntt(&self, _values: &mut [Fr], _size: usize, _dir: Direction, _coset: Option<Fr>) -> Result<(), BackendError> {

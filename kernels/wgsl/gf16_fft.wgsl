@@ -1,0 +1,150 @@
+// One radix-2^K pass of Leopard's additive FFT / IFFT (engine/src/erasure/gf16/naive.rs `fft`,
+// `ifft`) over a batch of equal-sized chunks of rows. K is a template constant: the host builds
+// one pipeline per K in 0..=4 so the J rows of an invocation stay in registers (fully unrolled).
+//
+// One invocation = one column group (4 symbols) x one "row-group": the J = 2^K rows
+// r0 + o + j*d_lo (j < J) of one chunk, which the K butterfly layers of distances
+// d_lo .. d_lo*2^(K-1) only ever mix among themselves. The invocation loads them (the first pass
+// of a transform may load from the input buffer, fold several chunks or pre-multiply, see
+// `load`), runs the K layers and stores them. Between passes the host inserts a new dispatch:
+// WebGPU orders dispatches, so the next pass sees every write of this one.
+
+const K: u32 = {{K}}u;
+const J: u32 = 1u << K;
+
+struct Pass {
+    stride: u32,     // u32 words per row
+    groups: u32,     // column groups per row
+    rowgroups: u32,  // row-groups per chunk (fewer than chunk/J when truncated)
+    chunks: u32,
+    row_width: u32,  // invocations per row of the 2-D grid
+    d_lo: u32,       // smallest butterfly distance of this pass
+    src_base: u32,   // first source row of chunk 0
+    src_chunk: u32,  // source rows between chunks (0: every chunk reads the same rows)
+    dst_base: u32,
+    dst_chunk: u32,
+    fold: u32,       // load mode 0: XOR of `fold` source chunks `fold_rows` apart
+    fold_rows: u32,
+    delta0: u32,     // skew offset (evaluation-point offset) of chunk 0
+    delta_step: u32, // ... and its growth per chunk
+    mode: u32,       // 0: from `work`; 1: from `input` (rows < extra, else 0); 2: decode map
+    extra: u32,      // mode 1: input rows; mode 2: word offset of the row map in `aux`
+}
+
+@group(0) @binding(1) var<storage, read> input: array<u32>;
+@group(0) @binding(2) var<storage, read_write> work: array<u32>;
+// Mode 2: aux[pos] = log factor, aux[extra + pos] = index of the row in `input` or NONE.
+@group(0) @binding(3) var<storage, read> aux: array<u32>;
+@group(0) @binding(4) var<uniform> p: Pass;
+
+const NONE: u32 = 0xFFFFFFFFu;
+
+fn load(src: u32, g: u32) -> vec2<u32> {
+    if (p.mode == 1u) {
+        if (src >= p.extra) {
+            return vec2<u32>(0u, 0u);
+        }
+        let w = word_of(src, g, p.stride);
+        return vec2<u32>(input[w], input[w + 8u]);
+    }
+    if (p.mode == 2u) {
+        let at = aux[p.extra + src];
+        if (at == NONE) {
+            return vec2<u32>(0u, 0u);
+        }
+        let w = word_of(at, g, p.stride);
+        return mul4(vec2<u32>(input[w], input[w + 8u]), aux[src]);
+    }
+    var x = vec2<u32>(0u, 0u);
+    for (var f = 0u; f < p.fold; f++) {
+        let w = word_of(src + f * p.fold_rows, g, p.stride);
+        x ^= vec2<u32>(work[w], work[w + 8u]);
+    }
+    return x;
+}
+
+struct Site {
+    g: u32,
+    c: u32,
+    first: u32, // chunk-relative row of j = 0
+    r0: u32,    // chunk-relative start of the row-group's largest butterfly block
+}
+
+// Which column group, chunk and rows this invocation owns; `c == chunks` means none.
+fn site(id: vec3<u32>) -> Site {
+    let i = id.x + id.y * p.row_width;
+    let rest = i / p.groups;
+    let q = rest % p.rowgroups;
+    let r0 = (q / p.d_lo) * (p.d_lo << K);
+    return Site(i % p.groups, min(rest / p.rowgroups, p.chunks), r0 + q % p.d_lo, r0);
+}
+
+// Twiddle log of the butterfly block starting at chunk-relative row `r` with distance `dist`.
+fn twiddle(s: Site, r: u32, dist: u32) -> u32 {
+    return gf[SKEW + r + dist + p.delta0 + s.c * p.delta_step - 1u];
+}
+
+fn load_all(s: Site) -> array<vec2<u32>, J> {
+    var v: array<vec2<u32>, J>;
+    for (var j = 0u; j < J; j++) {
+        v[j] = load(p.src_base + s.c * p.src_chunk + s.first + j * p.d_lo, s.g);
+    }
+    return v;
+}
+
+fn store_all(s: Site, v: array<vec2<u32>, J>) {
+    for (var j = 0u; j < J; j++) {
+        let w = word_of(p.dst_base + s.c * p.dst_chunk + s.first + j * p.d_lo, s.g, p.stride);
+        work[w] = v[j].x;
+        work[w + 8u] = v[j].y;
+    }
+}
+
+// Index of the first element of butterfly b (b < J/2) of the layer whose pairs are h apart.
+fn lane(b: u32, h: u32) -> u32 {
+    return ((b & ~(h - 1u)) << 1u) | (b & (h - 1u));
+}
+
+// Decimation in time, largest distance first: a += b*w; b += a.
+@compute @workgroup_size(64)
+fn fft(@builtin(global_invocation_id) id: vec3<u32>) {
+    let s = site(id);
+    if (s.c >= p.chunks) {
+        return;
+    }
+    var v = load_all(s);
+    for (var t = 0u; t < K; t++) {
+        let h = J >> (t + 1u);
+        for (var b = 0u; b < J / 2u; b++) {
+            let j = lane(b, h);
+            let lw = twiddle(s, s.r0 + (j & ~(2u * h - 1u)) * p.d_lo, h * p.d_lo);
+            if (lw != ZERO_LOG) {
+                v[j] ^= mul4(v[j + h], lw);
+            }
+            v[j + h] ^= v[j];
+        }
+    }
+    store_all(s, v);
+}
+
+// The inverse: smallest distance first, b += a; a += b*w.
+@compute @workgroup_size(64)
+fn ifft(@builtin(global_invocation_id) id: vec3<u32>) {
+    let s = site(id);
+    if (s.c >= p.chunks) {
+        return;
+    }
+    var v = load_all(s);
+    for (var t = 0u; t < K; t++) {
+        let h = 1u << t;
+        for (var b = 0u; b < J / 2u; b++) {
+            let j = lane(b, h);
+            v[j + h] ^= v[j];
+            let lw = twiddle(s, s.r0 + (j & ~(2u * h - 1u)) * p.d_lo, h * p.d_lo);
+            if (lw != ZERO_LOG) {
+                v[j] ^= mul4(v[j + h], lw);
+            }
+        }
+    }
+    store_all(s, v);
+}
