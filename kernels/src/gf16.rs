@@ -11,7 +11,7 @@ use std::hash::{Hash, Hasher};
 use crate::context::{Access, GpuContext, KernelSpec};
 use crate::error::GpuError;
 use layout::Columns;
-use plan::{Load, Transform};
+use plan::{Load, Step, Transform};
 
 /// Field order: every table has (at most) this many entries and a codeword this many positions.
 const ORDER: usize = 1 << 16;
@@ -30,8 +30,8 @@ fn fft_source(k: u32) -> String {
     format!("{}\n{body}", include_str!("../wgsl/gf16.wgsl"))
 }
 
-fn decode_source() -> String {
-    concat!(include_str!("../wgsl/gf16.wgsl"), "\n", include_str!("../wgsl/gf16_decode.wgsl")).to_string()
+fn aux_source() -> String {
+    concat!(include_str!("../wgsl/gf16.wgsl"), "\n", include_str!("../wgsl/gf16_aux.wgsl")).to_string()
 }
 
 macro_rules! fft_specs {
@@ -45,8 +45,8 @@ macro_rules! fft_specs {
 
 const FFT_SPECS: [KernelSpec; 10] = fft_specs!(0, 1, 2, 3, 4);
 
-const fn decode_spec(name: &'static str, entry: &'static str) -> KernelSpec {
-    KernelSpec { name, file: "gf16_decode.wgsl", source: decode_source, entry, storage: BINDINGS }
+const fn aux_spec(name: &'static str, entry: &'static str) -> KernelSpec {
+    KernelSpec { name, file: "gf16_aux.wgsl", source: aux_source, entry, storage: BINDINGS }
 }
 
 /// The GF(2^16) family's kernels.
@@ -61,10 +61,10 @@ pub(crate) const KERNELS: &[KernelSpec] = &[
     FFT_SPECS[7],
     FFT_SPECS[8],
     FFT_SPECS[9],
-    decode_spec("gf16_fwht", "fwht"),
-    decode_spec("gf16_eval_mul", "eval_mul"),
-    decode_spec("gf16_derivative", "derivative"),
-    decode_spec("gf16_gather", "gather"),
+    aux_spec("gf16_fold", "fold"),
+    aux_spec("gf16_fwht", "fwht"),
+    aux_spec("gf16_eval_mul", "eval_mul"),
+    aux_spec("gf16_gather", "gather"),
 ];
 
 /// The field tables the kernels read, as the engine builds them (`erasure::gf16::tables`).
@@ -222,12 +222,19 @@ impl GpuContext {
             let mut job = self.job(OP);
             let input = job.upload("gf16 originals", &input);
             let work = job.zeroed("gf16 work", work_rows * cols.stride);
-            let transforms = match rate {
+            let steps = match rate {
                 Gf16Rate::High => plan::encode_high(k, m),
                 Gf16Rate::Low => plan::encode_low(k, m),
             };
-            for t in &transforms {
-                self.record(&mut job, t, &cols, [&gf, &input, &work, &gf]);
+            for step in &steps {
+                match *step {
+                    Step::Transform(t) => self.record(&mut job, &t, &cols, [&gf, &input, &work, &gf]),
+                    Step::Fold { chunks, chunk_rows } => {
+                        let words = chunks.div_ceil(plan::FOLD) * chunk_rows * cols.stride;
+                        let params = [cols.stride as u32, 0, chunks as u32, 0, 0, chunk_rows as u32];
+                        self.dispatch_1d(&mut job, "gf16_fold", [&gf, &gf, &work, &gf], words, &params);
+                    }
+                }
             }
             job.read(&work, m * cols.stride);
             let rows = job.finish()?.remove(0);
@@ -270,7 +277,7 @@ impl GpuContext {
         let len = shard_len(OP, d.received.iter().map(|&(_, s)| s))?;
         let gf = self.gf16_tables(tables)?;
 
-        // aux: [erasure logs (65536) | row map (n) | restore list], see gf16_decode.wgsl.
+        // aux: [erasure logs (65536) | row map (n) | restore list], see gf16_aux.wgsl.
         let mut aux: Vec<u32> = d.erased.iter().map(|&e| u32::from(e)).collect();
         let mut map = vec![u32::MAX; n];
         let kept: Vec<&[u8]> = d
@@ -300,28 +307,17 @@ impl GpuContext {
             };
             let input = job.upload("gf16 received", &input);
             let work = job.zeroed("gf16 work", n * cols.stride);
-            let spectrum = job.zeroed("gf16 derivative", n * cols.stride);
+            let spectrum = job.zeroed("gf16 spectrum", n * cols.stride);
             let restored = job.zeroed("gf16 restored", d.restore.len() * cols.stride);
             let ifft = Transform::whole(true, n, d.truncated, Load::Map { map: ORDER as u32 });
             self.record(&mut job, &ifft, &cols, [&gf, &input, &work, aux]);
-            let words = n * cols.stride;
-            let params = [cols.stride as u32, n as u32, cols.groups as u32];
-            self.dispatch_1d(&mut job, "gf16_derivative", [&gf, &work, &spectrum, aux], &params, words, &[]);
             // Only restored rows are read: the last one bounds the FFT's truncation.
             let read_end = d.restore.iter().max().map_or(1, |&p| p + 1);
-            let fft = Transform::whole(false, n, read_end, Load::Work { fold: 1, fold_rows: 0 });
-            self.record(&mut job, &fft, &cols, [&gf, &gf, &spectrum, &gf]);
+            let fft = Transform::whole(false, n, read_end, Load::Derivative { size: n as u32 });
+            self.record(&mut job, &fft, &cols, [&gf, &work, &spectrum, &gf]);
             let count = d.restore.len();
-            let params = [cols.stride as u32, 0, cols.groups as u32];
-            let tail = [0, restore_from, count as u32];
-            self.dispatch_1d(
-                &mut job,
-                "gf16_gather",
-                [&gf, &spectrum, &restored, aux],
-                &params,
-                count * cols.groups,
-                &tail,
-            );
+            let params = [cols.stride as u32, cols.groups as u32, count as u32, restore_from];
+            self.dispatch_1d(&mut job, "gf16_gather", [&gf, &spectrum, &restored, aux], count * cols.groups, &params);
             job.read(&restored, count * cols.stride);
             let rows = job.finish()?.remove(0);
             cols.unpack(&rows, &mut out);
@@ -336,30 +332,27 @@ impl GpuContext {
         let aux = job.upload("gf16 erasures", aux);
         let fwht = |job: &mut crate::job::Job<'_>| {
             for d_lo in [1u32, 16, 256, 4096] {
-                self.dispatch_1d(job, "gf16_fwht", [gf, gf, &aux, gf], &[0, 0, 0], ORDER / 16, &[d_lo]);
+                self.dispatch_1d(job, "gf16_fwht", [gf, gf, &aux, gf], ORDER / 16, &[0, 0, 0, 0, d_lo]);
             }
         };
         fwht(job);
-        self.dispatch_1d(job, "gf16_eval_mul", [gf, gf, &aux, gf], &[0, 0, 0], ORDER, &[]);
+        self.dispatch_1d(job, "gf16_eval_mul", [gf, gf, &aux, gf], ORDER, &[]);
         fwht(job);
         aux
     }
 
-    /// A dispatch of a gf16_decode.wgsl kernel over `items` invocations. Its uniform is
-    /// `head` (stride, rows, groups), the grid's row width, then `tail` (d_lo, list, count).
+    /// A dispatch of a gf16_aux.wgsl kernel over `items` invocations; its `Decode` uniform
+    /// is the grid's row width, then `params` (the fields after it).
     fn dispatch_1d(
         &self,
         job: &mut crate::job::Job<'_>,
         kernel: &str,
         buffers: [&wgpu::Buffer; 4],
-        head: &[u32; 3],
         items: usize,
-        tail: &[u32],
+        params: &[u32],
     ) {
         let grid = self.grid(items.div_ceil(plan::WORKGROUP));
-        let mut params = head.to_vec();
-        params.push(grid[0] * plan::WORKGROUP as u32);
-        params.extend_from_slice(tail);
+        let mut params = [&[grid[0] * plan::WORKGROUP as u32], params].concat();
         params.resize(8, 0); // the `Decode` uniform's size
         job.dispatch(kernel, &buffers, &params, grid);
     }

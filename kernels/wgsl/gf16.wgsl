@@ -1,5 +1,5 @@
 // GF(2^16) arithmetic and the shard layout shared by every Leopard kernel (gf16_fft.wgsl,
-// gf16_decode.wgsl are appended to this file on the host; WGSL has no #include).
+// gf16_aux.wgsl are appended to this file on the host; WGSL has no #include).
 //
 // `gf` is the resident table buffer (src/gf16.rs `pack_tables`):
 //   gf[x]              = exp[x] << 16 | log[x]     for x < 65536 (one lookup buffer, two tables)

@@ -6,7 +6,8 @@
 // r0 + o + j*d_lo (j < J) of one chunk, which the K butterfly layers of distances
 // d_lo .. d_lo*2^(K-1) only ever mix among themselves. The invocation loads them (the first pass
 // of a transform may load from the input buffer, fold several chunks or pre-multiply, see
-// `load`), runs the K layers and stores them. Between passes the host inserts a new dispatch:
+// `load`: the decoder's FFT takes the formal derivative of the IFFT as it loads), runs the K
+// layers and stores them. Between passes the host inserts a new dispatch:
 // WebGPU orders dispatches, so the next pass sees every write of this one.
 
 const K: u32 = {{K}}u;
@@ -23,12 +24,15 @@ struct Pass {
     src_chunk: u32,  // source rows between chunks (0: every chunk reads the same rows)
     dst_base: u32,
     dst_chunk: u32,
-    fold: u32,       // load mode 0: XOR of `fold` source chunks `fold_rows` apart
+    fold: u32,       // load mode 0: XOR of `fold` (<= 256, see gf16_aux.wgsl `fold`) source
+                     // chunks `fold_rows` apart
     fold_rows: u32,
     delta0: u32,     // skew offset (evaluation-point offset) of chunk 0
     delta_step: u32, // ... and its growth per chunk
-    mode: u32,       // 0: from `work`; 1: from `input` (rows < extra, else 0); 2: decode map
-    extra: u32,      // mode 1: input rows; mode 2: word offset of the row map in `aux`
+    mode: u32,       // 0: from `work`; 1: from `input` (rows < extra, else 0); 2: decode map;
+                     // 3: formal derivative of `input`
+    extra: u32,      // mode 1: input rows; mode 2: word offset of the row map in `aux`;
+                     // mode 3: rows of the transform
 }
 
 @group(0) @binding(1) var<storage, read> input: array<u32>;
@@ -55,10 +59,29 @@ fn load(src: u32, g: u32) -> vec2<u32> {
         let w = word_of(at, g, p.stride);
         return mul4(vec2<u32>(input[w], input[w + 8u]), aux[src]);
     }
+    if (p.mode == 3u) {
+        return derivative(src, g);
+    }
     var x = vec2<u32>(0u, 0u);
     for (var f = 0u; f < p.fold; f++) {
         let w = word_of(src + f * p.fold_rows, g, p.stride);
         x ^= vec2<u32>(work[w], work[w + 8u]);
+    }
+    return x;
+}
+
+// Row d of the formal derivative (in the novel polynomial basis) of the `extra` rows in `input`.
+// Sequentially (naive.rs) coefficient i is XOR-ed into the lowbit(i) coefficients below it, and
+// a source is always read before it is itself modified, so the whole loop is:
+// out[d] = in[d] ^ XOR of in[d | b] over the powers of two b clear in d.
+fn derivative(d: u32, g: u32) -> vec2<u32> {
+    let w = word_of(d, g, p.stride);
+    var x = vec2<u32>(input[w], input[w + 8u]);
+    for (var b = 1u; b < p.extra; b <<= 1u) {
+        if ((d & b) == 0u) {
+            let v = word_of(d | b, g, p.stride);
+            x ^= vec2<u32>(input[v], input[v + 8u]);
+        }
     }
     return x;
 }

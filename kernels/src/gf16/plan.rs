@@ -5,6 +5,19 @@ use super::layout::Columns;
 /// Invocations per workgroup of every gf16 kernel (`@workgroup_size(64)`).
 pub(super) const WORKGROUP: usize = 64;
 
+/// Most chunks one load folds together (gf16_aux.wgsl `FOLD`): lavapipe caps the loop
+/// iterations of an invocation at 65535, and one invocation per chunk would be serial anyway.
+pub(super) const FOLD: usize = 256;
+
+/// One step of an encode: a transform, or the fold of many original chunks before the FFT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Step {
+    /// An FFT or IFFT.
+    Transform(Transform),
+    /// gf16_aux.wgsl `fold`: chunk `qF` becomes the XOR of chunks `qF .. qF+F-1`.
+    Fold { chunks: usize, chunk_rows: usize },
+}
+
 /// How the first pass of a transform reads its rows (later passes work in place).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Load {
@@ -14,6 +27,8 @@ pub(super) enum Load {
     Input { rows: u32 },
     /// Decode: row `p` is input row `aux[map + p]` (or zero) times `exp(aux[p])`.
     Map { map: u32 },
+    /// Decode: the formal derivative of the `size` rows in the input buffer.
+    Derivative { size: u32 },
 }
 
 /// An FFT or IFFT of `chunks` chunks of `size` rows each, chunk `c` evaluated at offset
@@ -114,6 +129,7 @@ impl Pass {
             Load::Work { fold, fold_rows } => (0, fold, fold_rows, 0),
             Load::Input { rows } => (1, 1, 0, rows),
             Load::Map { map } => (2, 1, 0, map),
+            Load::Derivative { size } => (3, 1, 0, size),
         };
         [
             cols.stride as u32,
@@ -138,8 +154,9 @@ impl Pass {
 
 /// High rate, `C = m.next_power_of_two()`: every original chunk `c` (rows `cC..`) is
 /// interpolated in place at offset `(c+1)·C`; then one FFT at offset 0 folds the chunks
-/// together as it loads (their XOR) and evaluates the recovery rows `0..m` into chunk 0.
-pub(super) fn encode_high(k: usize, m: usize) -> Vec<Transform> {
+/// together as it loads (their XOR) and evaluates the recovery rows `0..m` into chunk 0. Beyond
+/// [`FOLD`] chunks a fold step first XORs them in groups of [`FOLD`].
+pub(super) fn encode_high(k: usize, m: usize) -> Vec<Step> {
     let c = m.next_power_of_two();
     let chunks = k.div_ceil(c);
     let ifft = Transform {
@@ -155,14 +172,22 @@ pub(super) fn encode_high(k: usize, m: usize) -> Vec<Transform> {
         dst_chunk: c,
         load: Load::Input { rows: k as u32 },
     };
-    let fold = Load::Work { fold: chunks as u32, fold_rows: c as u32 };
-    vec![ifft, Transform::whole(false, c, m, fold)]
+    if chunks <= FOLD {
+        let fold = Load::Work { fold: chunks as u32, fold_rows: c as u32 };
+        return vec![Step::Transform(ifft), Step::Transform(Transform::whole(false, c, m, fold))];
+    }
+    let fold = Load::Work { fold: chunks.div_ceil(FOLD) as u32, fold_rows: (FOLD * c) as u32 };
+    vec![
+        Step::Transform(ifft),
+        Step::Fold { chunks, chunk_rows: c },
+        Step::Transform(Transform::whole(false, c, m, fold)),
+    ]
 }
 
 /// Low rate, `C = k.next_power_of_two()`: the originals are interpolated once (into the rows
 /// after the recovery chunks), and each recovery chunk `c` is that evaluated at offset
 /// `(c+1)·C`; the last, partial chunk only as far as its rows go.
-pub(super) fn encode_low(k: usize, m: usize) -> Vec<Transform> {
+pub(super) fn encode_low(k: usize, m: usize) -> Vec<Step> {
     let c = k.next_power_of_two();
     let spectrum = m.next_multiple_of(c);
     let ifft = Transform { dst_base: spectrum, ..Transform::whole(true, c, k, Load::Input { rows: k as u32 }) };
@@ -180,12 +205,12 @@ pub(super) fn encode_low(k: usize, m: usize) -> Vec<Transform> {
         load: Load::Work { fold: 1, fold_rows: 0 },
     };
     let (full, rest) = (m / c, m % c);
-    let mut out = vec![ifft];
+    let mut out = vec![Step::Transform(ifft)];
     if full > 0 {
-        out.push(fft(0, full, c));
+        out.push(Step::Transform(fft(0, full, c)));
     }
     if rest > 0 {
-        out.push(fft(full, 1, rest));
+        out.push(Step::Transform(fft(full, 1, rest)));
     }
     out
 }

@@ -1,17 +1,19 @@
-// The decoder's kernels besides the FFT passes (naive.rs `decode`):
+// The Leopard kernels besides the FFT passes (gf16_fft.wgsl):
+//   fold            high-rate encode with more than 256 original chunks: XOR groups of 256
+//                   chunks, so the FFT's load folds at most 256
+// and the decoder's (naive.rs `decode`; the FFT's first pass takes the formal derivative):
 //   fwht, eval_mul  erasure-locator logs for all 65536 points (naive.rs `erasure_logs`):
 //                   WHT(WHT(erased) * log_walsh) mod 65535, in place in `dst`
-//   derivative      the formal derivative of the IFFT output, `src` -> `dst`
 //   gather          restored rows: dst[i] = src[list[i]] * exp(-log[list[i]])
 
 struct Decode {
-    stride: u32,    // u32 words per row
-    rows: u32,      // rows of the transform (a power of two), or the items of a 1-D kernel
-    groups: u32,    // column groups per row
     row_width: u32, // invocations per row of the 2-D grid
-    d_lo: u32,      // fwht: smallest butterfly distance of the pass
+    stride: u32,    // gather, fold: u32 words per row
+    groups: u32,    // gather: column groups per row
+    count: u32,     // gather: rows to restore; fold: chunks
     list: u32,      // gather: word offset of the restore list in `aux`
-    count: u32,     // gather: rows to restore
+    d_lo: u32,      // fwht: smallest butterfly distance of the pass
+    chunk_rows: u32, // fold: rows per chunk (stride and count = chunks are shared)
     _pad: u32,
 }
 
@@ -22,6 +24,31 @@ struct Decode {
 
 fn linear(id: vec3<u32>) -> u32 {
     return id.x + id.y * p.row_width;
+}
+
+// Chunks one fold invocation XORs together.
+const FOLD: u32 = 256u;
+
+// Group q of F = 256 chunks: each word of chunk qF becomes the XOR of that word in chunks
+// qF .. qF+F-1 (those that exist); the FFT then folds chunks 0, F, 2F, ... as it loads. Why a
+// kernel of its own: llvmpipe stops an invocation after 65535 loop iterations in all (its loop
+// limiter), so no loop may run once per chunk of a 65535:1 code; and folding in groups spreads
+// the work over more invocations. In place without a race: the only chunk group q writes is
+// its own first one, which no other group reads.
+@compute @workgroup_size(64)
+fn fold(@builtin(global_invocation_id) id: vec3<u32>) {
+    let i = linear(id);
+    let row_words = p.chunk_rows * p.stride;
+    let q = i / row_words;
+    if (q >= (p.count + FOLD - 1u) / FOLD) {
+        return;
+    }
+    let at = i % row_words;
+    var x = 0u;
+    for (var c = q * FOLD; c < min(q * FOLD + FOLD, p.count); c++) {
+        x ^= dst[c * row_words + at];
+    }
+    dst[q * FOLD * row_words + at] = x;
 }
 
 // Four layers of the Walsh–Hadamard transform mod 65535 over 65536 values: (a, b) -> (a+b, a-b)
@@ -60,27 +87,6 @@ fn eval_mul(@builtin(global_invocation_id) id: vec3<u32>) {
         return;
     }
     dst[i] = (dst[i] * gf[LOG_WALSH + i]) % MODULUS;
-}
-
-// Formal derivative in the novel polynomial basis. Sequentially (naive.rs) coefficient i is
-// XOR-ed into the lowbit(i) coefficients below it, and a source is always read before it is
-// itself modified, so the whole loop is: out[d] = in[d] ^ XOR of in[d | 2^b] over the bits b
-// clear in d. One invocation per u32 word (XOR needs no unpacking), adjacent words adjacent.
-@compute @workgroup_size(64)
-fn derivative(@builtin(global_invocation_id) id: vec3<u32>) {
-    let i = linear(id);
-    let d = i / p.stride;
-    if (d >= p.rows) {
-        return;
-    }
-    let w = i % p.stride;
-    var x = src[i];
-    for (var b = 1u; b < p.rows; b <<= 1u) {
-        if ((d & b) == 0u) {
-            x ^= src[(d | b) * p.stride + w];
-        }
-    }
-    dst[i] = x;
 }
 
 // The restored rows, compacted: row i of `dst` is row list[i] of `src` divided by its

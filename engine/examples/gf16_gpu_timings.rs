@@ -1,0 +1,117 @@
+//! Rough timings of the gpu backend's GF(2^16) kernels beside reed-solomon-simd on this
+//! machine: `cargo run --release -p crema-engine --example gf16_gpu_timings [k:m:bytes ...]`.
+//! Prints the median of a few runs, end to end (upload, kernels, readback) and, when the
+//! adapter has timestamp queries, inside the kernels alone. Not a benchmark suite: on lavapipe
+//! (a CPU adapter) the figures say nothing about a real GPU.
+
+use std::time::{Duration, Instant};
+
+use crema_engine::erasure::gf16::{naive, tables};
+use crema_kernels::{Gf16Decode, Gf16Rate, Gf16Tables, GpuContext};
+
+/// Median and minimum: on a shared machine the minimum is the steadier figure to compare.
+fn median(mut v: Vec<Duration>) -> String {
+    v.sort();
+    format!("{:.1?} (min {:.1?})", v[v.len() / 2], v[0])
+}
+
+fn main() {
+    let shapes: Vec<(usize, usize, usize)> = std::env::args()
+        .skip(1)
+        .map(|a| {
+            let v: Vec<usize> = a.split(':').map(|x| x.parse().expect("k:m:bytes")).collect();
+            (v[0], v[1], v[2])
+        })
+        .collect();
+    let shapes =
+        if shapes.is_empty() { vec![(1024, 1024, 1024), (4096, 4096, 1024), (334, 666, 30_000)] } else { shapes };
+    let ctx = GpuContext::new().expect("a GPU adapter");
+    println!("adapter: {} ({})", ctx.adapter().name, ctx.adapter().device_type);
+    let t = tables::tables();
+    let tables = Gf16Tables { exp: &t.exp, log: &t.log, skew: &t.skew, log_walsh: &t.log_walsh };
+    let runs: usize = std::env::var("RUNS").ok().and_then(|r| r.parse().ok()).unwrap_or(5);
+    for (k, m, len) in shapes {
+        let original: Vec<Vec<u8>> =
+            (0..k).map(|i| (0..len).map(|b| ((i * 2_654_435_761 + b * 40_503) >> 13) as u8).collect()).collect();
+        let refs: Vec<&[u8]> = original.iter().map(Vec::as_slice).collect();
+        let rate = if naive::use_high_rate(k, m) { Gf16Rate::High } else { Gf16Rate::Low };
+        let _ = ctx.gf16_encode(&tables, &refs, m, rate).expect("warm-up");
+        let mut cpu = Vec::new();
+        let (mut gpu, mut kernel) = (Vec::new(), Vec::new());
+        let mut recovery = Vec::new();
+        for _ in 0..runs {
+            let at = Instant::now();
+            recovery = reed_solomon_simd::encode(k, m, &refs).unwrap();
+            cpu.push(at.elapsed());
+            let _ = ctx.take_kernel_nanos();
+            let at = Instant::now();
+            let got = ctx.gf16_encode(&tables, &refs, m, rate).unwrap();
+            gpu.push(at.elapsed());
+            kernel.push(Duration::from_nanos(ctx.take_kernel_nanos().unwrap_or(0)));
+            if got != recovery {
+                let x: Vec<u8> = (0..len).map(|b| refs.iter().fold(0u8, |a, s| a ^ s[b])).collect();
+                let diff: Vec<u8> = (0..len).map(|b| got[0][b] ^ recovery[0][b]).collect();
+                let mut acc = vec![0u8; len];
+                let mut hits = Vec::new();
+                for (i, r) in refs.iter().enumerate() {
+                    acc.iter_mut().zip(r.iter()).for_each(|(a, b)| *a ^= b);
+                    if acc == got[0] {
+                        hits.push(i + 1);
+                    }
+                }
+                eprintln!(
+                    "diff {:?}; gpu = xor of the first n originals for n in {:?}",
+                    &diff[..len.min(8)],
+                    &hits[..hits.len().min(10)]
+                );
+                panic!(
+                    "gpu encode differs: gpu {:?} want {:?} xor-all {:?}",
+                    &got[0][..len.min(8)],
+                    &recovery[0][..len.min(8)],
+                    &x[..len.min(8)]
+                );
+            }
+        }
+        println!(
+            "encode {k}:{m} x {len} ({rate:?}): reed-solomon-simd {}, gpu {}, kernels {}",
+            median(cpu),
+            median(gpu),
+            median(kernel)
+        );
+
+        // Decode after losing the first min(k, m) originals.
+        let lost = k.min(m);
+        let orig: Vec<(usize, &[u8])> = (lost..k).map(|i| (i, refs[i])).collect();
+        let rec: Vec<(usize, &[u8])> = (0..m).map(|j| (j, recovery[j].as_slice())).collect();
+        let plan = naive::plan_decode(k, m, &orig, &rec).unwrap().expect("originals missing");
+        let received: Vec<(usize, &[u8])> = (orig.iter().map(|&(i, s)| (plan.original_base + i, s)))
+            .chain(rec.iter().map(|&(j, s)| (plan.recovery_base + j, s)))
+            .collect();
+        let restore: Vec<usize> = plan.missing.iter().map(|&i| plan.original_base + i).collect();
+        let d = Gf16Decode {
+            size: plan.size,
+            truncated: plan.end,
+            erased: &plan.erased,
+            received: &received,
+            restore: &restore,
+        };
+        let (mut cpu, mut gpu, mut kernel) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..runs {
+            let at = Instant::now();
+            let _ = reed_solomon_simd::decode(k, m, orig.iter().copied(), rec.iter().copied()).unwrap();
+            cpu.push(at.elapsed());
+            let _ = ctx.take_kernel_nanos();
+            let at = Instant::now();
+            let got = ctx.gf16_decode(&tables, &d).unwrap();
+            gpu.push(at.elapsed());
+            kernel.push(Duration::from_nanos(ctx.take_kernel_nanos().unwrap_or(0)));
+            assert!(got.iter().zip(&plan.missing).all(|(s, &i)| s == &original[i]), "gpu decode wrong");
+        }
+        println!(
+            "decode {k}:{m} x {len}, {lost} lost: reed-solomon-simd {}, gpu {}, kernels {}",
+            median(cpu),
+            median(gpu),
+            median(kernel)
+        );
+    }
+}
