@@ -25,8 +25,14 @@ fn main() {
         .collect();
     let shapes =
         if shapes.is_empty() { vec![(1024, 1024, 1024), (4096, 4096, 1024), (334, 666, 30_000)] } else { shapes };
+    let at = Instant::now();
     let ctx = GpuContext::new().expect("a GPU adapter");
-    println!("adapter: {} ({})", ctx.adapter().name, ctx.adapter().device_type);
+    println!(
+        "adapter: {} ({}), context and pipelines built in {:.1?}",
+        ctx.adapter().name,
+        ctx.adapter().device_type,
+        at.elapsed()
+    );
     let t = tables::tables();
     let tables = Gf16Tables { exp: &t.exp, log: &t.log, skew: &t.skew, log_walsh: &t.log_walsh };
     let runs: usize = std::env::var("RUNS").ok().and_then(|r| r.parse().ok()).unwrap_or(5);

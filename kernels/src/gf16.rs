@@ -26,8 +26,44 @@ const JOB_BUFFER_CAP: u64 = 256 << 20;
 const BINDINGS: &[Access] = &[Access::Read, Access::Read, Access::ReadWrite, Access::Read];
 
 fn fft_source(k: u32) -> String {
-    let body = include_str!("../wgsl/gf16_fft.wgsl").replace("{{K}}", &k.to_string());
+    let body = include_str!("../wgsl/gf16_fft.wgsl")
+        .replace("{{K}}", &k.to_string())
+        .replace("{{FFT}}", &butterflies(k, false))
+        .replace("{{IFFT}}", &butterflies(k, true));
     format!("{}\n{body}", include_str!("../wgsl/gf16.wgsl"))
+}
+
+/// The straight-line body of a radix-2^k pass (gf16_fft.wgsl): load rows `v0..`, run the k
+/// layers (FFT from the largest distance down: `a += b·w; b += a`; IFFT from 1 up:
+/// `b += a; a += b·w`), one twiddle lookup per butterfly block, store the rows.
+fn butterflies(k: u32, inverse: bool) -> String {
+    use std::fmt::Write;
+    let rows = 1usize << k;
+    let mut out = String::new();
+    for j in 0..rows {
+        let _ = writeln!(out, "    var v{j} = load_row(s, {j}u);");
+    }
+    let mut layers: Vec<u32> = (0..k).collect();
+    if !inverse {
+        layers.reverse();
+    }
+    for t in layers {
+        let h = 1usize << t;
+        for block in (0..rows).step_by(2 * h) {
+            let _ = writeln!(out, "    {{\n        let lw = twiddle(s, s.r0 + {block}u * p.d_lo, {h}u * p.d_lo);");
+            let pairs = block..block + h;
+            let mul = pairs.clone().map(|j| format!("v{j} ^= mul4(v{}, lw);", j + h)).collect::<Vec<_>>().join(" ");
+            let add = pairs.map(|j| format!("v{} ^= v{j};", j + h)).collect::<Vec<_>>().join(" ");
+            let mul = format!("        if (lw != ZERO_LOG) {{ {mul} }}");
+            let add = format!("        {add}");
+            let (first, second) = if inverse { (add, mul) } else { (mul, add) };
+            let _ = writeln!(out, "{first}\n{second}\n    }}");
+        }
+    }
+    for j in 0..rows {
+        let _ = writeln!(out, "    store_row(s, {j}u, v{j});");
+    }
+    out
 }
 
 fn aux_source() -> String {

@@ -1,6 +1,8 @@
 // One radix-2^K pass of Leopard's additive FFT / IFFT (engine/src/erasure/gf16/naive.rs `fft`,
-// `ifft`) over a batch of equal-sized chunks of rows. K is a template constant: the host builds
-// one pipeline per K in 0..=4 so the J rows of an invocation stay in registers (fully unrolled).
+// `ifft`) over a batch of equal-sized chunks of rows. K is a template constant and the bodies
+// of `fft` and `ifft` are straight-line code written by the host (src/gf16.rs `butterflies`):
+// one pipeline per K in 0..=4, the J = 2^K rows of an invocation in named registers v0..v(J-1),
+// so no compiler has to unroll loops or keep an indexed array in (slow, per-lane) memory.
 //
 // One invocation = one column group (4 symbols) x one "row-group": the J = 2^K rows
 // r0 + o + j*d_lo (j < J) of one chunk, which the K butterfly layers of distances
@@ -11,7 +13,6 @@
 // WebGPU orders dispatches, so the next pass sees every write of this one.
 
 const K: u32 = {{K}}u;
-const J: u32 = 1u << K;
 
 struct Pass {
     stride: u32,     // u32 words per row
@@ -107,25 +108,14 @@ fn twiddle(s: Site, r: u32, dist: u32) -> u32 {
     return gf[SKEW + r + dist + p.delta0 + s.c * p.delta_step - 1u];
 }
 
-fn load_all(s: Site) -> array<vec2<u32>, J> {
-    var v: array<vec2<u32>, J>;
-    for (var j = 0u; j < J; j++) {
-        v[j] = load(p.src_base + s.c * p.src_chunk + s.first + j * p.d_lo, s.g);
-    }
-    return v;
+fn load_row(s: Site, j: u32) -> vec2<u32> {
+    return load(p.src_base + s.c * p.src_chunk + s.first + j * p.d_lo, s.g);
 }
 
-fn store_all(s: Site, v: array<vec2<u32>, J>) {
-    for (var j = 0u; j < J; j++) {
-        let w = word_of(p.dst_base + s.c * p.dst_chunk + s.first + j * p.d_lo, s.g, p.stride);
-        work[w] = v[j].x;
-        work[w + 8u] = v[j].y;
-    }
-}
-
-// Index of the first element of butterfly b (b < J/2) of the layer whose pairs are h apart.
-fn lane(b: u32, h: u32) -> u32 {
-    return ((b & ~(h - 1u)) << 1u) | (b & (h - 1u));
+fn store_row(s: Site, j: u32, v: vec2<u32>) {
+    let w = word_of(p.dst_base + s.c * p.dst_chunk + s.first + j * p.d_lo, s.g, p.stride);
+    work[w] = v.x;
+    work[w + 8u] = v.y;
 }
 
 // Decimation in time, largest distance first: a += b*w; b += a.
@@ -135,19 +125,7 @@ fn fft(@builtin(global_invocation_id) id: vec3<u32>) {
     if (s.c >= p.chunks) {
         return;
     }
-    var v = load_all(s);
-    for (var t = 0u; t < K; t++) {
-        let h = J >> (t + 1u);
-        for (var b = 0u; b < J / 2u; b++) {
-            let j = lane(b, h);
-            let lw = twiddle(s, s.r0 + (j & ~(2u * h - 1u)) * p.d_lo, h * p.d_lo);
-            if (lw != ZERO_LOG) {
-                v[j] ^= mul4(v[j + h], lw);
-            }
-            v[j + h] ^= v[j];
-        }
-    }
-    store_all(s, v);
+{{FFT}}
 }
 
 // The inverse: smallest distance first, b += a; a += b*w.
@@ -157,17 +135,5 @@ fn ifft(@builtin(global_invocation_id) id: vec3<u32>) {
     if (s.c >= p.chunks) {
         return;
     }
-    var v = load_all(s);
-    for (var t = 0u; t < K; t++) {
-        let h = 1u << t;
-        for (var b = 0u; b < J / 2u; b++) {
-            let j = lane(b, h);
-            v[j + h] ^= v[j];
-            let lw = twiddle(s, s.r0 + (j & ~(2u * h - 1u)) * p.d_lo, h * p.d_lo);
-            if (lw != ZERO_LOG) {
-                v[j] ^= mul4(v[j + h], lw);
-            }
-        }
-    }
-    store_all(s, v);
+{{IFFT}}
 }
