@@ -1,12 +1,12 @@
-//! The GPU context: adapter, device, queue and every pipeline, built once and reused.
+//! The GPU context: adapter, device, queue and every pipeline, each built once and reused.
 //!
 //! This file and `job.rs` are the only places that speak wgpu's descriptor and polling API
 //! (it changes at every major release); kernel families describe themselves with a
 //! [`KernelSpec`] and record work through a [`Job`](crate::job::Job).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 use crate::error::GpuError;
 
@@ -110,7 +110,10 @@ pub(crate) struct Kernel {
     pub(crate) storage_bindings: usize,
 }
 
-/// Every kernel of every family, built at context creation.
+/// A registered kernel and its pipeline (or the error building it), made on first use.
+type LazyKernel = (KernelSpec, OnceLock<Result<Kernel, GpuError>>);
+
+/// Every kernel of every family.
 fn all_specs() -> Vec<KernelSpec> {
     [crate::blake3::KERNELS, crate::gf16::KERNELS].concat()
 }
@@ -126,7 +129,8 @@ pub struct GpuContext {
     report: AdapterReport,
     pub(crate) device: wgpu::Device,
     pub(crate) queue: wgpu::Queue,
-    kernels: HashMap<&'static str, Kernel>,
+    /// Every registered kernel, its pipeline built on first use (see [`GpuContext::kernel`]).
+    kernels: HashMap<&'static str, LazyKernel>,
     /// Readback buffers kept for reuse (a job takes the smallest that fits).
     pub(crate) staging: Mutex<Vec<wgpu::Buffer>>,
     /// Nanoseconds spent inside compute passes since the last [`GpuContext::take_kernel_nanos`].
@@ -137,8 +141,9 @@ pub struct GpuContext {
 }
 
 impl GpuContext {
-    /// Opens the best adapter (a high-performance one when there is a choice) and builds every
-    /// pipeline. Fails with [`GpuError::NoAdapter`] when there is none.
+    /// Opens the best adapter (a high-performance one when there is a choice) and registers
+    /// every kernel; each pipeline is built on its first use. Fails with
+    /// [`GpuError::NoAdapter`] when there is no adapter.
     pub fn new() -> Result<Self, GpuError> {
         let instance = instance();
         let adapter = pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
@@ -159,10 +164,7 @@ impl GpuContext {
             ..Default::default()
         }))
         .map_err(|e| GpuError::Device { adapter: report.name.clone(), reason: e.to_string() })?;
-        let kernels = all_specs()
-            .iter()
-            .map(|spec| Ok((spec.name, build_kernel(&device, spec)?)))
-            .collect::<Result<HashMap<_, _>, GpuError>>()?;
+        let kernels = all_specs().into_iter().map(|spec| (spec.name, (spec, OnceLock::new()))).collect();
         Ok(Self {
             report,
             device,
@@ -187,10 +189,15 @@ impl GpuContext {
         self.timestamps.then_some(nanos)
     }
 
-    /// The kernel built from the spec named `name`.
-    pub(crate) fn kernel(&self, name: &str) -> &Kernel {
-        // Every spec is built in `new`, so a miss is a typo in this crate, not bad input.
-        self.kernels.get(name).unwrap_or_else(|| panic!("kernel {name} is not registered in all_specs()"))
+    /// The kernel built from the spec named `name`. Pipelines are built on first use and kept
+    /// (a failed build too, as its error): a driver such as lavapipe compiles each one, and a
+    /// call needs only a few of the many variants the families register. Every source is still
+    /// checked without a device by naga (`tests/validate.rs`).
+    pub(crate) fn kernel(&self, name: &str) -> Result<&Kernel, GpuError> {
+        // A name missing from all_specs() is a typo in this crate, not bad input.
+        let (spec, kernel) =
+            self.kernels.get(name).unwrap_or_else(|| panic!("kernel {name} is not registered in all_specs()"));
+        kernel.get_or_init(|| build_kernel(&self.device, spec)).as_ref().map_err(Clone::clone)
     }
 
     /// The resident buffer kept under `label` for `version` (e.g. an identity of the data it

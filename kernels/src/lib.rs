@@ -1,8 +1,8 @@
 //! WGSL compute kernels and the wgpu host side for Crema's `gpu` backend.
 //!
 //! Every WGSL source lives in `kernels/wgsl/` and is embedded with `include_str!`. The host side
-//! ([`GpuContext`]) builds the instance, adapter, device, queue, every pipeline and its explicit
-//! bind-group layout **once**, and every call reuses them. This crate speaks bytes and `u32`
+//! ([`GpuContext`]) builds the instance, adapter, device and queue **once**, every pipeline and
+//! its explicit bind-group layout once (on first use), and every call reuses them. This crate speaks bytes and `u32`
 //! words only; the engine converts its own types (it never names a wgpu type).
 //!
 //! Kernels so far: BLAKE3 of many inputs ([`GpuContext::blake3_many`], the Merkle leaves) and

@@ -27,7 +27,7 @@ pub struct Gpu {
 }
 
 impl Gpu {
-    /// Opens the best adapter (lavapipe counts) and builds every pipeline.
+    /// Opens the best adapter (lavapipe counts); pipelines are built on first use.
     pub fn new() -> Result<Self, BackendError> {
         let ctx = GpuContext::new().map_err(|e| BackendError::Unavailable { backend: "gpu", reason: e.to_string() })?;
         Ok(Self { ctx: Arc::new(ctx) })
