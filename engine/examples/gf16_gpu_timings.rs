@@ -51,7 +51,10 @@ fn main() {
             cpu.push(at.elapsed());
             let _ = ctx.take_kernel_nanos();
             let at = Instant::now();
-            let got = ctx.gf16_encode(&tables, &refs, m, rate).unwrap();
+            let got = match std::env::var("LIMIT").ok().and_then(|l| l.parse().ok()) {
+                Some(limit) => ctx.gf16_encode_limited(&tables, &refs, m, rate, limit).unwrap(),
+                None => ctx.gf16_encode(&tables, &refs, m, rate).unwrap(),
+            };
             gpu.push(at.elapsed());
             kernel.push(Duration::from_nanos(ctx.take_kernel_nanos().unwrap_or(0)));
             assert!(got == recovery, "gpu encode differs");
