@@ -6,8 +6,9 @@
 
 use std::time::{Duration, Instant};
 
-use crema_engine::erasure::gf16::{naive, tables};
-use crema_kernels::{Gf16Decode, Gf16Rate, Gf16Tables, GpuContext};
+use crema_engine::backend::gpu::{gf16_decode_layout, gf16_tables};
+use crema_engine::erasure::gf16::naive;
+use crema_kernels::{Gf16Rate, GpuContext};
 
 /// Median and minimum: on a shared machine the minimum is the steadier figure to compare.
 fn median(mut v: Vec<Duration>) -> String {
@@ -33,8 +34,7 @@ fn main() {
         ctx.adapter().device_type,
         at.elapsed()
     );
-    let t = tables::tables();
-    let tables = Gf16Tables { exp: &t.exp, log: &t.log, skew: &t.skew, log_walsh: &t.log_walsh };
+    let tables = gf16_tables();
     let runs: usize = std::env::var("RUNS").ok().and_then(|r| r.parse().ok()).unwrap_or(5);
     for (k, m, len) in shapes {
         let original: Vec<Vec<u8>> =
@@ -71,17 +71,8 @@ fn main() {
         let orig: Vec<(usize, &[u8])> = (lost..k).map(|i| (i, refs[i])).collect();
         let rec: Vec<(usize, &[u8])> = (0..m).map(|j| (j, recovery[j].as_slice())).collect();
         let plan = naive::plan_decode(k, m, &orig, &rec).unwrap().expect("originals missing");
-        let received: Vec<(usize, &[u8])> = (orig.iter().map(|&(i, s)| (plan.original_base + i, s)))
-            .chain(rec.iter().map(|&(j, s)| (plan.recovery_base + j, s)))
-            .collect();
-        let restore: Vec<usize> = plan.missing.iter().map(|&i| plan.original_base + i).collect();
-        let d = Gf16Decode {
-            size: plan.size,
-            truncated: plan.end,
-            erased: &plan.erased,
-            received: &received,
-            restore: &restore,
-        };
+        let (received, restore) = (plan.received(&orig, &rec), plan.restore());
+        let d = gf16_decode_layout(&plan, &received, &restore);
         let (mut cpu, mut gpu, mut kernel) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..runs {
             let at = Instant::now();

@@ -6,10 +6,10 @@
 //! Without an adapter these tests print a loud skip; with `CREMA_REQUIRE_GPU=1` they fail.
 
 use crema_engine::backend::conformance;
-use crema_engine::backend::gpu::Gpu;
-use crema_engine::erasure::gf16::{naive, tables};
+use crema_engine::backend::gpu::{Gpu, gf16_decode_layout, gf16_tables};
+use crema_engine::erasure::gf16::naive;
 use crema_engine::{Backend, BackendError};
-use crema_kernels::{Gf16Decode, Gf16Rate, Gf16Tables, GpuContext};
+use crema_kernels::{Gf16Rate, GpuContext};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -120,8 +120,7 @@ fn gf16_vid_shape() {
 fn gf16_column_chunks_join_exactly() {
     let Some(g) = gpu() else { return };
     let Ok(ctx) = GpuContext::new() else { return };
-    let t = tables::tables();
-    let tables = Gf16Tables { exp: &t.exp, log: &t.log, skew: &t.skew, log_walsh: &t.log_walsh };
+    let tables = gf16_tables();
     let mut r = ChaCha8Rng::seed_from_u64(13);
     for (k, m, len) in [(20, 40, 1000), (40, 20, 1002), (3, 5, 194)] {
         let original = random_shards(&mut r, k, len);
@@ -138,17 +137,8 @@ fn gf16_column_chunks_join_exactly() {
 
         let (orig, rec) = survivors(&mut r, &original, &want, m);
         let plan = naive::plan_decode(k, m, &orig, &rec).unwrap().expect("something is missing");
-        let received: Vec<(usize, &[u8])> = (orig.iter().map(|&(i, s)| (plan.original_base + i, s)))
-            .chain(rec.iter().map(|&(j, s)| (plan.recovery_base + j, s)))
-            .collect();
-        let restore: Vec<usize> = plan.missing.iter().map(|&i| plan.original_base + i).collect();
-        let d = Gf16Decode {
-            size: plan.size,
-            truncated: plan.end,
-            erased: &plan.erased,
-            received: &received,
-            restore: &restore,
-        };
+        let (received, restore) = (plan.received(&orig, &rec), plan.restore());
+        let d = gf16_decode_layout(&plan, &received, &restore);
         let got = ctx.gf16_decode_limited(&tables, &d, (plan.size * 64) as u64).unwrap();
         for (i, shard) in plan.missing.iter().zip(&got) {
             assert!(shard == &original[*i], "chunked decode {k}:{m} x {len} restored {i} wrongly");

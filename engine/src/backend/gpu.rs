@@ -13,7 +13,8 @@ pub use crema_kernels::{AdapterReport, adapters};
 use crema_kernels::{Gf16Decode, Gf16Rate, Gf16Tables, GpuContext, GpuError};
 
 use super::{Backend, Direction, G1Bases, check_gf16_encode_shape};
-use crate::erasure::gf16::{naive, tables};
+use crate::erasure::gf16::naive::{self, DecodePlan};
+use crate::erasure::gf16::tables;
 use crate::error::BackendError;
 use crate::field::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
 
@@ -53,10 +54,20 @@ fn device(op: &'static str, e: GpuError) -> BackendError {
     }
 }
 
-/// The engine's field tables, handed to the kernels (which keep them resident per context).
-fn gf16_tables() -> Gf16Tables {
+/// The engine's field tables as the kernels take them (they keep them resident per context).
+pub fn gf16_tables() -> Gf16Tables {
     let t = tables::tables();
     Gf16Tables { exp: &t.exp, log: &t.log, skew: &t.skew, log_walsh: &t.log_walsh }
+}
+
+/// A decode laid out by `plan` as the kernels take it: `received` and `restore` are
+/// [`DecodePlan::received`] and [`DecodePlan::restore`].
+pub fn gf16_decode_layout<'a>(
+    plan: &'a DecodePlan,
+    received: &'a [(usize, &'a [u8])],
+    restore: &'a [usize],
+) -> Gf16Decode<'a> {
+    Gf16Decode { size: plan.size, truncated: plan.end, erased: &plan.erased, received, restore }
 }
 
 impl Backend for Gpu {
@@ -86,17 +97,8 @@ impl Backend for Gpu {
         let Some(plan) = naive::plan_decode(original_count, recovery_count, original, recovery)? else {
             return Ok(Vec::new());
         };
-        let received: Vec<(usize, &[u8])> = (original.iter().map(|&(i, s)| (plan.original_base + i, s)))
-            .chain(recovery.iter().map(|&(j, s)| (plan.recovery_base + j, s)))
-            .collect();
-        let restore: Vec<usize> = plan.missing.iter().map(|&i| plan.original_base + i).collect();
-        let decode = Gf16Decode {
-            size: plan.size,
-            truncated: plan.end,
-            erased: &plan.erased,
-            received: &received,
-            restore: &restore,
-        };
+        let (received, restore) = (plan.received(original, recovery), plan.restore());
+        let decode = gf16_decode_layout(&plan, &received, &restore);
         let restored = self.ctx.gf16_decode(&gf16_tables(), &decode).map_err(|e| device(OP, e))?;
         Ok(plan.missing.into_iter().zip(restored).collect())
     }

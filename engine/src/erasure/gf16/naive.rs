@@ -245,6 +245,25 @@ pub struct DecodePlan {
     pub shard_bytes: usize,
 }
 
+impl DecodePlan {
+    /// The received shards at their field positions (originals, then recovery shards).
+    pub fn received<'a>(
+        &self,
+        original: &[(usize, &'a [u8])],
+        recovery: &[(usize, &'a [u8])],
+    ) -> Vec<(usize, &'a [u8])> {
+        let at = |base: usize, &(i, s): &(usize, &'a [u8])| (base + i, s);
+        (original.iter().map(|o| at(self.original_base, o)))
+            .chain(recovery.iter().map(|r| at(self.recovery_base, r)))
+            .collect()
+    }
+
+    /// The field positions of the missing originals, in the order of [`DecodePlan::missing`].
+    pub fn restore(&self) -> Vec<usize> {
+        self.missing.iter().map(|&i| self.original_base + i).collect()
+    }
+}
+
 /// Validates a decode call (counts, indices, duplicates, enough shards, one even shard size)
 /// and lays it out; `None` when no original is missing (nothing to restore).
 pub fn plan_decode(
@@ -334,11 +353,8 @@ pub fn decode(
         return Ok(Vec::new());
     };
     let mut rows = vec![Vec::new(); plan.size];
-    for &(i, s) in original {
-        rows[plan.original_base + i] = to_symbols(s);
-    }
-    for &(j, s) in recovery {
-        rows[plan.recovery_base + j] = to_symbols(s);
+    for (p, s) in plan.received(original, recovery) {
+        rows[p] = to_symbols(s);
     }
     let logs = erasure_logs(&plan.erased);
 
@@ -357,8 +373,8 @@ pub fn decode(
     Ok(plan
         .missing
         .iter()
-        .map(|&i| {
-            let p = plan.original_base + i;
+        .zip(plan.restore())
+        .map(|(&i, p)| {
             let restored: Vec<u16> = rows[p].iter().map(|&x| t.mul_log(x, sub_mod(0, logs[p]))).collect();
             (i, from_symbols(&restored))
         })
