@@ -9,7 +9,7 @@ use crema_engine::backend::conformance;
 use crema_engine::backend::gpu::{Gpu, gf16_decode_layout, gf16_tables};
 use crema_engine::erasure::gf16::naive;
 use crema_engine::{Backend, BackendError};
-use crema_kernels::{Gf16Rate, GpuContext};
+use crema_kernels::{Gf16Rate, GpuContext, GpuError};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -162,4 +162,15 @@ fn gf16_bad_inputs_are_typed_errors() {
     assert!(invalid(g.gf16_decode(3, 2, &[(0, &a)], &[(1, &b)]).map(drop)));
     assert!(invalid(g.gf16_decode(2, 2, &[(0, &a)], &[(1, &b[..2])]).map(drop)));
     assert_eq!(g.gf16_decode(2, 2, &[(0, &a), (1, &b)], &[]).unwrap(), vec![]);
+
+    // The kernels' own API checks what the engine would never pass.
+    let Ok(ctx) = GpuContext::new() else { return };
+    let bad = |r: Result<Vec<Vec<u8>>, GpuError>| matches!(r, Err(GpuError::InvalidInput { .. }));
+    let plan = naive::plan_decode(2, 2, &[(0, &a)], &[(0, &b)]).unwrap().expect("original 1 is missing");
+    let twice = [(plan.original_base, &a[..]), (plan.original_base, &b[..])];
+    let restore = plan.restore();
+    assert!(bad(ctx.gf16_decode(&gf16_tables(), &gf16_decode_layout(&plan, &twice, &restore))));
+    let mut short = gf16_tables();
+    short.log_walsh = &short.log_walsh[1..];
+    assert!(bad(ctx.gf16_encode(&short, &[&a], 1, Gf16Rate::High)));
 }

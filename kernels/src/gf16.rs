@@ -75,38 +75,28 @@ fn aux_source() -> String {
     concat!(include_str!("../wgsl/gf16.wgsl"), "\n", include_str!("../wgsl/gf16_aux.wgsl")).to_string()
 }
 
-macro_rules! fft_specs {
-    ($($k:literal),*) => {
-        [$(
-            KernelSpec { name: concat!("gf16_fft_", $k), file: "gf16_fft.wgsl", source: || fft_source($k), entry: "fft", storage: BINDINGS },
-            KernelSpec { name: concat!("gf16_ifft_", $k), file: "gf16_fft.wgsl", source: || fft_source($k), entry: "ifft", storage: BINDINGS },
-        )*]
-    };
-}
-
-const FFT_SPECS: [KernelSpec; 10] = fft_specs!(0, 1, 2, 3, 4);
-
 const fn aux_spec(name: &'static str, entry: &'static str) -> KernelSpec {
     KernelSpec { name, file: "gf16_aux.wgsl", source: aux_source, entry, storage: BINDINGS }
 }
 
-/// The GF(2^16) family's kernels.
-pub(crate) const KERNELS: &[KernelSpec] = &[
-    FFT_SPECS[0],
-    FFT_SPECS[1],
-    FFT_SPECS[2],
-    FFT_SPECS[3],
-    FFT_SPECS[4],
-    FFT_SPECS[5],
-    FFT_SPECS[6],
-    FFT_SPECS[7],
-    FFT_SPECS[8],
-    FFT_SPECS[9],
-    aux_spec("gf16_fold", "fold"),
-    aux_spec("gf16_fwht", "fwht"),
-    aux_spec("gf16_eval_mul", "eval_mul"),
-    aux_spec("gf16_gather", "gather"),
-];
+/// The family's kernels: an FFT and an IFFT pass per radix 2^K, then gf16_aux.wgsl's.
+macro_rules! gf16_kernels {
+    ($($k:literal),*) => {
+        &[
+            $(
+                KernelSpec { name: concat!("gf16_fft_", $k), file: "gf16_fft.wgsl", source: || fft_source($k), entry: "fft", storage: BINDINGS },
+                KernelSpec { name: concat!("gf16_ifft_", $k), file: "gf16_fft.wgsl", source: || fft_source($k), entry: "ifft", storage: BINDINGS },
+            )*
+            aux_spec("gf16_fold", "fold"),
+            aux_spec("gf16_fwht", "fwht"),
+            aux_spec("gf16_eval_mul", "eval_mul"),
+            aux_spec("gf16_gather", "gather"),
+        ]
+    };
+}
+
+/// The GF(2^16) family's kernels (K up to [`MAX_RADIX_LOG`]).
+pub(crate) const KERNELS: &[KernelSpec] = gf16_kernels!(0, 1, 2, 3, 4);
 
 /// The field tables the kernels read, as the engine builds them (`erasure::gf16::tables`).
 /// They are packed and uploaded once per context and kept resident; a call with other tables
@@ -271,16 +261,16 @@ impl GpuContext {
             Gf16Rate::High => k.next_multiple_of(chunk),
             Gf16Rate::Low => m.next_multiple_of(chunk) + chunk,
         };
+        let steps = match rate {
+            Gf16Rate::High => plan::encode_high(k, m),
+            Gf16Rate::Low => plan::encode_low(k, m),
+        };
         let mut out = vec![Vec::with_capacity(len); m];
         for cols in Columns::split(len, work_rows, aim, limit, OP)? {
             let input = cols.pack(original.iter().copied());
             let mut job = self.job(OP);
             let input = job.upload("gf16 originals", &input);
             let work = job.zeroed("gf16 work", work_rows * cols.stride);
-            let steps = match rate {
-                Gf16Rate::High => plan::encode_high(k, m),
-                Gf16Rate::Low => plan::encode_low(k, m),
-            };
             for step in &steps {
                 match *step {
                     Step::Transform(t) => self.record(&mut job, &t, &cols, [&gf, &input, &work, &gf]),
@@ -344,20 +334,22 @@ impl GpuContext {
         // aux: [erasure logs (65536) | row map (n) | restore list], see gf16_aux.wgsl.
         let mut aux: Vec<u32> = d.erased.iter().map(|&e| u32::from(e)).collect();
         let mut map = vec![u32::MAX; n];
-        let kept: Vec<&[u8]> = d
-            .received
-            .iter()
-            .filter(|(p, _)| d.erased[*p] == 0)
-            .enumerate()
-            .map(|(i, &(p, s))| {
-                map[p] = i as u32;
-                s
-            })
-            .collect();
+        let mut kept: Vec<&[u8]> = Vec::with_capacity(d.received.len());
+        for &(p, s) in d.received.iter().filter(|(p, _)| d.erased[*p] == 0) {
+            if map[p] != u32::MAX {
+                return Err(invalid(OP, format!("two received shards at position {p}")));
+            }
+            map[p] = kept.len() as u32;
+            kept.push(s);
+        }
         aux.extend(map);
         aux.extend(d.restore.iter().map(|&p| p as u32));
         let restore_from = (ORDER + n) as u32;
         let mut aux_buffer = None;
+        let ifft = Transform::whole(true, n, d.truncated, Load::Map { map: ORDER as u32 });
+        // Only restored rows are read: the last one bounds the FFT's truncation.
+        let read_end = d.restore.iter().max().map_or(1, |&p| p + 1);
+        let fft = Transform::whole(false, n, read_end, Load::Derivative { size: n as u32 });
 
         let mut out = vec![Vec::with_capacity(len); d.restore.len()];
         for cols in Columns::split(len, n, aim, limit, OP)? {
@@ -373,11 +365,7 @@ impl GpuContext {
             let work = job.zeroed("gf16 work", n * cols.stride);
             let spectrum = job.zeroed("gf16 spectrum", n * cols.stride);
             let restored = job.zeroed("gf16 restored", d.restore.len() * cols.stride);
-            let ifft = Transform::whole(true, n, d.truncated, Load::Map { map: ORDER as u32 });
             self.record(&mut job, &ifft, &cols, [&gf, &input, &work, aux]);
-            // Only restored rows are read: the last one bounds the FFT's truncation.
-            let read_end = d.restore.iter().max().map_or(1, |&p| p + 1);
-            let fft = Transform::whole(false, n, read_end, Load::Derivative { size: n as u32 });
             self.record(&mut job, &fft, &cols, [&gf, &work, &spectrum, &gf]);
             let count = d.restore.len();
             let params = [cols.stride as u32, cols.groups as u32, count as u32, restore_from];
@@ -405,7 +393,7 @@ impl GpuContext {
         aux
     }
 
-    /// A dispatch of a gf16_aux.wgsl kernel over `items` invocations; its `Decode` uniform
+    /// A dispatch of a gf16_aux.wgsl kernel over `items` invocations; its `Aux` uniform
     /// is the grid's row width, then `params` (the fields after it).
     fn dispatch_1d(
         &self,
@@ -417,7 +405,7 @@ impl GpuContext {
     ) {
         let grid = self.grid(items.div_ceil(plan::WORKGROUP));
         let mut params = [&[grid[0] * plan::WORKGROUP as u32], params].concat();
-        params.resize(8, 0); // the `Decode` uniform's size
+        params.resize(8, 0); // the `Aux` uniform's size
         job.dispatch(kernel, &buffers, &params, grid);
     }
 

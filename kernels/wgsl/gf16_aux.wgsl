@@ -6,7 +6,7 @@
 //                   WHT(WHT(erased) * log_walsh) mod 65535, in place in `dst`
 //   gather          restored rows: dst[i] = src[list[i]] * exp(-log[list[i]])
 
-struct Decode {
+struct Aux {
     row_width: u32, // invocations per row of the 2-D grid
     stride: u32,    // gather, fold: u32 words per row
     groups: u32,    // gather: column groups per row
@@ -20,7 +20,7 @@ struct Decode {
 @group(0) @binding(1) var<storage, read> src: array<u32>;
 @group(0) @binding(2) var<storage, read_write> dst: array<u32>;
 @group(0) @binding(3) var<storage, read> aux: array<u32>;
-@group(0) @binding(4) var<uniform> p: Decode;
+@group(0) @binding(4) var<uniform> p: Aux;
 
 fn linear(id: vec3<u32>) -> u32 {
     return id.x + id.y * p.row_width;
