@@ -1,7 +1,8 @@
 //! Rough timings of the gpu backend's GF(2^16) kernels beside reed-solomon-simd on this
 //! machine: `cargo run --release -p crema-engine --example gf16_gpu_timings [k:m:bytes ...]`.
 //! Prints the median of a few runs, end to end (upload, kernels, readback) and, when the
-//! adapter has timestamp queries, inside the kernels alone. Not a benchmark suite: on lavapipe
+//! adapter has timestamp queries, inside the kernels alone. `RUNS=n` sets the runs, `LIMIT=bytes`
+//! caps the buffers (more, smaller column jobs). Not a benchmark suite: on lavapipe
 //! (a CPU adapter) the figures say nothing about a real GPU.
 
 use std::time::{Duration, Instant};
@@ -41,7 +42,9 @@ fn main() {
             (0..k).map(|i| (0..len).map(|b| ((i * 2_654_435_761 + b * 40_503) >> 13) as u8).collect()).collect();
         let refs: Vec<&[u8]> = original.iter().map(Vec::as_slice).collect();
         let rate = if naive::use_high_rate(k, m) { Gf16Rate::High } else { Gf16Rate::Low };
+        let at = Instant::now();
         let _ = ctx.gf16_encode(&tables, &refs, m, rate).expect("warm-up");
+        println!("first encode {k}:{m} x {len} (builds its pipelines): {:.1?}", at.elapsed());
         let mut cpu = Vec::new();
         let (mut gpu, mut kernel) = (Vec::new(), Vec::new());
         let mut recovery = Vec::new();
@@ -80,7 +83,10 @@ fn main() {
             cpu.push(at.elapsed());
             let _ = ctx.take_kernel_nanos();
             let at = Instant::now();
-            let got = ctx.gf16_decode(&tables, &d).unwrap();
+            let got = match std::env::var("LIMIT").ok().and_then(|l| l.parse().ok()) {
+                Some(limit) => ctx.gf16_decode_limited(&tables, &d, limit).unwrap(),
+                None => ctx.gf16_decode(&tables, &d).unwrap(),
+            };
             gpu.push(at.elapsed());
             kernel.push(Duration::from_nanos(ctx.take_kernel_nanos().unwrap_or(0)));
             assert!(got.iter().zip(&plan.missing).all(|(s, &i)| s == &original[i]), "gpu decode wrong");

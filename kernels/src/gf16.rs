@@ -19,14 +19,10 @@ const ORDER: usize = 1 << 16;
 /// Most butterfly layers one FFT pass keeps in registers (2^4 rows x 4 symbols per invocation).
 const MAX_RADIX_LOG: u32 = 4;
 
-/// The largest buffer a gf16 job aims for on a GPU, even where the adapter allows more: it
-/// bounds the memory one call pins (a decode job holds about four such buffers).
-const JOB_BYTES_GPU: u64 = 256 << 20;
-
-/// ... and on a CPU adapter (lavapipe), whose device memory is the host's: jobs this small keep
-/// a pass's rows in the CPU caches. Measured on lavapipe, 334:666 x 30 KB encode: 1.1-1.2 s
-/// as one job, 0.66-0.87 s with 0.25-2 MiB jobs (best near 1 MiB).
-const JOB_BYTES_CPU: u64 = 1 << 20;
+/// A gf16 buffer holds at most this much even where the adapter allows more: it bounds the
+/// memory one call pins (a decode job holds about four such buffers). Smaller, cache-sized jobs
+/// for CPU adapters were tried on lavapipe and gave no gain that survived this machine's noise.
+const JOB_BUFFER_CAP: u64 = 256 << 20;
 
 const BINDINGS: &[Access] = &[Access::Read, Access::Read, Access::ReadWrite, Access::Read];
 
@@ -198,12 +194,9 @@ impl GpuContext {
         Ok(self.kept("gf16 tables", tables.version(), || tables.pack()))
     }
 
-    /// Bytes one gf16 buffer may take on this adapter: `(aim, hard limit)`. A job is cut to the
-    /// aim where it can be; a single 64-byte column of the work set may exceed it (up to the limit).
-    fn gf16_job_bytes(&self) -> (u64, u64) {
-        let hard = self.adapter().max_storage_binding.min(self.adapter().max_buffer_size);
-        let aim = if self.adapter().is_cpu { JOB_BYTES_CPU } else { JOB_BYTES_GPU };
-        (aim.min(hard), hard)
+    /// Bytes one gf16 buffer may take on this adapter.
+    fn gf16_buffer_limit(&self) -> u64 {
+        self.adapter().max_storage_binding.min(self.adapter().max_buffer_size).min(JOB_BUFFER_CAP)
     }
 
     /// Leopard encode of `original` (all one even, nonzero length) into `recovery_count`
@@ -215,7 +208,7 @@ impl GpuContext {
         recovery_count: usize,
         rate: Gf16Rate,
     ) -> Result<Vec<Vec<u8>>, GpuError> {
-        self.gf16_encode_in(tables, original, recovery_count, rate, self.gf16_job_bytes())
+        self.gf16_encode_in(tables, original, recovery_count, rate, self.gf16_buffer_limit())
     }
 
     /// [`GpuContext::gf16_encode`] with buffers of at most `limit` bytes: tests force the
@@ -229,7 +222,7 @@ impl GpuContext {
         rate: Gf16Rate,
         limit: u64,
     ) -> Result<Vec<Vec<u8>>, GpuError> {
-        self.gf16_encode_in(tables, original, recovery_count, rate, (limit, limit))
+        self.gf16_encode_in(tables, original, recovery_count, rate, limit)
     }
 
     fn gf16_encode_in(
@@ -238,7 +231,7 @@ impl GpuContext {
         original: &[&[u8]],
         recovery_count: usize,
         rate: Gf16Rate,
-        (aim, limit): (u64, u64),
+        limit: u64,
     ) -> Result<Vec<Vec<u8>>, GpuError> {
         const OP: &str = "gf16_encode";
         let (k, m) = (original.len(), recovery_count);
@@ -266,7 +259,7 @@ impl GpuContext {
             Gf16Rate::Low => plan::encode_low(k, m),
         };
         let mut out = vec![Vec::with_capacity(len); m];
-        for cols in Columns::split(len, work_rows, aim, limit, OP)? {
+        for cols in Columns::split(len, work_rows, limit, OP)? {
             let input = cols.pack(original.iter().copied());
             let mut job = self.job(OP);
             let input = job.upload("gf16 originals", &input);
@@ -291,7 +284,7 @@ impl GpuContext {
     /// Leopard decode: restores the rows `decode.restore` of the codeword (at field positions,
     /// laid out by the engine) byte-identical to reed-solomon-simd, in that order.
     pub fn gf16_decode(&self, tables: &Gf16Tables, decode: &Gf16Decode<'_>) -> Result<Vec<Vec<u8>>, GpuError> {
-        self.gf16_decode_in(tables, decode, self.gf16_job_bytes())
+        self.gf16_decode_in(tables, decode, self.gf16_buffer_limit())
     }
 
     /// [`GpuContext::gf16_decode`] with buffers of at most `limit` bytes (for tests).
@@ -302,15 +295,10 @@ impl GpuContext {
         decode: &Gf16Decode<'_>,
         limit: u64,
     ) -> Result<Vec<Vec<u8>>, GpuError> {
-        self.gf16_decode_in(tables, decode, (limit, limit))
+        self.gf16_decode_in(tables, decode, limit)
     }
 
-    fn gf16_decode_in(
-        &self,
-        tables: &Gf16Tables,
-        d: &Gf16Decode<'_>,
-        (aim, limit): (u64, u64),
-    ) -> Result<Vec<Vec<u8>>, GpuError> {
+    fn gf16_decode_in(&self, tables: &Gf16Tables, d: &Gf16Decode<'_>, limit: u64) -> Result<Vec<Vec<u8>>, GpuError> {
         const OP: &str = "gf16_decode";
         let n = d.size;
         if !n.is_power_of_two() || !(2..=ORDER).contains(&n) || d.truncated == 0 || d.truncated > n {
@@ -352,7 +340,7 @@ impl GpuContext {
         let fft = Transform::whole(false, n, read_end, Load::Derivative { size: n as u32 });
 
         let mut out = vec![Vec::with_capacity(len); d.restore.len()];
-        for cols in Columns::split(len, n, aim, limit, OP)? {
+        for cols in Columns::split(len, n, limit, OP)? {
             let input = cols.pack(kept.iter().copied());
             let mut job = self.job(OP);
             let aux = match &aux_buffer {

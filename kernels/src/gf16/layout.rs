@@ -29,19 +29,18 @@ impl Columns {
     }
 
     /// Cuts shards of `shard_bytes` into ranges whose largest buffer (`max_rows` rows) stays
-    /// within `aim` bytes where one 64-byte column fits it, and within `limit` bytes always.
+    /// within `limit` bytes.
     pub(super) fn split(
         shard_bytes: usize,
         max_rows: usize,
-        aim: u64,
         limit: u64,
         op: &'static str,
     ) -> Result<Vec<Self>, GpuError> {
         let row_block = (max_rows.max(1) * 64) as u64;
-        if row_block > limit {
+        let blocks_per_job = (limit / row_block) as usize;
+        if blocks_per_job == 0 {
             return Err(GpuError::TooLarge { op, bytes: row_block, limit });
         }
-        let blocks_per_job = (aim / row_block).max(1) as usize;
         let step = blocks_per_job * 64;
         Ok((0..shard_bytes).step_by(step).map(|start| Self::new(start, step.min(shard_bytes - start))).collect())
     }
@@ -85,22 +84,20 @@ mod tests {
     #[test]
     fn ranges_cut_at_blocks_and_cover_the_shard() {
         // 1000-byte shards, 100 rows, room for 3 blocks of 100 rows per buffer.
-        let ranges = Columns::split(1000, 100, 3 * 64 * 100 + 5, 1 << 20, "t").unwrap();
+        let ranges = Columns::split(1000, 100, 3 * 64 * 100 + 5, "t").unwrap();
         assert_eq!(
             ranges.iter().map(|c| (c.start, c.bytes)).collect::<Vec<_>>(),
             [(0, 192), (192, 192), (384, 192), (576, 192), (768, 192), (960, 40)]
         );
         assert_eq!((ranges[5].stride, ranges[5].groups), (16, 5));
-        // One block column over the aim still makes a job; over the limit it is an error.
-        assert_eq!(Columns::split(128, 100, 64, 64 * 100, "t").unwrap().len(), 2);
-        assert!(Columns::split(64, 100, 64, 64 * 99, "t").is_err());
+        assert!(Columns::split(64, 100, 64 * 99, "t").is_err());
     }
 
     #[test]
     fn pack_then_unpack_is_the_identity_on_every_tail() {
         for len in [2usize, 8, 62, 64, 66, 100, 128, 1000] {
             let shards: Vec<Vec<u8>> = (0..3).map(|s| (0..len).map(|i| (i * 7 + s * 13) as u8).collect()).collect();
-            for cols in Columns::split(len, 3, 3 * 128, 3 * 128, "t").unwrap() {
+            for cols in Columns::split(len, 3, 3 * 128, "t").unwrap() {
                 let words = cols.pack(shards.iter().map(Vec::as_slice));
                 let mut out = vec![Vec::new(); 3];
                 cols.unpack(&words, &mut out);
