@@ -208,24 +208,13 @@ impl GpuContext {
         recovery_count: usize,
         rate: Gf16Rate,
     ) -> Result<Vec<Vec<u8>>, GpuError> {
-        self.gf16_encode_in(tables, original, recovery_count, rate, self.gf16_buffer_limit())
+        self.gf16_encode_limited(tables, original, recovery_count, rate, self.gf16_buffer_limit())
     }
 
     /// [`GpuContext::gf16_encode`] with buffers of at most `limit` bytes: tests force the
     /// column chunking with it.
     #[doc(hidden)]
     pub fn gf16_encode_limited(
-        &self,
-        tables: &Gf16Tables,
-        original: &[&[u8]],
-        recovery_count: usize,
-        rate: Gf16Rate,
-        limit: u64,
-    ) -> Result<Vec<Vec<u8>>, GpuError> {
-        self.gf16_encode_in(tables, original, recovery_count, rate, limit)
-    }
-
-    fn gf16_encode_in(
         &self,
         tables: &Gf16Tables,
         original: &[&[u8]],
@@ -284,7 +273,7 @@ impl GpuContext {
     /// Leopard decode: restores the rows `decode.restore` of the codeword (at field positions,
     /// laid out by the engine) byte-identical to reed-solomon-simd, in that order.
     pub fn gf16_decode(&self, tables: &Gf16Tables, decode: &Gf16Decode<'_>) -> Result<Vec<Vec<u8>>, GpuError> {
-        self.gf16_decode_in(tables, decode, self.gf16_buffer_limit())
+        self.gf16_decode_limited(tables, decode, self.gf16_buffer_limit())
     }
 
     /// [`GpuContext::gf16_decode`] with buffers of at most `limit` bytes (for tests).
@@ -292,13 +281,9 @@ impl GpuContext {
     pub fn gf16_decode_limited(
         &self,
         tables: &Gf16Tables,
-        decode: &Gf16Decode<'_>,
+        d: &Gf16Decode<'_>,
         limit: u64,
     ) -> Result<Vec<Vec<u8>>, GpuError> {
-        self.gf16_decode_in(tables, decode, limit)
-    }
-
-    fn gf16_decode_in(&self, tables: &Gf16Tables, d: &Gf16Decode<'_>, limit: u64) -> Result<Vec<Vec<u8>>, GpuError> {
         const OP: &str = "gf16_decode";
         let n = d.size;
         if !n.is_power_of_two() || !(2..=ORDER).contains(&n) || d.truncated == 0 || d.truncated > n {
