@@ -1,12 +1,12 @@
-//! The GPU context: adapter, device, queue and every pipeline, built once and reused.
+//! The GPU context: adapter, device, queue and every pipeline, each built once and reused.
 //!
 //! This file and `job.rs` are the only places that speak wgpu's descriptor and polling API
 //! (it changes at every major release); kernel families describe themselves with a
 //! [`KernelSpec`] and record work through a [`Job`](crate::job::Job).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 use crate::error::GpuError;
 
@@ -110,13 +110,17 @@ pub(crate) struct Kernel {
     pub(crate) storage_bindings: usize,
 }
 
-/// Every kernel of every family, built at context creation.
+/// A registered kernel and its pipeline (or the error building it), made on first use.
+type LazyKernel = (KernelSpec, OnceLock<Result<Kernel, GpuError>>);
+
+/// Every kernel of every family.
 fn all_specs() -> Vec<KernelSpec> {
-    [crate::blake3::KERNELS, crate::curve::KERNELS, crate::ntt::KERNELS, crate::msm::KERNELS].concat()
+    [crate::blake3::KERNELS, crate::gf16::KERNELS, crate::curve::KERNELS, crate::ntt::KERNELS, crate::msm::KERNELS]
+        .concat()
 }
 
-/// Test-only kernels (e.g. raw field operations), built only by [`GpuContext::with_test_kernels`]
-/// so production contexts do not pay their pipeline compilation.
+/// Test-only kernels (e.g. raw field operations), registered only by
+/// [`GpuContext::with_test_kernels`].
 fn test_specs() -> Vec<KernelSpec> {
     [crate::field::TEST_KERNELS].concat()
 }
@@ -133,19 +137,23 @@ pub struct GpuContext {
     report: AdapterReport,
     pub(crate) device: wgpu::Device,
     pub(crate) queue: wgpu::Queue,
-    kernels: HashMap<&'static str, Kernel>,
+    /// Every registered kernel, its pipeline built on first use (see [`GpuContext::kernel`]).
+    kernels: HashMap<&'static str, LazyKernel>,
     /// Readback buffers kept for reuse (a job takes the smallest that fits).
     pub(crate) staging: Mutex<Vec<wgpu::Buffer>>,
     /// Nanoseconds spent inside compute passes since the last [`GpuContext::take_kernel_nanos`].
     pub(crate) kernel_nanos: AtomicU64,
     pub(crate) timestamps: bool,
+    /// Buffers uploaded once and kept for the context's life (see [`GpuContext::kept`]).
+    kept: Mutex<HashMap<&'static str, (u64, wgpu::Buffer)>>,
     /// Tables the algebra kernels keep resident (twiddles, MSM bases); see `resident.rs`.
     pub(crate) algebra: crate::resident::Resident,
 }
 
 impl GpuContext {
-    /// Opens the best adapter (a high-performance one when there is a choice) and builds every
-    /// pipeline. Fails with [`GpuError::NoAdapter`] when there is none.
+    /// Opens the best adapter (a high-performance one when there is a choice) and registers
+    /// every kernel; each pipeline is built on its first use. Fails with
+    /// [`GpuError::NoAdapter`] when there is no adapter.
     pub fn new() -> Result<Self, GpuError> {
         Self::build(all_specs())
     }
@@ -176,10 +184,7 @@ impl GpuContext {
             ..Default::default()
         }))
         .map_err(|e| GpuError::Device { adapter: report.name.clone(), reason: e.to_string() })?;
-        let kernels = specs
-            .iter()
-            .map(|spec| Ok((spec.name, build_kernel(&device, spec)?)))
-            .collect::<Result<HashMap<_, _>, GpuError>>()?;
+        let kernels = specs.into_iter().map(|spec| (spec.name, (spec, OnceLock::new()))).collect();
         Ok(Self {
             report,
             device,
@@ -188,6 +193,7 @@ impl GpuContext {
             staging: Mutex::new(Vec::new()),
             kernel_nanos: AtomicU64::new(0),
             timestamps,
+            kept: Mutex::new(HashMap::new()),
             algebra: Default::default(),
         })
     }
@@ -212,15 +218,35 @@ impl GpuContext {
         self.timestamps.then_some(nanos)
     }
 
-    /// The kernel built from the spec named `name`.
-    pub(crate) fn kernel(&self, name: &str) -> &Kernel {
-        // Every spec is built in `new`, so a miss is a typo in this crate, not bad input.
-        self.kernels.get(name).unwrap_or_else(|| panic!("kernel {name} is not registered in all_specs()"))
+    /// The kernel built from the spec named `name`. Pipelines are built on first use and kept
+    /// (a failed build too, as its error): a driver such as lavapipe compiles each one, and a
+    /// call needs only a few of the many variants the families register. Every source is still
+    /// checked without a device by naga (`tests/validate.rs`).
+    pub(crate) fn kernel(&self, name: &str) -> Result<&Kernel, GpuError> {
+        // A name missing from all_specs() is a typo in this crate, not bad input.
+        let (spec, kernel) =
+            self.kernels.get(name).unwrap_or_else(|| panic!("kernel {name} is not registered in all_specs()"));
+        kernel.get_or_init(|| build_kernel(&self.device, spec)).as_ref().map_err(Clone::clone)
     }
 
-    /// Whether the kernel named `name` was built (test-only kernels may not be).
+    /// Whether the kernel named `name` is registered (test-only kernels may not be).
     pub(crate) fn has_kernel(&self, name: &str) -> bool {
         self.kernels.contains_key(name)
+    }
+
+    /// The resident buffer kept under `label` for `version` (e.g. an identity of the data it
+    /// holds): built with [`GpuContext::resident`] from `words()` on first use, or again when the
+    /// version changes, then reused by every call.
+    pub(crate) fn kept(&self, label: &'static str, version: u64, words: impl FnOnce() -> Vec<u32>) -> wgpu::Buffer {
+        let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        match kept.get(label) {
+            Some((v, buffer)) if *v == version => buffer.clone(),
+            _ => {
+                let buffer = self.resident(label, &words());
+                kept.insert(label, (version, buffer.clone()));
+                buffer
+            }
+        }
     }
 
     /// A read-only storage buffer holding `words` (for data uploaded once and kept, e.g. tables).

@@ -24,6 +24,14 @@ pub enum GpuError {
         /// wgpu's message.
         reason: String,
     },
+    /// The inputs do not fit the kernel's contract (shapes, counts, positions).
+    #[error("invalid input to {op}: {reason}")]
+    InvalidInput {
+        /// The kernel.
+        op: &'static str,
+        /// What was wrong, with the numbers needed to debug it.
+        reason: String,
+    },
     /// One input is larger than a storage binding may be on this adapter.
     #[error("{op}: an input of {bytes} bytes exceeds the adapter's storage binding limit of {limit} bytes")]
     TooLarge {

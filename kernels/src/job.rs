@@ -32,6 +32,8 @@ pub(crate) struct Job<'c> {
     op: &'static str,
     steps: Vec<Step>,
     reads: Vec<(wgpu::Buffer, usize)>,
+    /// The first pipeline that failed to build: [`Job::finish`] returns it, submitting nothing.
+    failed: Option<GpuError>,
     // Field order matters: an unfinished job drops (pops) the inner scope first.
     oom: Option<wgpu::ErrorScopeGuard>,
     validation: Option<wgpu::ErrorScopeGuard>,
@@ -42,7 +44,15 @@ impl GpuContext {
     pub(crate) fn job(&self, op: &'static str) -> Job<'_> {
         let validation = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let oom = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
-        Job { ctx: self, op, steps: Vec::new(), reads: Vec::new(), oom: Some(oom), validation: Some(validation) }
+        Job {
+            ctx: self,
+            op,
+            steps: Vec::new(),
+            reads: Vec::new(),
+            failed: None,
+            oom: Some(oom),
+            validation: Some(validation),
+        }
     }
 
     /// Workgroup counts `[x, y, 1]` covering `groups` workgroups within the per-dimension limit;
@@ -78,7 +88,13 @@ impl Job<'_> {
     /// Records a dispatch of the kernel named `kernel` with `buffers` at its storage bindings
     /// (in order) and `params` (padded to 16 bytes) as its uniform.
     pub(crate) fn dispatch(&mut self, kernel: &str, buffers: &[&wgpu::Buffer], params: &[u32], groups: [u32; 3]) {
-        let kernel = self.ctx.kernel(kernel);
+        let kernel = match self.ctx.kernel(kernel) {
+            Ok(kernel) => kernel,
+            Err(e) => {
+                self.failed.get_or_insert(e);
+                return;
+            }
+        };
         assert_eq!(buffers.len(), kernel.storage_bindings, "kernel {} takes {} buffers", kernel.name, buffers.len());
         let mut words = params.to_vec();
         words.resize(params.len().div_ceil(4).max(1) * 4, 0);
@@ -130,6 +146,9 @@ impl Job<'_> {
     /// Submits everything, waits, and returns the requested reads.
     pub(crate) fn finish(mut self) -> Result<Vec<Vec<u32>>, GpuError> {
         let (ctx, op) = (self.ctx, self.op);
+        if let Some(e) = self.failed.take() {
+            return Err(e);
+        }
         let err = |reason: String| GpuError::Kernel { op, reason };
         let passes = count_passes(&self.steps);
         let queries = (ctx.timestamps && passes > 0).then(|| {

@@ -1,11 +1,12 @@
 //! WGSL compute kernels and the wgpu host side for Crema's `gpu` backend.
 //!
 //! Every WGSL source lives in `kernels/wgsl/` and is embedded with `include_str!`. The host side
-//! ([`GpuContext`]) builds the instance, adapter, device, queue, every pipeline and its explicit
-//! bind-group layout **once**, and every call reuses them. This crate speaks bytes and `u32`
-//! words only; the engine converts its own types (it never names a wgpu type).
+//! ([`GpuContext`]) builds the instance, adapter, device and queue **once**, every pipeline and
+//! its explicit bind-group layout once (on first use), and every call reuses them. This crate
+//! speaks bytes and `u32` words only; the engine converts its own types (it never names a wgpu type).
 //!
-//! Kernels so far: BLAKE3 of many inputs ([`GpuContext::blake3_many`], the Merkle leaves) and
+//! Kernels: BLAKE3 of many inputs ([`GpuContext::blake3_many`], the Merkle leaves), Leopard
+//! GF(2^16) Reed–Solomon ([`GpuContext::gf16_encode`], [`GpuContext::gf16_decode`]) and
 //! BLS12-381 algebra — one Montgomery field template for Fr and Fp (u32-only), Fp2, complete
 //! projective additions in G1 and G2: point sums ([`GpuContext::sum_g1`],
 //! [`GpuContext::sum_g2`]), batched NTTs over Fr ([`GpuContext::ntt`]) and Pippenger MSMs over
@@ -17,6 +18,7 @@ mod context;
 mod curve;
 mod error;
 mod field;
+mod gf16;
 mod job;
 mod msm;
 mod ntt;
@@ -25,6 +27,7 @@ mod resident;
 pub use context::{AdapterReport, GpuContext, adapters, wgsl_modules};
 pub use error::GpuError;
 pub use field::{FP_WORDS, FR_WORDS, G1_WORDS, G2_WORDS, TestField};
+pub use gf16::{Gf16Decode, Gf16Rate, Gf16Tables};
 pub use msm::MsmBases;
 pub use ntt::{FrTable, NttSpec, OutputScale};
 

@@ -1,9 +1,12 @@
 //! The `gpu` backend: wgpu compute shaders from `crema-kernels`, byte-identical to the CPU.
 //!
-//! Ported so far: `merkle_leaves` (BLAKE3), `ntt`, `msm_g1` / `msm_g1_many` and
-//! `sum_g1` / `sum_g2` (in `gpu/algebra.rs`; arkworks conversions in `gpu/convert.rs`). Every other primitive returns
-//! [`BackendError::Unavailable`] naming the op — never a silent CPU computation, so a caller
-//! always knows what ran where. `auto` therefore keeps choosing the CPU until every op is ported.
+//! Every primitive runs as GPU kernels: `merkle_leaves` (BLAKE3), `gf16_encode` and
+//! `gf16_decode` (Leopard; the engine keeps the code's logic — rate choice, field positions,
+//! erasures, the field tables in `erasure::gf16::naive` / `tables` — and hands it to the
+//! kernels, so the GPU cannot lay a codeword out differently from the reference), `ntt`,
+//! `msm_g1` / `msm_g1_many` and `sum_g1` / `sum_g2` (in `gpu/algebra.rs`; arkworks conversions
+//! in `gpu/convert.rs`). A device error is returned as [`BackendError::Device`], never hidden
+//! behind a CPU computation.
 
 mod algebra;
 mod convert;
@@ -11,14 +14,17 @@ mod convert;
 use std::sync::Arc;
 
 pub use crema_kernels::{AdapterReport, adapters};
-use crema_kernels::{GpuContext, GpuError};
+use crema_kernels::{Gf16Decode, Gf16Rate, Gf16Tables, GpuContext, GpuError};
 
-use super::{Backend, Direction, G1Bases};
+use super::{Backend, Direction, G1Bases, check_gf16_encode_shape};
+use crate::erasure::gf16::naive::{self, DecodePlan};
+use crate::erasure::gf16::tables;
 use crate::error::BackendError;
 use crate::field::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
 
 /// The primitives that run as GPU kernels in this build.
-pub const PORTED: &[&str] = &["merkle_leaves", "msm_g1", "msm_g1_many", "ntt", "sum_g1", "sum_g2"];
+pub const PORTED: &[&str] =
+    &["gf16_encode", "gf16_decode", "merkle_leaves", "msm_g1", "msm_g1_many", "ntt", "sum_g1", "sum_g2"];
 
 /// The GPU backend: one [`GpuContext`] (device, queue, pipelines) built once and shared.
 #[derive(Debug, Clone)]
@@ -27,7 +33,7 @@ pub struct Gpu {
 }
 
 impl Gpu {
-    /// Opens the best adapter (lavapipe counts) and builds every pipeline.
+    /// Opens the best adapter (lavapipe counts); pipelines are built on first use.
     pub fn new() -> Result<Self, BackendError> {
         let ctx = GpuContext::new().map_err(|e| BackendError::Unavailable { backend: "gpu", reason: e.to_string() })?;
         Ok(Self { ctx: Arc::new(ctx) })
@@ -70,15 +76,27 @@ impl Gpu {
     }
 }
 
-fn not_ported(op: &'static str) -> BackendError {
-    BackendError::Unavailable {
-        backend: "gpu",
-        reason: format!("{op} is not ported to the GPU yet (ported: {PORTED:?})"),
+fn device(op: &'static str, e: GpuError) -> BackendError {
+    match e {
+        GpuError::InvalidInput { reason, .. } => BackendError::invalid(op, reason),
+        e => BackendError::Device { op, reason: e.to_string() },
     }
 }
 
-fn device(op: &'static str, e: GpuError) -> BackendError {
-    BackendError::Device { op, reason: e.to_string() }
+/// The engine's field tables as the kernels take them (they keep them resident per context).
+pub fn gf16_tables() -> Gf16Tables {
+    let t = tables::tables();
+    Gf16Tables { exp: &t.exp, log: &t.log, skew: &t.skew, log_walsh: &t.log_walsh }
+}
+
+/// A decode laid out by `plan` as the kernels take it: `received` and `restore` are
+/// [`DecodePlan::received`] and [`DecodePlan::restore`].
+pub fn gf16_decode_layout<'a>(
+    plan: &'a DecodePlan,
+    received: &'a [(usize, &'a [u8])],
+    restore: &'a [usize],
+) -> Gf16Decode<'a> {
+    Gf16Decode { size: plan.size, truncated: plan.end, erased: &plan.erased, received, restore }
 }
 
 impl Backend for Gpu {
@@ -86,18 +104,32 @@ impl Backend for Gpu {
         "gpu"
     }
 
-    fn gf16_encode(&self, _original: &[&[u8]], _recovery_count: usize) -> Result<Vec<Vec<u8>>, BackendError> {
-        Err(not_ported("gf16_encode"))
+    fn gf16_encode(&self, original: &[&[u8]], recovery_count: usize) -> Result<Vec<Vec<u8>>, BackendError> {
+        const OP: &str = "gf16_encode";
+        check_gf16_encode_shape(original, recovery_count)?;
+        let (k, m) = (original.len(), recovery_count);
+        if !naive::supports(k, m) {
+            return Err(BackendError::invalid(OP, format!("unsupported counts {k}:{m}")));
+        }
+        let rate = if naive::use_high_rate(k, m) { Gf16Rate::High } else { Gf16Rate::Low };
+        self.ctx.gf16_encode(&gf16_tables(), original, m, rate).map_err(|e| device(OP, e))
     }
 
     fn gf16_decode(
         &self,
-        _original_count: usize,
-        _recovery_count: usize,
-        _original: &[(usize, &[u8])],
-        _recovery: &[(usize, &[u8])],
+        original_count: usize,
+        recovery_count: usize,
+        original: &[(usize, &[u8])],
+        recovery: &[(usize, &[u8])],
     ) -> Result<Vec<(usize, Vec<u8>)>, BackendError> {
-        Err(not_ported("gf16_decode"))
+        const OP: &str = "gf16_decode";
+        let Some(plan) = naive::plan_decode(original_count, recovery_count, original, recovery)? else {
+            return Ok(Vec::new());
+        };
+        let (received, restore) = (plan.received(original, recovery), plan.restore());
+        let decode = gf16_decode_layout(&plan, &received, &restore);
+        let restored = self.ctx.gf16_decode(&gf16_tables(), &decode).map_err(|e| device(OP, e))?;
+        Ok(plan.missing.into_iter().zip(restored).collect())
     }
 
     fn ntt(&self, values: &mut [Fr], size: usize, dir: Direction, coset: Option<Fr>) -> Result<(), BackendError> {

@@ -188,13 +188,27 @@ impl BackendChoice {
             Self::Cpu => Ok(Arc::new(cpu::Cpu::new())),
             Self::Reference => Ok(Arc::new(reference::Reference::new())),
             Self::Gpu => Ok(Arc::new(gpu::Gpu::shared()?)),
-            Self::Auto => {
-                // The GPU backend refuses the ops it has not ported yet, so auto must not pick it
-                // until it covers every primitive; it says so rather than guessing.
-                eprintln!("crema: backend auto -> cpu (the gpu backend covers only {:?} so far)", gpu::PORTED);
-                Ok(Arc::new(cpu::Cpu::new()))
-            }
+            Self::Auto => Ok(Self::auto()),
         }
+    }
+
+    /// `auto`: the gpu backend when a real GPU is present, else the CPU, with the choice and its
+    /// reason printed once. A CPU-type adapter (lavapipe, SwiftShader) does not count — it runs
+    /// the kernels correctly but far slower than the CPU backend; `--backend gpu` uses it.
+    fn auto() -> Arc<dyn Backend> {
+        let real = gpu::adapters().into_iter().find(|a| !a.is_cpu);
+        let reason = match real {
+            None => "no GPU adapter besides CPU-type ones".to_string(),
+            Some(adapter) => match gpu::Gpu::shared() {
+                Ok(gpu) if !gpu.adapter().is_cpu => return Arc::new(gpu),
+                Ok(gpu) => {
+                    format!("wgpu opened the CPU-type adapter {} rather than {}", gpu.adapter().name, adapter.name)
+                }
+                Err(e) => format!("{} could not be opened: {e}", adapter.name),
+            },
+        };
+        eprintln!("crema: backend auto -> cpu ({reason})");
+        Arc::new(cpu::Cpu::new())
     }
 }
 

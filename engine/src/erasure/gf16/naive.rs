@@ -224,15 +224,54 @@ fn check_shard_len<'a>(op: &'static str, shards: impl Iterator<Item = &'a [u8]>)
     len.ok_or_else(|| BackendError::invalid(op, "no shards"))
 }
 
-/// Restores the missing original shards of a `original_count : recovery_count` code from the
-/// received `(index, bytes)` pairs; returns them as `(index, bytes)` in increasing index order
-/// (nothing when no original is missing).
-pub fn decode(
+/// Where a decode puts every shard, what is erased and what it must restore: the layout of the
+/// codeword at its field positions (see the module doc). The naive decoder and the gpu backend
+/// both start from it, so they cannot disagree on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodePlan {
+    /// Field position of original shard 0 (`chunk` in high rate, 0 in low rate).
+    pub original_base: usize,
+    /// Field position of recovery shard 0 (0 in high rate, `chunk` in low rate).
+    pub recovery_base: usize,
+    /// Positions at or past this hold no shard: the rows the IFFT may skip.
+    pub end: usize,
+    /// Rows of the decoder's transforms: `end.next_power_of_two()`.
+    pub size: usize,
+    /// 1 at every erased position of the 65536 (lost shards and never-filled slots), else 0.
+    pub erased: Vec<u16>,
+    /// The missing original indices, increasing.
+    pub missing: Vec<usize>,
+    /// Bytes per shard.
+    pub shard_bytes: usize,
+}
+
+impl DecodePlan {
+    /// The received shards at their field positions (originals, then recovery shards).
+    pub fn received<'a>(
+        &self,
+        original: &[(usize, &'a [u8])],
+        recovery: &[(usize, &'a [u8])],
+    ) -> Vec<(usize, &'a [u8])> {
+        let at = |base: usize, &(i, s): &(usize, &'a [u8])| (base + i, s);
+        (original.iter().map(|o| at(self.original_base, o)))
+            .chain(recovery.iter().map(|r| at(self.recovery_base, r)))
+            .collect()
+    }
+
+    /// The field positions of the missing originals, in the order of [`DecodePlan::missing`].
+    pub fn restore(&self) -> Vec<usize> {
+        self.missing.iter().map(|&i| self.original_base + i).collect()
+    }
+}
+
+/// Validates a decode call (counts, indices, duplicates, enough shards, one even shard size)
+/// and lays it out; `None` when no original is missing (nothing to restore).
+pub fn plan_decode(
     original_count: usize,
     recovery_count: usize,
     original: &[(usize, &[u8])],
     recovery: &[(usize, &[u8])],
-) -> Result<Vec<(usize, Vec<u8>)>, BackendError> {
+) -> Result<Option<DecodePlan>, BackendError> {
     const OP: &str = "gf16_decode";
     let (k, m) = (original_count, recovery_count);
     if !supports(k, m) {
@@ -263,11 +302,10 @@ pub fn decode(
         ));
     }
     if original.len() == k {
-        return Ok(Vec::new());
+        return Ok(None);
     }
-    let bytes = check_shard_len(OP, original.iter().chain(recovery).map(|&(_, s)| s))?;
+    let shard_bytes = check_shard_len(OP, original.iter().chain(recovery).map(|&(_, s)| s))?;
 
-    // Lay the codeword out at its field positions (see the module doc).
     let high = use_high_rate(k, m);
     let (original_base, recovery_base, end) = if high {
         let chunk = m.next_power_of_two();
@@ -276,8 +314,6 @@ pub fn decode(
         let chunk = k.next_power_of_two();
         (0, chunk, chunk + m)
     };
-    let size = end.next_power_of_two();
-    let mut rows = vec![Vec::new(); size];
     let mut erased = vec![0u16; ORDER];
     // Positions never filled by the encoder (unused recovery slots, and in low rate every point
     // past the last recovery shard) are erasures; zero-padding originals are known zeros.
@@ -292,18 +328,40 @@ pub fn decode(
     for j in 0..m {
         erased[recovery_base + j] = u16::from(!have_recovery[j]);
     }
-    for &(i, s) in original {
-        rows[original_base + i] = to_symbols(s);
+    let missing = (0..k).filter(|&i| !have_original[i]).collect();
+    Ok(Some(DecodePlan {
+        original_base,
+        recovery_base,
+        end,
+        size: end.next_power_of_two(),
+        erased,
+        missing,
+        shard_bytes,
+    }))
+}
+
+/// Restores the missing original shards of a `original_count : recovery_count` code from the
+/// received `(index, bytes)` pairs; returns them as `(index, bytes)` in increasing index order
+/// (nothing when no original is missing).
+pub fn decode(
+    original_count: usize,
+    recovery_count: usize,
+    original: &[(usize, &[u8])],
+    recovery: &[(usize, &[u8])],
+) -> Result<Vec<(usize, Vec<u8>)>, BackendError> {
+    let Some(plan) = plan_decode(original_count, recovery_count, original, recovery)? else {
+        return Ok(Vec::new());
+    };
+    let mut rows = vec![Vec::new(); plan.size];
+    for (p, s) in plan.received(original, recovery) {
+        rows[p] = to_symbols(s);
     }
-    for &(j, s) in recovery {
-        rows[recovery_base + j] = to_symbols(s);
-    }
-    let logs = erasure_logs(&erased);
+    let logs = erasure_logs(&plan.erased);
 
     let t = tables();
     for (p, row) in rows.iter_mut().enumerate() {
-        if row.is_empty() || erased[p] == 1 {
-            *row = vec![0; bytes / 2];
+        if row.is_empty() || plan.erased[p] == 1 {
+            *row = vec![0; plan.shard_bytes / 2];
         } else {
             row.iter_mut().for_each(|x| *x = t.mul_log(*x, logs[p]));
         }
@@ -312,10 +370,11 @@ pub fn decode(
     formal_derivative(&mut rows);
     fft(&mut rows, 0);
 
-    Ok((0..k)
-        .filter(|&i| !have_original[i])
-        .map(|i| {
-            let p = original_base + i;
+    Ok(plan
+        .missing
+        .iter()
+        .zip(plan.restore())
+        .map(|(&i, p)| {
             let restored: Vec<u16> = rows[p].iter().map(|&x| t.mul_log(x, sub_mod(0, logs[p]))).collect();
             (i, from_symbols(&restored))
         })
