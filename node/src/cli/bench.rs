@@ -15,6 +15,7 @@ mod plot;
 mod report;
 mod stats;
 mod table;
+mod vid;
 
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;

@@ -3,7 +3,7 @@
 //! Each case builds its inputs once on the CPU (seeded), and its runner times one call of the
 //! engine's public API on the backend under test. The timed call is what a user of the engine
 //! would make: the raw `Backend` primitive for the primitive families, the high-level engine
-//! function (KZG, BLS certificates, AvidM) for the rest.
+//! function (KZG, BLS certificates, VID) for the rest.
 
 use crema_engine::backend::Direction;
 use crema_engine::backend::cpu::Cpu;
@@ -11,12 +11,11 @@ use crema_engine::bls::Threshold;
 use crema_engine::field::{fr_to_bytes, g1p_to_bytes, g2p_to_bytes};
 use crema_engine::kzg::BYTES_PER_BLOB;
 use crema_engine::kzg::setup::TrustedSetup;
-use crema_engine::vid::avidm::Avidm;
-use crema_engine::vid::{Fraction, VidScheme, Weights};
 use crema_engine::{Backend, G1Bases};
 
 use super::inputs;
 use super::ops::{Case, Failure, Runner, Target, Work, digest_all};
+use super::vid::{self, Scheme};
 
 const KIB: usize = 1024;
 const MB: usize = 1_000_000;
@@ -53,10 +52,21 @@ pub fn plan(quick: bool) -> Vec<Case> {
     for n in pick(&[100], &[1000]) {
         cases.push(certificate_verify(n));
     }
-    let (mb, units) = if quick { (1, 100) } else { (10, 1000) };
-    cases.push(vid_disperse(mb, units));
-    cases.push(vid_verify_share(mb, units));
-    cases.push(vid_recover(mb, units));
+    // VID: the sizes (1, 5, 10, 32 MB to 100 and 1000 units) for AvidM; KZG proofs cost
+    // ~0.1 s per 128 KiB blob on the CPU (seconds on lavapipe), so its sizes stop at 5 MB.
+    let (avidm_sizes, kzg_sizes) =
+        if quick { (vec![MB], vec![100_000]) } else { (vec![MB, 5 * MB, 10 * MB, 32 * MB], vec![MB, 5 * MB]) };
+    let units: &[u32] = if quick { &[100] } else { &[100, 1000] };
+    for (scheme, sizes, at) in [(Scheme::Avidm, avidm_sizes, 10 * MB), (Scheme::Kzg, kzg_sizes, MB)] {
+        for &bytes in &sizes {
+            for &u in units {
+                cases.push(vid::disperse(scheme, bytes, u));
+            }
+        }
+        let (bytes, u) = if quick { (sizes[0], 100) } else { (at, 1000) };
+        cases.push(vid::verify_share(scheme, bytes, u));
+        cases.push(vid::recover(scheme, bytes, u));
+    }
     cases
 }
 
@@ -348,94 +358,6 @@ fn certificate_verify(n: usize) -> Case {
                             return Err(Failure::Error(anyhow::anyhow!("a valid certificate did not verify")));
                         }
                         h.update(&[1]);
-                        Ok(())
-                    },
-                )
-            }) as Runner)
-        }),
-    }
-}
-
-/// 100 nodes sharing `units` weight units equally, recoverable from a third.
-fn avidm(units: u32) -> anyhow::Result<Avidm> {
-    Ok(Avidm::new(Weights::new(vec![units / 100; 100])?, Fraction::ONE_THIRD))
-}
-
-fn vid_size(mb: usize, units: u32) -> String {
-    format!("{mb} MB -> {units} units")
-}
-
-fn vid_disperse(mb: usize, units: u32) -> Case {
-    Case {
-        family: "vid",
-        op: "avidm_disperse",
-        size: vid_size(mb, units),
-        work: Work::Bytes((mb * MB) as u64),
-        timed: "Avidm::disperse (frame, GF(2^16) encode, Merkle tree, shares with proofs)",
-        prepare: Box::new(move || {
-            let (scheme, payload) = (avidm(units)?, inputs::bytes(13, mb * MB));
-            Ok(Box::new(move |t: &Target| {
-                let backend = t.backend()?;
-                t.time(
-                    || Ok(scheme.disperse(backend, &payload)?),
-                    |d, h| {
-                        h.update(&d.commitment);
-                        h.update(&d.common.to_bytes());
-                        for share in &d.shares {
-                            digest_all(h, [share.to_bytes().as_slice()]);
-                        }
-                        Ok(())
-                    },
-                )
-            }) as Runner)
-        }),
-    }
-}
-
-fn vid_verify_share(mb: usize, units: u32) -> Case {
-    Case {
-        family: "vid",
-        op: "avidm_verify_share",
-        size: vid_size(mb, units),
-        work: Work::Items { count: 1, unit: "shares" },
-        timed: "Avidm::verify_share of one node's share (BLAKE3 Merkle paths; hashing on the host in every backend)",
-        prepare: Box::new(move || {
-            let (scheme, payload) = (avidm(units)?, inputs::bytes(14, mb * MB));
-            let d = scheme.disperse(&Cpu::new(), &payload)?;
-            Ok(Box::new(move |t: &Target| {
-                let backend = t.backend()?;
-                t.time(
-                    || Ok(scheme.verify_share(backend, &d.commitment, &d.common, &d.shares[57], 57)?),
-                    |(), h| {
-                        h.update(&[1]);
-                        Ok(())
-                    },
-                )
-            }) as Runner)
-        }),
-    }
-}
-
-fn vid_recover(mb: usize, units: u32) -> Case {
-    Case {
-        family: "vid",
-        op: "avidm_recover",
-        size: vid_size(mb, units),
-        work: Work::Bytes((mb * MB) as u64),
-        timed: "Avidm::recover from the last 34 of 100 nodes (every original lost; re-encode check)",
-        prepare: Box::new(move || {
-            let (scheme, payload) = (avidm(units)?, inputs::bytes(15, mb * MB));
-            let d = scheme.disperse(&Cpu::new(), &payload)?;
-            let kept = d.shares[66..].to_vec();
-            Ok(Box::new(move |t: &Target| {
-                let backend = t.backend()?;
-                t.time(
-                    || Ok(scheme.recover(backend, &d.commitment, &d.common, &kept)?),
-                    |out, h| {
-                        if out != &payload {
-                            return Err(Failure::Error(anyhow::anyhow!("recover returned a different payload")));
-                        }
-                        h.update(out);
                         Ok(())
                     },
                 )
