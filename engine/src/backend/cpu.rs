@@ -72,7 +72,7 @@ impl Backend for Cpu {
         {
             return Ok(table.msm_batch(scalars));
         }
-        Ok(scalars.iter().map(|s| pippenger::msm(bases.points(), s)).collect())
+        Ok(scalars.par_iter().map(|s| pippenger::msm(bases.points(), s)).collect())
     }
 
     fn msm_g1_many(&self, jobs: &[(&G1Bases, &[Fr])]) -> Result<Vec<G1Projective>, BackendError> {

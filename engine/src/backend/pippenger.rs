@@ -34,8 +34,8 @@ pub(crate) fn msm(bases: &[G1Affine], scalars: &[Fr]) -> G1Projective {
     }
     let c = window_for(n);
     let windows = SCALAR_BITS.div_ceil(c);
-    // Few points: splitting the windows across threads costs more than it saves.
-    let parts = if n < 256 { 1 } else { rayon::current_num_threads().clamp(1, windows) };
+    // Very few points: splitting the windows across threads costs more than it saves.
+    let parts = if n < 16 { 1 } else { rayon::current_num_threads().clamp(1, windows) };
     let sums: Vec<G1Projective> = (0..parts)
         .into_par_iter()
         .flat_map_iter(|p| {

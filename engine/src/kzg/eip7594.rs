@@ -222,9 +222,18 @@ impl KzgContext {
             .map(|(&ci, r)| *r * self.domain.cell_shifts[ci as usize].pow([FIELD_ELEMENTS_PER_CELL as u64]))
             .collect();
         let proof_bases = G1Bases::new(proof_points);
-        let proof_sums = self.backend.msm_g1(&proof_bases, &[&r_powers, &rh])?;
-        let rlc = self.backend.msm_g1(&G1Bases::new(commitment_points), &[&weights])?[0];
-        let rli = self.backend.msm_g1(self.monomial_cell(), &[&interpolation])?[0];
+        // The three MSMs are independent: run them side by side.
+        let commitment_bases = G1Bases::new(commitment_points);
+        let (proof_sums, (rlc, rli)) = rayon::join(
+            || self.backend.msm_g1(&proof_bases, &[&r_powers, &rh]),
+            || {
+                rayon::join(
+                    || self.backend.msm_g1(&commitment_bases, &[&weights]),
+                    || self.backend.msm_g1(self.monomial_cell(), &[&interpolation]),
+                )
+            },
+        );
+        let (proof_sums, rlc, rli) = (proof_sums?, rlc?[0], rli?[0]);
         let rl = rlc - rli + proof_sums[1];
         let lhs = [proof_sums[0].into_affine(), rl.into_affine()];
         let rhs = [self.g2_tau_cell, (-G2Projective::generator()).into_affine()];
