@@ -174,8 +174,11 @@ impl KzgContext {
         let proof_bases = G1Bases::new(items.iter().map(|it| it.1).collect());
         let commit_bases = G1Bases::new(items.iter().map(|it| it.0).collect());
         let rz: Vec<Fr> = items.iter().zip(&r_powers).map(|(it, r)| it.2 * r).collect();
-        let proof_sums = self.backend.msm_g1(&proof_bases, &[&r_powers, &rz])?;
-        let c_sum = self.backend.msm_g1(&commit_bases, &[&r_powers])?[0];
+        let (proof_sums, c_sum) = rayon::join(
+            || self.backend.msm_g1(&proof_bases, &[&r_powers, &rz]),
+            || self.backend.msm_g1(&commit_bases, &[&r_powers]),
+        );
+        let (proof_sums, c_sum) = (proof_sums?, c_sum?[0]);
         let ry: Fr = items.iter().zip(&r_powers).map(|(it, r)| it.3 * r).sum();
         let rhs_g1 = c_sum - G1Projective::generator() * ry + proof_sums[1];
         let lhs = [proof_sums[0].into_affine(), rhs_g1.into_affine()];
