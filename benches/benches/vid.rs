@@ -1,5 +1,6 @@
-//! AvidM VID: disperse 1, 10 and 32 MB to 100 and 1000 weight units, verify one share, and
-//! recover at the threshold (1/3), on the cpu backend. DESIGN.md §7's goals for 10 MB to 1000
+//! AvidM VID: disperse 1, 5, 10 and 32 MB to 100 and 1000 weight units, verify one share (10
+//! units, and a 1-unit share of 1000 single-unit nodes), and recover at the threshold (1/3), on
+//! the cpu backend. DESIGN.md §7's goals for 10 MB to 1000
 //! units: disperse ≤ 10 ms, verify_share ≤ 20 µs, recover ≤ 30 ms.
 //!
 //! KZG VID: disperse 1 MiB (9 blobs) to 100 and 1000 weight units, verify one share, and recover
@@ -32,7 +33,7 @@ fn disperse(c: &mut Criterion) {
     let cpu = Cpu::new();
     let mut g = c.benchmark_group("vid_avidm_disperse");
     g.sample_size(10);
-    for mb in [1, 10, 32] {
+    for mb in [1, 5, 10, 32] {
         let data = payload(mb * MB);
         g.throughput(Throughput::Bytes(data.len() as u64));
         for units in [100, 1000] {
@@ -54,6 +55,12 @@ fn verify_and_recover(c: &mut Criterion) {
     g.sample_size(10);
     g.bench_function("verify_share", |b| {
         b.iter(|| s.verify_share(&cpu, &d.commitment, &d.common, black_box(&d.shares[57]), 57).unwrap())
+    });
+    // A node of weight 1 among 1000: its share is one 30 KB unit.
+    let single = Avidm::new(Weights::new(vec![1; 1000]).unwrap(), Fraction::ONE_THIRD);
+    let d1 = single.disperse(&cpu, &data).unwrap();
+    g.bench_function("verify_share_1_unit", |b| {
+        b.iter(|| single.verify_share(&cpu, &d1.commitment, &d1.common, black_box(&d1.shares[570]), 570).unwrap())
     });
     // The last 34 nodes (340 units ≥ 334): every original lost, the worst decode.
     let kept = d.shares[66..].to_vec();
