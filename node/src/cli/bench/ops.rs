@@ -166,7 +166,7 @@ impl Target {
 
     /// The GPU backend, or an unavailable target saying why it could not be built.
     pub fn gpu() -> Self {
-        match Gpu::new() {
+        match Gpu::shared() {
             Ok(g) => {
                 let g = Arc::new(g);
                 Self { name: "gpu", backend: Ok(g.clone()), gpu: Some(g), kzg: OnceCell::new() }

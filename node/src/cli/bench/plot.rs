@@ -51,7 +51,7 @@ fn family_title(family: &str) -> &str {
         "sum" => "Point sums (key / signature aggregation)",
         "kzg" => "KZG: EIP-4844 commitment, EIP-7594 cells + proofs",
         "bls" => "BLS certificate verify",
-        "vid" => "AvidM VID",
+        "vid" => "VID (AvidM, KZG)",
         other => other,
     }
 }
@@ -138,8 +138,8 @@ fn draw_header(area: &Area<'_>, report: &Report, series: &[Series]) -> DrawResul
         x += 26 + area.estimate_text_size(s.label, &style)?.0 as i32 + 30;
     }
     let notes = [
-        "label = median;  n/a = op not offered by that backend (not ported yet / no adapter)",
-        "no kernel = the gpu backend ran no GPU kernel for it (host-side work only)",
+        "label = median;  n/a = not offered by that backend here",
+        "no kernel = the gpu backend ran no kernel (host-side work)",
     ];
     for (note, y) in notes.iter().zip([100, 120]) {
         area.draw(&Text::new(*note, (x, y), ("sans-serif", 15).into_font().color(&MUTED)))?;
@@ -179,7 +179,11 @@ fn category(case: &CaseResult) -> (String, String) {
         "blob_to_kzg_commitment" => "blob commitment",
         "compute_cells_and_kzg_proofs" => "cells + proofs",
         "certificate_verify" => "verify",
-        other => other.trim_start_matches("gf16_").trim_start_matches("avidm_"),
+        "avidm_verify_share" => "avidm verify",
+        "kzg_vid_disperse" => "kzg disperse",
+        "kzg_vid_verify_share" => "kzg verify",
+        "kzg_vid_recover" => "kzg recover",
+        other => return (other.trim_start_matches("gf16_").replace('_', " "), size),
     };
     (op.replace('_', " "), size)
 }
