@@ -12,6 +12,10 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
+/// The crema binary's allocator (see node/src/main.rs), so the benches measure what it runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Matching key pairs on both sides, from the same IKM.
 struct Keys {
     ours: Vec<SecretKey>,

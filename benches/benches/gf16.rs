@@ -12,6 +12,10 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::hint::black_box;
 
+/// The crema binary's allocator (see node/src/main.rs), so the benches measure what it runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const SHARD_BYTES: usize = 1024;
 const SHAPES: [(usize, usize); 3] = [(32, 32), (1024, 1024), (4096, 4096)];
 

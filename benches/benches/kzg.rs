@@ -11,6 +11,10 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rust_eth_kzg::{DASContext, TrustedSetup, UsePrecomp};
 
+/// The crema binary's allocator (see node/src/main.rs), so the benches measure what it runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn blob(seed: u64) -> Box<Blob> {
     let mut r = ChaCha8Rng::seed_from_u64(seed);
     let mut b: Box<Blob> = vec![0u8; BYTES_PER_BLOB].into_boxed_slice().try_into().expect("blob size");

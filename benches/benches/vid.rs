@@ -16,6 +16,10 @@ use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::hint::black_box;
 
+/// The crema binary's allocator (see node/src/main.rs), so the benches measure what it runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const MB: usize = 1_000_000;
 
 fn payload(len: usize) -> Vec<u8> {

@@ -4,7 +4,8 @@
 //!
 //! `cargo run --release -p crema-engine --example cpu_profile -- OP [CALLS]`, OP one of
 //! `commit`, `cells`, `recover`, `verify128`, `msm` (4096 non-resident points), `ark-msm` (the
-//! same through arkworks, for comparison), `fk20-msm`, `avidm-disperse`, `avidm-recover`.
+//! same through arkworks, for comparison), `fk20-msm`, `avidm-disperse`, `avidm-recover`, and
+//! the avidm pieces on its 10 MiB / 1000-unit shape: `gf16-encode`, `gf16-decode`, `blake3`.
 //! Tables are built (`KzgContext::warm_up`) before timing. `RAYON_NUM_THREADS=1` for one core.
 
 use std::time::Instant;
@@ -61,6 +62,31 @@ fn main() {
                 timed("avidm recover 10 MiB from 340 recovery units", calls, || {
                     scheme.recover(backend.as_ref(), &d.commitment, &d.common, &kept).expect("recover");
                 });
+            }
+        }
+        "gf16-encode" | "gf16-decode" | "blake3" => {
+            // The avidm shape of 10 MiB over 1000 units: 334 originals of 31424 bytes.
+            let (k, m, len) = (334, 666, 31_424);
+            let original: Vec<Vec<u8>> = (0..k).map(|_| (0..len).map(|_| r.r#gen()).collect()).collect();
+            let refs: Vec<&[u8]> = original.iter().map(Vec::as_slice).collect();
+            let recovery = backend.gf16_encode(&refs, m).expect("encode");
+            match op.as_str() {
+                "gf16-encode" => timed("gf16_encode 334:666 x 31424 B", calls, || {
+                    backend.gf16_encode(&refs, m).expect("encode");
+                }),
+                "gf16-decode" => {
+                    // Every original lost, the last 340 recovery shards kept (as avidm-recover).
+                    let kept: Vec<(usize, &[u8])> = (m - 340..m).map(|j| (j, recovery[j].as_slice())).collect();
+                    timed("gf16_decode 334:666 x 31424 B from 340 recovery", calls, || {
+                        backend.gf16_decode(k, m, &[], &kept).expect("decode");
+                    })
+                }
+                _ => {
+                    let all: Vec<&[u8]> = refs.iter().copied().chain(recovery.iter().map(Vec::as_slice)).collect();
+                    timed("merkle_leaves 1000 x 31424 B", calls, || {
+                        backend.merkle_leaves(&all).expect("hash");
+                    })
+                }
             }
         }
         "msm" | "ark-msm" => {

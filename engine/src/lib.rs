@@ -21,5 +21,5 @@ pub mod merkle;
 pub mod vectors;
 pub mod vid;
 
-pub use backend::{Backend, BackendChoice, Direction, G1Bases};
+pub use backend::{Backend, BackendChoice, Direction, G1Bases, Gf16Restored};
 pub use error::BackendError;

@@ -112,6 +112,20 @@ fn gf16_vid_shape() {
     let Some(g) = gpu() else { return };
     let mut r = ChaCha8Rng::seed_from_u64(12);
     check(&g, &mut r, 334, 666, 30_000, 666);
+
+    // avidm's recovery: the whole codeword from the last 334 recovery shards, in one decode,
+    // byte for byte what the cpu backend gives.
+    let (k, m, len) = (334, 666, 3_008);
+    let original = random_shards(&mut r, k, len);
+    let refs: Vec<&[u8]> = original.iter().map(Vec::as_slice).collect();
+    let recovery = reed_solomon_simd::encode(k, m, &refs).unwrap();
+    let kept: Vec<(usize, &[u8])> = (m - k..m).map(|j| (j, recovery[j].as_slice())).collect();
+    let ours = g.gf16_reconstruct(k, m, &[], &kept).expect("gpu reconstruct");
+    let cpu = crema_engine::backend::cpu::Cpu::new().gf16_reconstruct(k, m, &[], &kept).unwrap();
+    assert!(ours == cpu, "gpu reconstruct differs from cpu");
+    assert!(
+        ours.original.iter().all(|(i, s)| s == &original[*i]) && ours.recovery.iter().all(|(j, s)| s == &recovery[*j])
+    );
 }
 
 /// Column chunking: buffers capped far below the adapter's limit cut every shard into many

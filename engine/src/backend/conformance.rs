@@ -8,6 +8,7 @@
 
 use ark_ec::{AdditiveGroup, AffineRepr, CurveGroup};
 use ark_ff::{Field, UniformRand};
+use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -45,7 +46,31 @@ pub fn check_gf16(prospect: &dyn Backend) {
         for (i, shard) in restored {
             assert_eq!(shard, original[i], "gf16_decode {k}:{m} restored shard {i} wrongly");
         }
+
+        // Reconstruct the whole codeword from exactly k shards chosen at random.
+        let mut positions: Vec<usize> = (0..k + m).collect();
+        positions.shuffle(&mut r);
+        positions.truncate(k);
+        let orig: Vec<(usize, &[u8])> = positions.iter().filter(|&&p| p < k).map(|&p| (p, refs[p])).collect();
+        let rec: Vec<(usize, &[u8])> =
+            positions.iter().filter(|&&p| p >= k).map(|&p| (p - k, got[p - k].as_slice())).collect();
+        let whole = prospect.gf16_reconstruct(k, m, &orig, &rec).expect("prospect reconstruct");
+        assert_eq!(whole, reference.gf16_reconstruct(k, m, &orig, &rec).expect("reference reconstruct"));
+        assert_eq!(whole.original.len() + whole.recovery.len(), m, "gf16_reconstruct {k}:{m}: shards missing");
+        for (i, shard) in &whole.original {
+            assert_eq!(shard, &original[*i], "gf16_reconstruct {k}:{m} restored original {i} wrongly");
+        }
+        for (j, shard) in &whole.recovery {
+            assert_eq!(shard, &got[*j], "gf16_reconstruct {k}:{m} restored recovery {j} wrongly");
+        }
+        let one_more: Vec<(usize, &[u8])> = (0..m.min(1)).map(|j| (j, got[j].as_slice())).collect();
+        assert!(prospect.gf16_reconstruct(k, m, &kept_all(&refs), &one_more).is_err(), "k + 1 shards accepted");
     }
+}
+
+/// Every original shard with its index.
+fn kept_all<'a>(refs: &[&'a [u8]]) -> Vec<(usize, &'a [u8])> {
+    refs.iter().copied().enumerate().collect()
 }
 
 fn fr_bytes(v: &[Fr]) -> Vec<[u8; 32]> {

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use super::fixed_base::{self, FixedBaseTable};
 use super::{pippenger, table_cache};
 
-use super::{Backend, Direction, G1Bases, check_msm_shape, check_ntt_shape, cpu_gf16};
+use super::{Backend, Direction, G1Bases, Gf16Restored, check_msm_shape, check_ntt_shape, cpu_gf16};
 use crate::error::BackendError;
 use crate::field::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
 
@@ -45,6 +45,16 @@ impl Backend for Cpu {
         recovery: &[(usize, &[u8])],
     ) -> Result<Vec<(usize, Vec<u8>)>, BackendError> {
         cpu_gf16::decode(original_count, recovery_count, original, recovery)
+    }
+
+    fn gf16_reconstruct(
+        &self,
+        original_count: usize,
+        recovery_count: usize,
+        original: &[(usize, &[u8])],
+        recovery: &[(usize, &[u8])],
+    ) -> Result<Gf16Restored, BackendError> {
+        cpu_gf16::reconstruct(original_count, recovery_count, original, recovery)
     }
 
     fn ntt(&self, values: &mut [Fr], size: usize, direction: Direction, coset: Option<Fr>) -> Result<(), BackendError> {

@@ -16,7 +16,10 @@ use std::sync::Arc;
 pub use crema_kernels::{AdapterReport, adapters};
 use crema_kernels::{Gf16Decode, Gf16Rate, Gf16Tables, GpuContext, GpuError};
 
-use super::{Backend, Direction, G1Bases, check_gf16_encode_shape};
+use super::{
+    Backend, Direction, G1Bases, Gf16Restored, check_gf16_encode_shape, check_reconstruct_count,
+    reconstruct_by_encoding,
+};
 use crate::erasure::gf16::naive::{self, DecodePlan};
 use crate::erasure::gf16::tables;
 use crate::error::BackendError;
@@ -130,6 +133,29 @@ impl Backend for Gpu {
         let decode = gf16_decode_layout(&plan, &received, &restore);
         let restored = self.ctx.gf16_decode(&gf16_tables(), &decode).map_err(|e| device(OP, e))?;
         Ok(plan.missing.into_iter().zip(restored).collect())
+    }
+
+    fn gf16_reconstruct(
+        &self,
+        original_count: usize,
+        recovery_count: usize,
+        original: &[(usize, &[u8])],
+        recovery: &[(usize, &[u8])],
+    ) -> Result<Gf16Restored, BackendError> {
+        const OP: &str = "gf16_reconstruct";
+        check_reconstruct_count(original_count, original, recovery)?;
+        let Some(plan) = naive::plan_decode(original_count, recovery_count, original, recovery)? else {
+            return reconstruct_by_encoding(original_count, original, recovery, |all| {
+                self.gf16_encode(all, recovery_count)
+            });
+        };
+        // One decode restores the missing originals and recovery shards together.
+        let received = plan.received(original, recovery);
+        let restore: Vec<usize> = plan.restore().into_iter().chain(plan.restore_recovery()).collect();
+        let decode = gf16_decode_layout(&plan, &received, &restore);
+        let mut rows = self.ctx.gf16_decode(&gf16_tables(), &decode).map_err(|e| device(OP, e))?.into_iter();
+        let original = plan.missing.iter().copied().zip(rows.by_ref()).collect();
+        Ok(Gf16Restored { original, recovery: plan.missing_recovery.iter().copied().zip(rows).collect() })
     }
 
     fn ntt(&self, values: &mut [Fr], size: usize, dir: Direction, coset: Option<Fr>) -> Result<(), BackendError> {

@@ -112,6 +112,32 @@ pub trait Backend: Send + Sync + fmt::Debug {
         recovery: &[(usize, &[u8])],
     ) -> Result<Vec<(usize, Vec<u8>)>, BackendError>;
 
+    /// Leopard GF(2^16) reconstruction of a whole codeword: given **exactly** `original_count`
+    /// distinct shards, returns every other shard (originals and recovery) of the one codeword
+    /// through them. Since that many shards fix the codeword, the result is a codeword whatever
+    /// the input, so a caller holding a commitment over all shards can check it without
+    /// re-encoding (avidm recovery does). The default decodes the originals and re-encodes
+    /// them; the cpu and gpu backends restore everything in one decode.
+    fn gf16_reconstruct(
+        &self,
+        original_count: usize,
+        recovery_count: usize,
+        original: &[(usize, &[u8])],
+        recovery: &[(usize, &[u8])],
+    ) -> Result<Gf16Restored, BackendError> {
+        check_reconstruct_count(original_count, original, recovery)?;
+        let restored = self.gf16_decode(original_count, recovery_count, original, recovery)?;
+        // gf16_decode validated the indices, so every original is now in one of the two lists.
+        let mut all: Vec<&[u8]> = vec![&[]; original_count];
+        original
+            .iter()
+            .map(|(i, s)| (*i, *s))
+            .chain(restored.iter().map(|(i, s)| (*i, s.as_slice())))
+            .for_each(|(i, s)| all[i] = s);
+        let encoded = self.gf16_encode(&all, recovery_count)?;
+        Ok(Gf16Restored { recovery: missing_recovery(encoded, recovery), original: restored })
+    }
+
     /// In-place NTT over Fr on a batch: `values` holds `values.len() / size` vectors of `size`
     /// (a power of two) elements each, every one transformed independently in natural order.
     /// With `coset = Some(c)` the evaluation points are `c·ω^i`.
@@ -251,6 +277,52 @@ pub(crate) fn check_msm_shape(bases: &G1Bases, scalars: &[&[Fr]]) -> Result<(), 
         return Err(BackendError::invalid("msm_g1", format!("{} scalars for {} bases", s.len(), bases.len())));
     }
     Ok(())
+}
+
+/// What [`Backend::gf16_reconstruct`] restores: the shards it was not given, each list as
+/// `(index, bytes)` in increasing index order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Gf16Restored {
+    /// The missing original shards.
+    pub original: Vec<(usize, Vec<u8>)>,
+    /// The missing recovery shards.
+    pub recovery: Vec<(usize, Vec<u8>)>,
+}
+
+/// Checks a reconstruct call was given exactly `k` shards; shared by every backend.
+pub(crate) fn check_reconstruct_count(
+    k: usize,
+    original: &[(usize, &[u8])],
+    recovery: &[(usize, &[u8])],
+) -> Result<(), BackendError> {
+    let given = original.len() + recovery.len();
+    if given != k {
+        return Err(BackendError::invalid("gf16_reconstruct", format!("{given} shards given, exactly {k} needed")));
+    }
+    Ok(())
+}
+
+/// `gf16_reconstruct` when every original is given (and so no recovery shard): an encode.
+pub(crate) fn reconstruct_by_encoding(
+    k: usize,
+    original: &[(usize, &[u8])],
+    recovery: &[(usize, &[u8])],
+    encode: impl FnOnce(&[&[u8]]) -> Result<Vec<Vec<u8>>, BackendError>,
+) -> Result<Gf16Restored, BackendError> {
+    let mut all: Vec<&[u8]> = vec![&[]; k];
+    original.iter().filter(|(i, _)| *i < k).for_each(|&(i, s)| all[i] = s);
+    Ok(Gf16Restored { original: Vec::new(), recovery: missing_recovery(encode(&all)?, recovery) })
+}
+
+/// The recovery shards of `encoded` whose index is not among `given`, as `(index, bytes)`.
+pub(crate) fn missing_recovery(encoded: Vec<Vec<u8>>, given: &[(usize, &[u8])]) -> Vec<(usize, Vec<u8>)> {
+    let mut have = vec![false; encoded.len()];
+    for &(j, _) in given {
+        if let Some(h) = have.get_mut(j) {
+            *h = true;
+        }
+    }
+    encoded.into_iter().enumerate().filter(|(j, _)| !have[*j]).collect()
 }
 
 /// Checks the shape of a GF(2^16) encode call; shared by every backend.

@@ -8,15 +8,21 @@
 //! Merkle proofs.
 //!
 //! A share proves only that its units are in the tree, not that the tree is a codeword: a
-//! malicious disperser can commit to garbage. Recovery therefore decodes, **re-encodes and
-//! recomputes the root**, and reports [`VidError::InconsistentEncoding`] when they differ.
+//! malicious disperser can commit to garbage. Recovery therefore rebuilds **every unit** of
+//! the codeword through exactly `k` verified units (one Leopard decode,
+//! [`Backend::gf16_reconstruct`]: the same check as decoding and re-encoding, since `k` units
+//! fix the codeword), **recomputes the root** over them, and reports
+//! [`VidError::InconsistentEncoding`] when it differs: then the committed units are not one
+//! codeword, and those `k` units with their proofs are the fraud proof.
+
+use std::ops::Range;
 
 use rayon::prelude::*;
 
 use super::weights::{Fraction, Weights};
 use super::wire::{Codec, Reader, WireError, Writer};
 use super::{Dispersal, VidError, VidScheme};
-use crate::backend::Backend;
+use crate::backend::{Backend, Gf16Restored};
 use crate::erasure::gf16::Gf16Code;
 use crate::merkle::{self, Hash, MerkleTree};
 
@@ -296,33 +302,48 @@ impl VidScheme for Avidm {
             let rejected = leaves.iter().filter(|l| l.is_none()).count();
             return Err(VidError::NotEnoughWeight { have, need: k, missing: k - have, rejected });
         }
-        let units_used: Vec<u32> = (0..total).filter(|&i| slots[i].is_some()).map(|i| i as u32).collect();
-        let mut decoded: Vec<Option<Vec<u8>>> = vec![None; k];
-        if slots[..k].iter().any(Option::is_none) {
-            let present: Vec<(usize, &[u8])> = (0..k).filter_map(|i| slots[i].map(|(u, _)| (i, u))).collect();
-            let recovery: Vec<(usize, &[u8])> = (k..total).filter_map(|i| slots[i].map(|(u, _)| (i - k, u))).collect();
-            for (i, u) in backend.gf16_decode(k, total - k, &present, &recovery)? {
-                decoded[i] = Some(u);
-            }
+        // Exactly k held units fix the codeword (originals first: with all of them held there is
+        // nothing to decode). Whatever they hold, the rest reconstructed from them makes a
+        // codeword, so the root check below is the whole consistency check, with no re-encode.
+        let chosen: Vec<usize> = (0..total).filter(|&i| slots[i].is_some()).take(k).collect();
+        let mut codeword: Vec<Option<&[u8]>> = vec![None; total];
+        for &i in &chosen {
+            codeword[i] = slots[i].map(|(u, _)| u);
         }
-        let originals: Vec<&[u8]> = (0..k)
-            .map(|i| match (&slots[i], &decoded[i]) {
-                (Some((u, _)), _) => Ok(*u),
-                (None, Some(d)) => Ok(d.as_slice()),
-                (None, None) => Err(VidError::MalformedShare(format!("decoder did not restore unit {i}"))),
-            })
+        let restored = if total > k {
+            let given = |range: Range<usize>| -> Vec<(usize, &[u8])> {
+                let base = range.start;
+                chosen
+                    .iter()
+                    .filter(|i| range.contains(i))
+                    .map(|&i| (i - base, codeword[i].unwrap_or_default()))
+                    .collect()
+            };
+            backend.gf16_reconstruct(k, total - k, &given(0..k), &given(k..total))?
+        } else {
+            Gf16Restored::default()
+        };
+        for (i, u) in
+            restored.original.iter().map(|(i, u)| (*i, u)).chain(restored.recovery.iter().map(|(j, u)| (k + j, u)))
+        {
+            codeword[i] = Some(u);
+        }
+        let codeword: Vec<&[u8]> = codeword
+            .into_iter()
+            .enumerate()
+            .map(|(i, u)| u.ok_or_else(|| VidError::MalformedShare(format!("decoder did not restore unit {i}"))))
             .collect::<Result<_, _>>()?;
-        // Re-encode and check the root: the only defence against a disperser that committed to
-        // units which are not one codeword. A unit we hold and that the re-encoding reproduces
-        // byte for byte keeps its verified leaf hash; only the others are hashed.
-        let recovery = encode_recovery(backend, &originals, total)?;
-        let unit_at = |i: usize| if i < k { originals[i] } else { recovery[i - k].as_slice() };
+        let units_used: Vec<u32> = chosen.iter().map(|&i| i as u32).collect();
+        let mut is_chosen = vec![false; total];
+        chosen.iter().for_each(|&i| is_chosen[i] = true);
+        // A held unit the codeword reproduces byte for byte keeps its verified leaf hash; only
+        // the others are hashed.
         let known: Vec<Option<Hash>> = (0..total)
             .into_par_iter()
-            .map(|i| slots[i].and_then(|(held, h)| (i < k || held == unit_at(i)).then_some(h)))
+            .map(|i| slots[i].and_then(|(held, h)| (is_chosen[i] || held == codeword[i]).then_some(h)))
             .collect();
         let missing: Vec<usize> = (0..total).filter(|&i| known[i].is_none()).collect();
-        let fresh = backend.merkle_leaves(&missing.iter().map(|&i| unit_at(i)).collect::<Vec<_>>())?;
+        let fresh = backend.merkle_leaves(&missing.iter().map(|&i| codeword[i]).collect::<Vec<_>>())?;
         let mut all: Vec<Hash> = known.into_iter().map(Option::unwrap_or_default).collect();
         for (&i, h) in missing.iter().zip(fresh) {
             all[i] = h;
@@ -331,6 +352,7 @@ impl VidScheme for Avidm {
         if recomputed != common.root {
             return Err(VidError::InconsistentEncoding { committed: common.root, recomputed, units_used });
         }
+        let originals = &codeword[..k];
         let len = common.payload_len as usize;
         let frame =
             u64::from_le_bytes(originals[0].get(..FRAME_BYTES).and_then(|f| f.try_into().ok()).unwrap_or([0xff; 8]));
@@ -338,17 +360,25 @@ impl VidScheme for Avidm {
             // The root matched, so the disperser itself framed the payload wrongly.
             return Err(VidError::InconsistentEncoding { committed: common.root, recomputed, units_used });
         }
-        // Copy the payload straight out of the units (framed positions FRAME_BYTES..+len).
-        let mut payload = Vec::with_capacity(len);
-        let mut skip = FRAME_BYTES;
-        for u in &originals {
-            let from = skip.min(u.len());
-            skip -= from;
-            let take = (len - payload.len()).min(u.len() - from);
-            payload.extend_from_slice(&u[from..from + take]);
-        }
-        Ok(payload)
+        Ok(unframe(originals, len))
     }
+}
+
+/// The `len` payload bytes behind the frame of the original `units` (framed positions
+/// `FRAME_BYTES..FRAME_BYTES + len`, which the caller checked they hold), copied in parallel:
+/// unit `u` holds payload bytes `u·unit − FRAME_BYTES ..` .
+fn unframe(units: &[&[u8]], len: usize) -> Vec<u8> {
+    let unit = units.first().map_or(0, |u| u.len());
+    let mut payload = vec![0u8; len];
+    let head = (unit.saturating_sub(FRAME_BYTES)).min(len);
+    let (first, rest) = payload.split_at_mut(head);
+    if let Some(u) = units.first() {
+        first.copy_from_slice(&u[FRAME_BYTES..FRAME_BYTES + head]);
+    }
+    rest.par_chunks_mut(unit.max(1))
+        .zip(units.par_iter().skip(1))
+        .for_each(|(out, u)| out.copy_from_slice(&u[..out.len()]));
+    payload
 }
 
 /// Checks `share` is node `node`'s under `commitment` and returns its units' leaf hashes.

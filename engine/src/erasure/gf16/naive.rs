@@ -241,6 +241,8 @@ pub struct DecodePlan {
     pub erased: Vec<u16>,
     /// The missing original indices, increasing.
     pub missing: Vec<usize>,
+    /// The missing recovery indices, increasing.
+    pub missing_recovery: Vec<usize>,
     /// Bytes per shard.
     pub shard_bytes: usize,
 }
@@ -261,6 +263,12 @@ impl DecodePlan {
     /// The field positions of the missing originals, in the order of [`DecodePlan::missing`].
     pub fn restore(&self) -> Vec<usize> {
         self.missing.iter().map(|&i| self.original_base + i).collect()
+    }
+
+    /// The field positions of the missing recovery shards, in the order of
+    /// [`DecodePlan::missing_recovery`].
+    pub fn restore_recovery(&self) -> Vec<usize> {
+        self.missing_recovery.iter().map(|&j| self.recovery_base + j).collect()
     }
 }
 
@@ -329,6 +337,7 @@ pub fn plan_decode(
         erased[recovery_base + j] = u16::from(!have_recovery[j]);
     }
     let missing = (0..k).filter(|&i| !have_original[i]).collect();
+    let missing_recovery = (0..m).filter(|&j| !have_recovery[j]).collect();
     Ok(Some(DecodePlan {
         original_base,
         recovery_base,
@@ -336,6 +345,7 @@ pub fn plan_decode(
         size: end.next_power_of_two(),
         erased,
         missing,
+        missing_recovery,
         shard_bytes,
     }))
 }
