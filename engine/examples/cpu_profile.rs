@@ -20,6 +20,10 @@ use crema_engine::{BackendChoice, G1Bases};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+/// The crema binary's allocator (see node/src/main.rs), so the figures are what it runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// User + system CPU time of the whole process, in milliseconds (Linux; 0 elsewhere).
 fn cpu_ms() -> f64 {
     let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return 0.0 };

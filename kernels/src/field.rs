@@ -255,7 +255,7 @@ impl GpuContext {
     pub fn field_test_ops(&self, field: TestField, pairs: &[u32]) -> Result<Vec<u32>, GpuError> {
         const OP: &str = "field_test_ops";
         let w = field.words();
-        if pairs.len() % (2 * w) != 0 {
+        if !pairs.len().is_multiple_of(2 * w) {
             return Err(GpuError::Kernel { op: OP, reason: format!("{} words is not whole pairs", pairs.len()) });
         }
         let count = pairs.len() / (2 * w);

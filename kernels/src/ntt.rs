@@ -71,7 +71,7 @@ impl GpuContext {
     /// `out_i = post_i · Σ_j pre_j · x_j · ω^(i·j)`.
     pub fn ntt(&self, values: &mut [u32], spec: &NttSpec<'_>) -> Result<(), GpuError> {
         let n = spec.size;
-        if !n.is_power_of_two() || n > 1 << 26 || values.len() % (n * FR_WORDS) != 0 {
+        if !n.is_power_of_two() || n > 1 << 26 || !values.len().is_multiple_of(n * FR_WORDS) {
             return Err(GpuError::Kernel {
                 op: OP,
                 reason: format!("{} words is not a whole number of vectors of {n} elements", values.len()),

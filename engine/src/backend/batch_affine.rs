@@ -229,7 +229,7 @@ pub(crate) fn weighted_sums(buckets: &[G1Affine], group_len: usize) -> Vec<(G1Pr
     let groups = buckets.len() / group_len;
     debug_assert!(group_len > 0 && groups * group_len == buckets.len());
     let mut segments = 1;
-    while groups * segments < 4 * MIN_CHAINS && group_len % (segments * 2) == 0 && segments * 8 <= group_len {
+    while groups * segments < 4 * MIN_CHAINS && group_len.is_multiple_of(segments * 2) && segments * 8 <= group_len {
         segments *= 2;
     }
     if groups * segments < MIN_CHAINS {

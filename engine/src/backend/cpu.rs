@@ -26,6 +26,12 @@ impl Cpu {
     pub fn new() -> Self {
         Self
     }
+
+    /// Which GF(2^16) engine the Reed–Solomon transforms run on here: crema's AVX-512 one, or
+    /// reed-solomon-simd's own pick (`CREMA_GF16_ENGINE=crate` forces the latter).
+    pub fn gf16_engine() -> &'static str {
+        cpu_gf16::engine_name()
+    }
 }
 
 impl Backend for Cpu {

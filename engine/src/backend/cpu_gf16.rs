@@ -29,8 +29,27 @@ use super::{Gf16Restored, check_gf16_encode_shape, check_reconstruct_count, reco
 use crate::erasure::gf16::naive::{self, DecodePlan};
 use crate::error::BackendError;
 
-/// The crate's engine for this CPU, chosen once.
-static ENGINE: LazyLock<DefaultEngine> = LazyLock::new(DefaultEngine::new);
+/// The transforms' engine for this CPU, chosen once: our AVX-512 one where the CPU has
+/// AVX-512BW, else the crate's pick (AVX2, SSSE3, NEON or plain). `CREMA_GF16_ENGINE=crate`
+/// forces the crate's, to compare the two.
+static ENGINE: LazyLock<Box<dyn Engine + Send + Sync>> = LazyLock::new(|| {
+    #[cfg(target_arch = "x86_64")]
+    if std::env::var("CREMA_GF16_ENGINE").as_deref() != Ok("crate")
+        && let Some(e) = super::gf16_avx512::Avx512::detect()
+    {
+        return Box::new(e);
+    }
+    Box::new(DefaultEngine::new())
+});
+
+/// The name of the engine [`ENGINE`] picks, for `crema info`.
+pub(crate) fn engine_name() -> &'static str {
+    #[cfg(target_arch = "x86_64")]
+    if std::env::var("CREMA_GF16_ENGINE").as_deref() != Ok("crate") && super::gf16_avx512::Avx512::detect().is_some() {
+        return "avx512 (crema)";
+    }
+    "reed-solomon-simd default"
+}
 
 /// Work buffer bytes a block aims for: half of this machine's 2 MiB L2 per core, so the
 /// buffer and the streamed shard columns both stay resident.
@@ -75,6 +94,15 @@ fn column_blocks(rows: usize, shard_count: usize, shard_bytes: usize) -> Vec<Ran
     };
     let step = per_block * 64;
     (0..shard_bytes).step_by(step).map(|start| start..(start + step).min(shard_bytes)).collect()
+}
+
+/// `count` zeroed shards of `len` bytes, allocated (and so page-faulted in) on every core when
+/// big: with glibc malloc a VID call's 20 MB of fresh output otherwise faults in serially.
+fn zeroed_shards(count: usize, len: usize) -> Vec<Vec<u8>> {
+    if count * len < PARALLEL_MIN_BYTES {
+        return vec![vec![0u8; len]; count];
+    }
+    (0..count).into_par_iter().map(|_| vec![0u8; len]).collect()
 }
 
 /// Cuts every shard into the column blocks `blocks` (which tile `0..len`) and regroups the
@@ -134,7 +162,7 @@ fn encode_rows(k: usize, m: usize, high: bool) -> usize {
 
 /// Low rate, originals in rows `0..k`: interpolate them once, evaluate on every recovery
 /// chunk. Leaves recovery shard `j` in row `j`.
-fn low_rate_encode(e: &DefaultEngine, w: &mut ShardsRefMut<'_>, k: usize, m: usize) {
+fn low_rate_encode(e: &dyn Engine, w: &mut ShardsRefMut<'_>, k: usize, m: usize) {
     let chunk = k.next_power_of_two();
     w.zero(k..chunk);
     e.ifft(w, 0, chunk, k, 0);
@@ -148,14 +176,14 @@ fn low_rate_encode(e: &DefaultEngine, w: &mut ShardsRefMut<'_>, k: usize, m: usi
         e.fft(w, start, chunk, chunk, start + chunk);
         start += chunk;
     }
-    if m % chunk > 0 {
+    if !m.is_multiple_of(chunk) {
         e.fft(w, start, chunk, m % chunk, start + chunk);
     }
 }
 
 /// High rate, originals in rows `0..k`: interpolate each original chunk, XOR them together,
 /// evaluate once. Leaves recovery shard `j` in row `j`.
-fn high_rate_encode(e: &DefaultEngine, w: &mut ShardsRefMut<'_>, k: usize, m: usize) {
+fn high_rate_encode(e: &dyn Engine, w: &mut ShardsRefMut<'_>, k: usize, m: usize) {
     let chunk = m.next_power_of_two();
     let first = k.min(chunk);
     w.zero(first..chunk);
@@ -167,7 +195,7 @@ fn high_rate_encode(e: &DefaultEngine, w: &mut ShardsRefMut<'_>, k: usize, m: us
             xor_within(w, 0, start, chunk);
             start += chunk;
         }
-        if k % chunk > 0 {
+        if !k.is_multiple_of(chunk) {
             w.zero(start + k % chunk..);
             e.ifft(w, start, chunk, k % chunk, start + chunk);
             xor_within(w, 0, start, chunk);
@@ -186,7 +214,7 @@ pub(crate) fn encode(original: &[&[u8]], m: usize) -> Result<Vec<Vec<u8>>, Backe
     let high = naive::use_high_rate(k, m);
     let rows = encode_rows(k, m, high);
     let blocks = column_blocks(rows, k + m, len);
-    let mut recovery = vec![vec![0u8; len]; m];
+    let mut recovery = zeroed_shards(m, len);
     let by_block = pieces_by_block(&mut recovery, &blocks);
     let encode_block = |(cols, mut out): (Range<usize>, Vec<&mut [u8]>)| {
         with_work(rows, cols.len().div_ceil(64), |mut w| {
@@ -194,9 +222,9 @@ pub(crate) fn encode(original: &[&[u8]], m: usize) -> Result<Vec<Vec<u8>>, Backe
                 load(&mut w[i], &shard[cols.clone()]);
             }
             if high {
-                high_rate_encode(&ENGINE, &mut w, k, m);
+                high_rate_encode(ENGINE.as_ref(), &mut w, k, m);
             } else {
-                low_rate_encode(&ENGINE, &mut w, k, m);
+                low_rate_encode(ENGINE.as_ref(), &mut w, k, m);
             }
             for (j, piece) in out.iter_mut().enumerate() {
                 store(&w[j], piece);
@@ -281,7 +309,7 @@ fn restore_rows(
     // Only the restored rows are read: the final FFT may skip every group past the last.
     let read_end = positions.iter().max().map_or(1, |&p| p + 1);
     let blocks = column_blocks(rows, received.len(), plan.shard_bytes);
-    let mut restored = vec![vec![0u8; plan.shard_bytes]; positions.len()];
+    let mut restored = zeroed_shards(positions.len(), plan.shard_bytes);
     let by_block = pieces_by_block(&mut restored, &blocks);
     let decode_block = |(cols, mut out): (Range<usize>, Vec<&mut [u8]>)| {
         with_work(rows, cols.len().div_ceil(64), |mut w| {

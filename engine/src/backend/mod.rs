@@ -10,6 +10,7 @@ pub mod conformance;
 pub mod cpu;
 mod cpu_gf16;
 mod fixed_base;
+mod gf16_avx512;
 pub mod gpu;
 mod pippenger;
 pub mod reference;
@@ -265,7 +266,7 @@ pub(crate) fn check_ntt_shape(values: &[Fr], size: usize) -> Result<(), BackendE
     if size.trailing_zeros() > 32 {
         return Err(BackendError::invalid("ntt", format!("size {size} exceeds Fr's 2^32 two-adicity")));
     }
-    if values.len() % size != 0 {
+    if !values.len().is_multiple_of(size) {
         return Err(BackendError::invalid("ntt", format!("{} values is not a multiple of size {size}", values.len())));
     }
     Ok(())
@@ -332,7 +333,7 @@ pub(crate) fn check_gf16_encode_shape(original: &[&[u8]], recovery_count: usize)
         return Err(BackendError::invalid("gf16_encode", format!("{k} original and {recovery_count} recovery shards")));
     }
     let len = original[0].len();
-    if len == 0 || len % 2 != 0 {
+    if len == 0 || !len.is_multiple_of(2) {
         return Err(BackendError::invalid("gf16_encode", format!("shard size {len} is not a positive even number")));
     }
     if let Some((i, s)) = original.iter().enumerate().find(|(_, s)| s.len() != len) {

@@ -75,7 +75,7 @@ impl SignerBitmap {
                 reason: format!("header says {len} entries ({want} bytes) but the body has {} bytes", body.len()),
             });
         }
-        if len % 8 != 0 {
+        if !len.is_multiple_of(8) {
             let last = body[want - 1];
             if last >> (len % 8) != 0 {
                 return Err(BlsError::BadBitmap { reason: format!("padding bits beyond entry {len} are set") });

@@ -127,7 +127,7 @@ impl Gf16Code {
         if !naive::supports(original_count, recovery_count) {
             return Err(Gf16Error::UnsupportedCounts { original_count, recovery_count });
         }
-        if shard_bytes == 0 || shard_bytes % 2 != 0 {
+        if shard_bytes == 0 || !shard_bytes.is_multiple_of(2) {
             return Err(Gf16Error::InvalidShardSize { shard_bytes });
         }
         Ok(Self { original_count, recovery_count, shard_bytes })

@@ -185,7 +185,7 @@ pub(crate) fn encode_uncompressed_g1(points: &[G1Affine]) -> Vec<u8> {
 
 /// Decodes concatenated uncompressed G1 points, checking each is on the curve.
 pub(crate) fn decode_uncompressed_g1(bytes: &[u8]) -> Result<Vec<G1Affine>, SetupError> {
-    if bytes.len() % G1_UNCOMPRESSED != 0 {
+    if !bytes.len().is_multiple_of(G1_UNCOMPRESSED) {
         return Err(SetupError::Binary { reason: format!("{} bytes is not a whole number of points", bytes.len()) });
     }
     decode_points(bytes, G1_UNCOMPRESSED)

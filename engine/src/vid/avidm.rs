@@ -90,7 +90,7 @@ impl Common {
         r.finish()?;
         let weights = Weights::new(weights)?;
         let invalid = |reason: String| VidError::Wire(WireError::Invalid { what: "vid common data", reason });
-        if unit_bytes == 0 || unit_bytes as usize % UNIT_ALIGN != 0 {
+        if unit_bytes == 0 || !(unit_bytes as usize).is_multiple_of(UNIT_ALIGN) {
             return Err(invalid(format!("unit size {unit_bytes} is not a positive multiple of {UNIT_ALIGN}")));
         }
         if original_count == 0 || original_count as u64 > weights.total() {

@@ -10,7 +10,7 @@ fn cpu_features() -> Vec<&'static str> {
         macro_rules! probe {
             ($($f:tt),*) => { $( if std::is_x86_feature_detected!($f) { out.push($f); } )* };
         }
-        probe!("sse2", "ssse3", "sse4.1", "avx", "avx2", "bmi2", "adx", "avx512f");
+        probe!("sse2", "ssse3", "sse4.1", "avx", "avx2", "bmi2", "adx", "avx512f", "avx512bw");
     }
     #[cfg(target_arch = "aarch64")]
     {
@@ -27,6 +27,7 @@ pub fn print(choice: BackendChoice) {
     println!("target: {}-{}", std::env::consts::ARCH, std::env::consts::OS);
     println!("threads: {}", available_threads());
     println!("cpu features: {}", cpu_features().join(" "));
+    println!("gf16 engine: {}", crema_engine::backend::cpu::Cpu::gf16_engine());
     println!("backends:");
     for c in [BackendChoice::Cpu, BackendChoice::Reference, BackendChoice::Gpu] {
         match c.build() {

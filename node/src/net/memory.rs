@@ -217,7 +217,7 @@ impl<C: SimScheme> Sim<C> {
                 break; // Safety is already broken; the rest of the run would only add noise.
             }
             if let Some(gst_view) = self.gst_view
-                && self.events % 64 == 0
+                && self.events.is_multiple_of(64)
             {
                 if live.iter().all(|&i| self.checker.decided_after_gst(i) >= self.cfg.target_decisions) {
                     break;

@@ -65,7 +65,7 @@ pub fn size_for(fixed: Option<usize>, i: u64) -> usize {
 
 /// Whether a seed runs with BLS certificates: every `bls_every`-th seed (0 = never).
 pub fn uses_bls(seed: u64, bls_every: u64) -> bool {
-    bls_every > 0 && seed % bls_every == 0
+    bls_every > 0 && seed.is_multiple_of(bls_every)
 }
 
 /// Runs `seeds` of `scenario`; every `bls_every`-th seed uses real BLS certificates, the rest MACs.

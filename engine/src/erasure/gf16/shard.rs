@@ -120,7 +120,7 @@ impl Shard {
         let index = u32::from_le_bytes(data[0..4].try_into().expect("4 bytes"));
         let declared = u32::from_le_bytes(data[4..8].try_into().expect("4 bytes")) as usize;
         let expected = Self::encoded_len(declared);
-        if declared == 0 || declared % 2 != 0 || data.len() > expected {
+        if declared == 0 || !declared.is_multiple_of(2) || data.len() > expected {
             return Err(ShardDecodeError::BadLength { declared, got: data.len(), expected });
         }
         if data.len() < expected {

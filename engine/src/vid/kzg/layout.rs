@@ -66,7 +66,7 @@ pub(crate) fn pack(payload: &[u8]) -> Vec<u8> {
 /// of `expected_len` bytes.
 pub(crate) fn unpack(blobs: &[u8], expected_len: u64) -> Result<Vec<u8>, VidError> {
     let bad = |reason: String| Err(VidError::MalformedPayload(reason));
-    if blobs.is_empty() || blobs.len() % BYTES_PER_BLOB != 0 {
+    if blobs.is_empty() || !blobs.len().is_multiple_of(BYTES_PER_BLOB) {
         return bad(format!("{} bytes of blobs is not a whole number of blobs", blobs.len()));
     }
     let capacity = blobs.len() / BYTES_PER_FIELD_ELEMENT * PAYLOAD_BYTES_PER_ELEMENT;

@@ -77,7 +77,7 @@ fn pow2(log: usize) -> String {
 
 /// Human size of a shard.
 fn shard_size(len: usize) -> String {
-    if len % KIB == 0 { format!("{} KiB", len / KIB) } else { format!("{} KB", len / 1000) }
+    if len.is_multiple_of(KIB) { format!("{} KiB", len / KIB) } else { format!("{} KB", len / 1000) }
 }
 
 fn gf16_encode(k: usize, m: usize, len: usize) -> Case {
@@ -241,7 +241,7 @@ fn msm_resident() -> Case {
 }
 
 fn size_points(n: usize) -> String {
-    if n >= 1 << 20 && n % (1 << 20) == 0 { format!("{}Mi points", n >> 20) } else { format!("{n} points") }
+    if n >= 1 << 20 && n.is_multiple_of(1 << 20) { format!("{}Mi points", n >> 20) } else { format!("{n} points") }
 }
 
 fn sum_g1(n: usize) -> Case {

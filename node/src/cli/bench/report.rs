@@ -255,7 +255,7 @@ fn cpu_features() -> Vec<&'static str> {
         macro_rules! probe {
             ($($f:tt),*) => { $( if std::is_x86_feature_detected!($f) { out.push($f); } )* };
         }
-        probe!("ssse3", "avx2", "bmi2", "adx", "avx512f");
+        probe!("ssse3", "avx2", "bmi2", "adx", "avx512f", "avx512bw");
     }
     #[cfg(target_arch = "aarch64")]
     {
