@@ -90,7 +90,9 @@ fn column_blocks(rows: usize, shard_count: usize, shard_bytes: usize) -> Vec<Ran
     let per_block = if shard_count * shard_bytes < PARALLEL_MIN_BYTES {
         chunks
     } else {
-        (BLOCK_WORK_BYTES / (rows * 64)).max(MIN_BLOCK_CHUNKS).min(chunks)
+        // L2-sized, and at least one block per core.
+        let per_core = chunks.div_ceil(rayon::current_num_threads());
+        (BLOCK_WORK_BYTES / (rows * 64)).min(per_core).max(MIN_BLOCK_CHUNKS).min(chunks)
     };
     let step = per_block * 64;
     (0..shard_bytes).step_by(step).map(|start| start..(start + step).min(shard_bytes)).collect()
@@ -244,15 +246,14 @@ pub(crate) fn encode(original: &[&[u8]], m: usize) -> Result<Vec<Vec<u8>>, Backe
 
 /// `x · e'(x)`-style factors for every position (reed-solomon-simd's `eval_poly` over the
 /// plan's erasure indicator), as logarithms.
-fn erasure_logs(plan: &DecodePlan) -> Result<Box<[u16; GF_ORDER]>, BackendError> {
-    let mut logs: Box<[u16; GF_ORDER]> = plan
-        .erased
-        .clone()
+fn erasure_logs(plan: &mut DecodePlan) -> Result<Box<[u16; GF_ORDER]>, BackendError> {
+    // The first transform may skip a tail of known zeros (high rate has one, low rate not).
+    let truncated = if plan.erased[plan.end..].iter().all(|&e| e == 0) { plan.end } else { GF_ORDER };
+    // The indicator is turned into the logs in place (the plan has no further use for it).
+    let mut logs: Box<[u16; GF_ORDER]> = std::mem::take(&mut plan.erased)
         .into_boxed_slice()
         .try_into()
         .map_err(|_| BackendError::invalid("gf16_decode", "erasure indicator of the wrong size"))?;
-    // The first transform may skip a tail of known zeros (high rate has one, low rate not).
-    let truncated = if plan.erased[plan.end..].iter().all(|&e| e == 0) { plan.end } else { GF_ORDER };
     DefaultEngine::eval_poly(&mut logs, truncated);
     Ok(logs)
 }
@@ -321,10 +322,11 @@ pub(crate) fn decode(
     original: &[(usize, &[u8])],
     recovery: &[(usize, &[u8])],
 ) -> Result<Vec<(usize, Vec<u8>)>, BackendError> {
-    let Some(plan) = naive::plan_decode(k, m, original, recovery)? else {
+    let Some(mut plan) = naive::plan_decode(k, m, original, recovery)? else {
         return Ok(Vec::new());
     };
-    let restored = restore_rows(&plan, &plan.received(original, recovery), &plan.restore())?;
+    let (received, restore) = (plan.received(original, recovery), plan.restore());
+    let restored = restore_rows(&mut plan, &received, &restore)?;
     Ok(plan.missing.into_iter().zip(restored).collect())
 }
 
@@ -337,11 +339,12 @@ pub(crate) fn reconstruct(
     recovery: &[(usize, &[u8])],
 ) -> Result<Gf16Restored, BackendError> {
     check_reconstruct_count(k, original, recovery)?;
-    let Some(plan) = naive::plan_decode(k, m, original, recovery)? else {
+    let Some(mut plan) = naive::plan_decode(k, m, original, recovery)? else {
         return reconstruct_by_encoding(k, original, recovery, |all| encode(all, m));
     };
     let positions: Vec<usize> = plan.restore().into_iter().chain(plan.restore_recovery()).collect();
-    let mut rows = restore_rows(&plan, &plan.received(original, recovery), &positions)?.into_iter();
+    let received = plan.received(original, recovery);
+    let mut rows = restore_rows(&mut plan, &received, &positions)?.into_iter();
     let original = plan.missing.iter().copied().zip(rows.by_ref()).collect();
     Ok(Gf16Restored { original, recovery: plan.missing_recovery.iter().copied().zip(rows).collect() })
 }
@@ -349,11 +352,12 @@ pub(crate) fn reconstruct(
 /// Leopard erasure decoding of the rows at field `positions` (all erased) from the `received`
 /// rows, column block by column block.
 fn restore_rows(
-    plan: &DecodePlan,
+    plan: &mut DecodePlan,
     received: &[(usize, &[u8])],
     positions: &[usize],
 ) -> Result<Vec<Vec<u8>>, BackendError> {
     let logs = erasure_logs(plan)?;
+    let plan = &*plan;
     let mut is_received = vec![false; plan.size];
     received.iter().for_each(|&(p, _)| is_received[p] = true);
     let rows = plan.size;
