@@ -120,6 +120,17 @@ fn pieces_by_block<'a>(shards: &'a mut [Vec<u8>], blocks: &[Range<usize>]) -> Ve
     by_block
 }
 
+/// Runs `job` on every column block with its output pieces: on the calling thread when there
+/// is one block, else over rayon's pool.
+fn run_blocks<'a>(
+    blocks: Vec<Range<usize>>,
+    pieces: Vec<Vec<&'a mut [u8]>>,
+    job: impl Fn((Range<usize>, Vec<&'a mut [u8]>)) + Sync + Send,
+) {
+    let jobs: Vec<_> = blocks.into_iter().zip(pieces).collect();
+    if jobs.len() == 1 { jobs.into_iter().for_each(job) } else { jobs.into_par_iter().for_each(job) }
+}
+
 /// Copies shard bytes into 64-byte chunks as reed-solomon-simd lays them out: whole chunks
 /// verbatim; a final chunk of `t < 64` bytes keeps its first `t/2` bytes (the symbols' low
 /// bytes) at 0.. and the other `t/2` (high bytes) at 32.. .
@@ -235,12 +246,7 @@ pub(crate) fn encode(original: &[&[u8]], m: usize) -> Result<Vec<Vec<u8>>, Backe
             }
         })
     };
-    let jobs: Vec<_> = blocks.into_iter().zip(by_block).collect();
-    if jobs.len() == 1 {
-        jobs.into_iter().for_each(encode_block)
-    } else {
-        jobs.into_par_iter().for_each(encode_block)
-    }
+    run_blocks(blocks, by_block, encode_block);
     Ok(recovery)
 }
 
@@ -391,12 +397,7 @@ fn restore_rows(
             }
         })
     };
-    let jobs: Vec<_> = blocks.into_iter().zip(by_block).collect();
-    if jobs.len() == 1 {
-        jobs.into_iter().for_each(decode_block)
-    } else {
-        jobs.into_par_iter().for_each(decode_block)
-    }
+    run_blocks(blocks, by_block, decode_block);
     Ok(restored)
 }
 

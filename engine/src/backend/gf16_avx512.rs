@@ -129,37 +129,32 @@ mod imp {
             if log_m == GF_MODULUS { None } else { Some(lut_of(&self.mul128[log_m as usize])) }
         }
 
-        /// Two FFT layers over rows `pos, pos+dist, pos+2·dist, pos+3·dist`, chunk by chunk.
+        /// Two FFT (or, `INVERSE`, IFFT) layers over rows `pos, pos+dist, pos+2·dist, pos+3·dist`,
+        /// chunk by chunk: the FFT pairs rows 2 apart first, the IFFT rows 1 apart.
         #[target_feature(enable = "avx512f,avx512bw")]
         #[inline]
-        fn fft_two_layers(&self, data: &mut ShardsRefMut<'_>, pos: usize, dist: usize, logs: [GfElement; 3]) {
+        fn two_layers<const INVERSE: bool>(
+            &self,
+            data: &mut ShardsRefMut<'_>,
+            pos: usize,
+            dist: usize,
+            logs: [GfElement; 3],
+        ) {
             let (l01, l23, l02) =
                 (self.butterfly_lut(logs[0]), self.butterfly_lut(logs[1]), self.butterfly_lut(logs[2]));
+            let (l01, l23, l02) = (l01.as_ref(), l23.as_ref(), l02.as_ref());
             let (s0, s1, s2, s3) = data.dist4_mut(pos, dist);
             for (((c0, c1), c2), c3) in s0.iter_mut().zip(s1.iter_mut()).zip(s2.iter_mut()).zip(s3.iter_mut()) {
-                let (a, c) = fftb(load(c0), load(c2), l02.as_ref());
-                let (b, d) = fftb(load(c1), load(c3), l02.as_ref());
-                let (a, b) = fftb(a, b, l01.as_ref());
-                let (c, d) = fftb(c, d, l23.as_ref());
-                store(c0, a);
-                store(c1, b);
-                store(c2, c);
-                store(c3, d);
-            }
-        }
-
-        /// Two IFFT layers over rows `pos, pos+dist, pos+2·dist, pos+3·dist`, chunk by chunk.
-        #[target_feature(enable = "avx512f,avx512bw")]
-        #[inline]
-        fn ifft_two_layers(&self, data: &mut ShardsRefMut<'_>, pos: usize, dist: usize, logs: [GfElement; 3]) {
-            let (l01, l23, l02) =
-                (self.butterfly_lut(logs[0]), self.butterfly_lut(logs[1]), self.butterfly_lut(logs[2]));
-            let (s0, s1, s2, s3) = data.dist4_mut(pos, dist);
-            for (((c0, c1), c2), c3) in s0.iter_mut().zip(s1.iter_mut()).zip(s2.iter_mut()).zip(s3.iter_mut()) {
-                let (a, b) = ifftb(load(c0), load(c1), l01.as_ref());
-                let (c, d) = ifftb(load(c2), load(c3), l23.as_ref());
-                let (a, c) = ifftb(a, c, l02.as_ref());
-                let (b, d) = ifftb(b, d, l02.as_ref());
+                let (a, b, c, d) = (load(c0), load(c1), load(c2), load(c3));
+                let (a, b, c, d) = if INVERSE {
+                    let ((a, b), (c, d)) = (ifftb(a, b, l01), ifftb(c, d, l23));
+                    let ((a, c), (b, d)) = (ifftb(a, c, l02), ifftb(b, d, l02));
+                    (a, b, c, d)
+                } else {
+                    let ((a, c), (b, d)) = (fftb(a, c, l02), fftb(b, d, l02));
+                    let ((a, b), (c, d)) = (fftb(a, b, l01), fftb(c, d, l23));
+                    (a, b, c, d)
+                };
                 store(c0, a);
                 store(c1, b);
                 store(c2, c);
@@ -195,7 +190,7 @@ mod imp {
                     let base = r + dist + skew_delta - 1;
                     let logs = [self.skew[base], self.skew[base + dist * 2], self.skew[base + dist]];
                     for i in r..r + dist {
-                        self.fft_two_layers(data, pos + i, dist, logs);
+                        self.two_layers::<false>(data, pos + i, dist, logs);
                     }
                     r += dist4;
                 }
@@ -229,7 +224,7 @@ mod imp {
                     let base = r + dist + skew_delta - 1;
                     let logs = [self.skew[base], self.skew[base + dist * 2], self.skew[base + dist]];
                     for i in r..r + dist {
-                        self.ifft_two_layers(data, pos + i, dist, logs);
+                        self.two_layers::<true>(data, pos + i, dist, logs);
                     }
                     r += dist4;
                 }
