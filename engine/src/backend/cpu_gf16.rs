@@ -1,5 +1,6 @@
-//! The CPU backend's GF(2^16) Reed–Solomon: reed-solomon-simd's Leopard transforms (its
-//! [`Engine`], AVX2/SSSE3/NEON picked at run time) driven **one column block at a time**.
+//! The CPU backend's GF(2^16) Reed–Solomon: Leopard transforms through reed-solomon-simd's
+//! [`Engine`] trait (crema's AVX-512 engine, `gf16_avx512`, where the CPU has AVX-512BW; else
+//! the crate's AVX2/SSSE3/NEON pick) driven **one column block at a time**.
 //!
 //! Leopard works column by column: byte column `c` of a 64-byte chunk holds half of a 16-bit
 //! symbol in every shard, and those symbols form one codeword that never meets another column.
