@@ -20,7 +20,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use super::weights::{Fraction, Weights};
-use super::wire::{Codec, Reader, WireError, Writer};
+use super::wire::{Reader, WireError, Writer};
 use super::{Dispersal, VidError, VidScheme};
 use crate::backend::{Backend, Gf16Restored};
 use crate::erasure::gf16::Gf16Code;
@@ -429,20 +429,4 @@ fn verified_leaves(
     Ok(hashes)
 }
 
-impl Codec for Common {
-    fn encode(&self) -> Vec<u8> {
-        self.to_bytes()
-    }
-    fn decode(bytes: &[u8]) -> Result<Self, VidError> {
-        Self::from_bytes(bytes)
-    }
-}
-
-impl Codec for Share {
-    fn encode(&self) -> Vec<u8> {
-        self.to_bytes()
-    }
-    fn decode(bytes: &[u8]) -> Result<Self, VidError> {
-        Ok(Self::from_bytes(bytes)?)
-    }
-}
+super::wire::codec_via_bytes!(Common, Share);

@@ -20,6 +20,22 @@ pub trait Codec: Sized {
     fn decode(bytes: &[u8]) -> Result<Self, VidError>;
 }
 
+/// [`Codec`] for types whose inherent `to_bytes` / `from_bytes` are their canonical encoding
+/// (`from_bytes`' error converting into [`VidError`]).
+macro_rules! codec_via_bytes {
+    ($($t:ty),+ $(,)?) => {$(
+        impl $crate::vid::wire::Codec for $t {
+            fn encode(&self) -> Vec<u8> {
+                self.to_bytes()
+            }
+            fn decode(bytes: &[u8]) -> Result<Self, $crate::vid::VidError> {
+                Self::from_bytes(bytes).map_err(Into::into)
+            }
+        }
+    )+};
+}
+pub(crate) use codec_via_bytes;
+
 /// What a common-data object is, read from its tag (without decoding the rest).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CommonKind {

@@ -1,7 +1,7 @@
 //! The KZG scheme's common data, shares, and their canonical bytes.
 
 use super::super::weights::MAX_UNITS;
-use super::super::wire::{Codec, Reader, WireError, Writer};
+use super::super::wire::{Reader, WireError, Writer};
 use super::super::{VidError, Weights};
 use super::layout::{MAX_BLOBS, MAX_PAYLOAD, blob_count};
 use crate::kzg::{BYTES_PER_CELL, BYTES_PER_COMMITMENT, Bytes48, CELLS_PER_EXT_BLOB, Cell};
@@ -134,20 +134,4 @@ impl Share {
     }
 }
 
-impl Codec for Common {
-    fn encode(&self) -> Vec<u8> {
-        self.to_bytes()
-    }
-    fn decode(bytes: &[u8]) -> Result<Self, VidError> {
-        Self::from_bytes(bytes)
-    }
-}
-
-impl Codec for Share {
-    fn encode(&self) -> Vec<u8> {
-        self.to_bytes()
-    }
-    fn decode(bytes: &[u8]) -> Result<Self, VidError> {
-        Ok(Self::from_bytes(bytes)?)
-    }
-}
+super::super::wire::codec_via_bytes!(Common, Share);
