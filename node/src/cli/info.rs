@@ -2,8 +2,9 @@
 
 use crema_engine::BackendChoice;
 
-/// CPU features that change which code paths run (reed-solomon-simd, arkworks asm).
-fn cpu_features() -> Vec<&'static str> {
+/// CPU features that change which code paths run (the gf16 engines, arkworks asm); `crema info`
+/// prints them and `crema bench` records them.
+pub(crate) fn cpu_features() -> Vec<&'static str> {
     let mut out = Vec::new();
     #[cfg(target_arch = "x86_64")]
     {

@@ -218,7 +218,7 @@ pub fn machine(gpu_in_use: Option<String>) -> Machine {
         cpu_model: proc_field(&cpuinfo, "model name").unwrap_or_else(|| "unknown".into()),
         threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
         target: format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS),
-        cpu_features: cpu_features(),
+        cpu_features: crate::cli::info::cpu_features(),
         memory_bytes: proc_field(&meminfo, "MemTotal")
             .and_then(|v| v.trim_end_matches("kB").trim().parse::<u64>().ok())
             .map(|kib| kib * 1024),
@@ -245,25 +245,6 @@ fn proc_field(text: &str, key: &str) -> Option<String> {
         let (k, v) = l.split_once(':')?;
         (k.trim() == key).then(|| v.trim().to_string())
     })
-}
-
-/// CPU features that select code paths (reed-solomon-simd's SIMD, arkworks' assembly).
-fn cpu_features() -> Vec<&'static str> {
-    let mut out = Vec::new();
-    #[cfg(target_arch = "x86_64")]
-    {
-        macro_rules! probe {
-            ($($f:tt),*) => { $( if std::is_x86_feature_detected!($f) { out.push($f); } )* };
-        }
-        probe!("ssse3", "avx2", "bmi2", "adx", "avx512f", "avx512bw");
-    }
-    #[cfg(target_arch = "aarch64")]
-    {
-        if std::arch::is_aarch64_feature_detected!("neon") {
-            out.push("neon");
-        }
-    }
-    out
 }
 
 /// The tool's identity: version, build profile, and the source commit when it can be found.
