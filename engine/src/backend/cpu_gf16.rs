@@ -26,30 +26,31 @@ use std::sync::LazyLock;
 use rayon::prelude::*;
 use reed_solomon_simd::engine::{DefaultEngine, Engine, GF_MODULUS, GF_ORDER, ShardsRefMut, utils::xor_within};
 
-use super::{Gf16Restored, check_gf16_encode_shape, check_reconstruct_count, reconstruct_by_encoding};
+use super::{Gf16Restored, check_gf16_encode_shape, reconstruct_in_one_decode};
 use crate::erasure::gf16::naive::{self, DecodePlan};
 use crate::error::BackendError;
 
-/// The transforms' engine for this CPU, chosen once: our AVX-512 one where the CPU has
-/// AVX-512BW, else the crate's pick (AVX2, SSSE3, NEON or plain). `CREMA_GF16_ENGINE=crate`
-/// forces the crate's, to compare the two.
-static ENGINE: LazyLock<Box<dyn Engine + Send + Sync>> = LazyLock::new(|| {
+/// The transforms' engine for this CPU, chosen once, with its name: our AVX-512 one where the
+/// CPU has AVX-512BW, else the crate's pick (AVX2, SSSE3, NEON or plain).
+/// `CREMA_GF16_ENGINE=crate` forces the crate's, to compare the two.
+static ENGINE: LazyLock<(&'static str, Box<dyn Engine + Send + Sync>)> = LazyLock::new(|| {
     #[cfg(target_arch = "x86_64")]
     if std::env::var("CREMA_GF16_ENGINE").as_deref() != Ok("crate")
         && let Some(e) = super::gf16_avx512::Avx512::detect()
     {
-        return Box::new(e);
+        return ("avx512 (crema)", Box::new(e));
     }
-    Box::new(DefaultEngine::new())
+    ("reed-solomon-simd default", Box::new(DefaultEngine::new()))
 });
 
-/// The name of the engine [`ENGINE`] picks, for `crema info`.
+/// The engine every transform here runs on.
+fn engine() -> &'static dyn Engine {
+    ENGINE.1.as_ref()
+}
+
+/// The name of the engine in use, for `crema info`.
 pub(crate) fn engine_name() -> &'static str {
-    #[cfg(target_arch = "x86_64")]
-    if std::env::var("CREMA_GF16_ENGINE").as_deref() != Ok("crate") && super::gf16_avx512::Avx512::detect().is_some() {
-        return "avx512 (crema)";
-    }
-    "reed-solomon-simd default"
+    ENGINE.0
 }
 
 /// Work buffer bytes a block aims for: half of this machine's 2 MiB L2 per core, so the
@@ -238,9 +239,9 @@ pub(crate) fn encode(original: &[&[u8]], m: usize) -> Result<Vec<Vec<u8>>, Backe
                 load(&mut w[i], &shard[cols.clone()]);
             }
             if high {
-                high_rate_encode(ENGINE.as_ref(), &mut w, k, m);
+                high_rate_encode(engine(), &mut w, k, m);
             } else {
-                low_rate_encode(ENGINE.as_ref(), &mut w, k, m);
+                low_rate_encode(engine(), &mut w, k, m);
             }
             for (j, piece) in out.iter_mut().enumerate() {
                 store(&w[j], piece);
@@ -345,15 +346,7 @@ pub(crate) fn reconstruct(
     original: &[(usize, &[u8])],
     recovery: &[(usize, &[u8])],
 ) -> Result<Gf16Restored, BackendError> {
-    check_reconstruct_count(k, original, recovery)?;
-    let Some(mut plan) = naive::plan_decode(k, m, original, recovery)? else {
-        return reconstruct_by_encoding(k, original, recovery, |all| encode(all, m));
-    };
-    let positions: Vec<usize> = plan.restore().into_iter().chain(plan.restore_recovery()).collect();
-    let received = plan.received(original, recovery);
-    let mut rows = restore_rows(&mut plan, &received, &positions)?.into_iter();
-    let original = plan.missing.iter().copied().zip(rows.by_ref()).collect();
-    Ok(Gf16Restored { original, recovery: plan.missing_recovery.iter().copied().zip(rows).collect() })
+    reconstruct_in_one_decode(k, m, original, recovery, |all| encode(all, m), restore_rows)
 }
 
 /// Leopard erasure decoding of the rows at field `positions` (all erased) from the `received`
@@ -385,15 +378,15 @@ fn restore_rows(
                 }
                 for &(p, shard) in received {
                     load(&mut w[p], &shard[cols.clone()]);
-                    ENGINE.mul(&mut w[p], logs[p]);
+                    engine().mul(&mut w[p], logs[p]);
                 }
-                ENGINE.ifft(&mut w, 0, rows, plan.end, 0);
+                engine().ifft(&mut w, 0, rows, plan.end, 0);
             }
             formal_derivative(data, chunks);
             let mut w = ShardsRefMut::new(rows, chunks, data);
-            ENGINE.fft(&mut w, 0, rows, read_end, 0);
+            engine().fft(&mut w, 0, rows, read_end, 0);
             for (piece, &p) in out.iter_mut().zip(positions) {
-                ENGINE.mul(&mut w[p], GF_MODULUS - logs[p]);
+                engine().mul(&mut w[p], GF_MODULUS - logs[p]);
                 store(&w[p], piece);
             }
         })

@@ -16,10 +16,7 @@ use std::sync::Arc;
 pub use crema_kernels::{AdapterReport, adapters};
 use crema_kernels::{Gf16Decode, Gf16Rate, Gf16Tables, GpuContext, GpuError};
 
-use super::{
-    Backend, Direction, G1Bases, Gf16Restored, check_gf16_encode_shape, check_reconstruct_count,
-    reconstruct_by_encoding,
-};
+use super::{Backend, Direction, G1Bases, Gf16Restored, check_gf16_encode_shape, reconstruct_in_one_decode};
 use crate::erasure::gf16::naive::{self, DecodePlan};
 use crate::erasure::gf16::tables;
 use crate::error::BackendError;
@@ -143,19 +140,18 @@ impl Backend for Gpu {
         recovery: &[(usize, &[u8])],
     ) -> Result<Gf16Restored, BackendError> {
         const OP: &str = "gf16_reconstruct";
-        check_reconstruct_count(original_count, original, recovery)?;
-        let Some(plan) = naive::plan_decode(original_count, recovery_count, original, recovery)? else {
-            return reconstruct_by_encoding(original_count, original, recovery, |all| {
-                self.gf16_encode(all, recovery_count)
-            });
-        };
-        // One decode restores the missing originals and recovery shards together.
-        let received = plan.received(original, recovery);
-        let restore: Vec<usize> = plan.restore().into_iter().chain(plan.restore_recovery()).collect();
-        let decode = gf16_decode_layout(&plan, &received, &restore);
-        let mut rows = self.ctx.gf16_decode(&gf16_tables(), &decode).map_err(|e| device(OP, e))?.into_iter();
-        let original = plan.missing.iter().copied().zip(rows.by_ref()).collect();
-        Ok(Gf16Restored { original, recovery: plan.missing_recovery.iter().copied().zip(rows).collect() })
+        let (k, m) = (original_count, recovery_count);
+        reconstruct_in_one_decode(
+            k,
+            m,
+            original,
+            recovery,
+            |all| self.gf16_encode(all, m),
+            |plan, received, positions| {
+                let decode = gf16_decode_layout(plan, received, positions);
+                self.ctx.gf16_decode(&gf16_tables(), &decode).map_err(|e| device(OP, e))
+            },
+        )
     }
 
     fn ntt(&self, values: &mut [Fr], size: usize, dir: Direction, coset: Option<Fr>) -> Result<(), BackendError> {

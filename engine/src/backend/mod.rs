@@ -21,6 +21,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::erasure::gf16::naive::{self, DecodePlan};
 use crate::error::BackendError;
 use crate::field::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
 
@@ -303,16 +304,29 @@ pub(crate) fn check_reconstruct_count(
     Ok(())
 }
 
-/// `gf16_reconstruct` when every original is given (and so no recovery shard): an encode.
-pub(crate) fn reconstruct_by_encoding(
+/// `gf16_reconstruct` for a backend that can restore any erased rows in one Leopard decode:
+/// validates the call, encodes when every original is given (then no recovery shard is), else
+/// has `restore` decode the missing originals' and recovery shards' rows together (returned in
+/// the order of the positions it is given) and sorts them into the two lists.
+pub(crate) fn reconstruct_in_one_decode(
     k: usize,
+    m: usize,
     original: &[(usize, &[u8])],
     recovery: &[(usize, &[u8])],
     encode: impl FnOnce(&[&[u8]]) -> Result<Vec<Vec<u8>>, BackendError>,
+    restore: impl FnOnce(&mut DecodePlan, &[(usize, &[u8])], &[usize]) -> Result<Vec<Vec<u8>>, BackendError>,
 ) -> Result<Gf16Restored, BackendError> {
-    let mut all: Vec<&[u8]> = vec![&[]; k];
-    original.iter().filter(|(i, _)| *i < k).for_each(|&(i, s)| all[i] = s);
-    Ok(Gf16Restored { original: Vec::new(), recovery: missing_recovery(encode(&all)?, recovery) })
+    check_reconstruct_count(k, original, recovery)?;
+    let Some(mut plan) = naive::plan_decode(k, m, original, recovery)? else {
+        let mut all: Vec<&[u8]> = vec![&[]; k];
+        original.iter().for_each(|&(i, s)| all[i] = s);
+        return Ok(Gf16Restored { original: Vec::new(), recovery: missing_recovery(encode(&all)?, recovery) });
+    };
+    let received = plan.received(original, recovery);
+    let positions: Vec<usize> = plan.restore().into_iter().chain(plan.restore_recovery()).collect();
+    let mut rows = restore(&mut plan, &received, &positions)?.into_iter();
+    let original = plan.missing.iter().copied().zip(rows.by_ref()).collect();
+    Ok(Gf16Restored { original, recovery: plan.missing_recovery.iter().copied().zip(rows).collect() })
 }
 
 /// The recovery shards of `encoded` whose index is not among `given`, as `(index, bytes)`.
