@@ -189,7 +189,9 @@ pub fn check_merkle_leaves(prospect: &dyn Backend) {
     assert!(prospect.merkle_leaves(&[]).unwrap().is_empty());
 }
 
-/// Generates one `#[test]` per conformance check for a backend expression.
+/// Generates one `#[test]` per conformance check for a backend expression. The example is not
+/// run as a doctest (it expands to `#[test]` functions, which a doctest never runs); it runs for
+/// real in `engine/tests/conformance.rs` and the gpu test files.
 ///
 /// ```ignore
 /// crema_engine::backend_conformance!(cpu, crema_engine::backend::cpu::Cpu::new());
