@@ -334,13 +334,13 @@ impl VidScheme for Avidm {
             .map(|(i, u)| u.ok_or_else(|| VidError::MalformedShare(format!("decoder did not restore unit {i}"))))
             .collect::<Result<_, _>>()?;
         let units_used: Vec<u32> = chosen.iter().map(|&i| i as u32).collect();
-        let mut is_chosen = vec![false; total];
-        chosen.iter().for_each(|&i| is_chosen[i] = true);
-        // A held unit the codeword reproduces byte for byte keeps its verified leaf hash; only
-        // the others are hashed.
+        // A held unit the codeword reproduces byte for byte keeps its verified leaf hash (the
+        // chosen ones are the codeword's own slices); only the others are hashed.
         let known: Vec<Option<Hash>> = (0..total)
             .into_par_iter()
-            .map(|i| slots[i].and_then(|(held, h)| (is_chosen[i] || held == codeword[i]).then_some(h)))
+            .map(|i| {
+                slots[i].and_then(|(held, h)| (std::ptr::eq(held, codeword[i]) || held == codeword[i]).then_some(h))
+            })
             .collect();
         let missing: Vec<usize> = (0..total).filter(|&i| known[i].is_none()).collect();
         let fresh = backend.merkle_leaves(&missing.iter().map(|&i| codeword[i]).collect::<Vec<_>>())?;
@@ -370,7 +370,7 @@ impl VidScheme for Avidm {
 fn unframe(units: &[&[u8]], len: usize) -> Vec<u8> {
     let unit = units.first().map_or(0, |u| u.len());
     let mut payload = vec![0u8; len];
-    let head = (unit.saturating_sub(FRAME_BYTES)).min(len);
+    let head = unit.saturating_sub(FRAME_BYTES).min(len);
     let (first, rest) = payload.split_at_mut(head);
     if let Some(u) = units.first() {
         first.copy_from_slice(&u[FRAME_BYTES..FRAME_BYTES + head]);
