@@ -6,8 +6,9 @@ use std::hint::black_box;
 
 use blst::BLST_ERROR;
 use blst::min_pk as blst_pk;
-use crema_engine::backend::cpu::Cpu;
-use crema_engine::bls::{self, CertificateBuilder, DST_SIG, SecretKey, StakeTable, Threshold};
+use crema_engine::backend::Cpu;
+use crema_engine::bls::{self, CertificateBuilder, Committee, DST_SIG, KeyTable, SecretKey};
+use crema_engine::stake::{Fraction, StakeTable};
 use criterion::{Criterion, criterion_group, criterion_main};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -121,10 +122,12 @@ fn certificate_verify(c: &mut Criterion) {
     let backend = Cpu::new();
     let n = 1000;
     let k = keys(n);
-    let mut table = StakeTable::new();
-    for (i, sk) in k.ours.iter().enumerate() {
-        table.insert(sk.public_key(), 1 + i as u64 % 7, &bls::pop_prove(sk).unwrap()).unwrap();
+    let mut keys = KeyTable::new();
+    for sk in &k.ours {
+        keys.insert(sk.public_key(), &bls::pop_prove(sk).unwrap()).unwrap();
     }
+    let stakes = StakeTable::new((0..n as u64).map(|i| 1 + i % 7).collect()).unwrap();
+    let table = Committee::new(keys, stakes).unwrap();
     let mut builder = CertificateBuilder::new(&table, MSG);
     for (i, sk) in k.ours.iter().enumerate() {
         builder.add_vote(i, &sk.sign(MSG).unwrap()).unwrap();
@@ -136,7 +139,7 @@ fn certificate_verify(c: &mut Criterion) {
 
     let mut g = c.benchmark_group(format!("bls/certificate_verify/{n}"));
     g.bench_function("crema", |b| {
-        b.iter(|| assert!(cert.verify(&table, black_box(MSG), Threshold::TWO_THIRDS, &backend).unwrap()))
+        b.iter(|| assert!(cert.verify(&table, black_box(MSG), Fraction::TWO_THIRDS, &backend).unwrap()))
     });
     // blst has no certificates: the same work is a FastAggregateVerify over all signers' keys.
     g.bench_function("blst", |b| {

@@ -5,7 +5,7 @@
 //! Decode loses as many originals as there are recovery shards (the worst case).
 
 use crema_engine::backend::Backend;
-use crema_engine::backend::cpu::Cpu;
+use crema_engine::backend::Cpu;
 use crema_engine::erasure::gf16::{Gf16Code, Shard};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rand::{Rng, SeedableRng};

@@ -7,10 +7,9 @@
 //! at the threshold (1/2) both from the systematic half (cells read off) and from the other half
 //! (per-blob recovery, the worst case). FK20 proofs dominate (~9 × compute_cells_and_kzg_proofs).
 
-use crema_engine::backend::cpu::Cpu;
-use crema_engine::vid::avidm::Avidm;
-use crema_engine::vid::kzg::Kzg;
-use crema_engine::vid::{Fraction, VidScheme, Weights};
+use crema_engine::backend::Cpu;
+use crema_engine::stake::Fraction;
+use crema_engine::vid::{Avidm, Kzg, VidScheme, Weights};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;

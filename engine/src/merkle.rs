@@ -129,7 +129,7 @@ pub fn verify(root: &Hash, leaves: usize, index: usize, leaf: &Hash, proof: &[Ha
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::cpu::Cpu;
+    use crate::backend::Cpu;
 
     #[test]
     fn every_proof_verifies_and_tampering_fails() {

@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crema_engine::backend::cpu::Cpu;
-use crema_engine::backend::reference::Reference;
+use crema_engine::backend::Cpu;
+use crema_engine::backend::Reference;
 use crema_engine::vectors;
 
 const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/vectors/bls");

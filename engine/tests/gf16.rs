@@ -2,7 +2,7 @@
 //! itself, over random and edge-case counts, shard sizes and loss patterns.
 
 use crema_engine::backend::Backend;
-use crema_engine::backend::reference::Reference;
+use crema_engine::backend::Reference;
 use crema_engine::erasure::gf16::naive;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -114,7 +114,7 @@ fn bad_inputs_are_errors_not_panics() {
 /// its 4 MiB threshold; sizes with and without a short final block, odd cut positions).
 #[test]
 fn cpu_split_encode_matches_one_call() {
-    use crema_engine::backend::cpu::Cpu;
+    use crema_engine::backend::Cpu;
     let mut r = ChaCha8Rng::seed_from_u64(5);
     let cpu = Cpu::new();
     for (k, m, len) in [(64, 64, 32834), (100, 28, 32770), (20, 300, 16384), (300, 20, 13122)] {

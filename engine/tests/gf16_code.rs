@@ -2,8 +2,8 @@
 //! recovery shards equal to reed-solomon-simd's, and every typed error.
 
 use crema_engine::backend::Backend;
-use crema_engine::backend::cpu::Cpu;
-use crema_engine::backend::reference::Reference;
+use crema_engine::backend::Cpu;
+use crema_engine::backend::Reference;
 use crema_engine::erasure::gf16::{Gf16Code, Gf16Error, Shard};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};

@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 
 use crema_engine::backend::Backend;
-use crema_engine::backend::cpu::Cpu;
-use crema_engine::backend::reference::Reference;
+use crema_engine::backend::Cpu;
+use crema_engine::backend::Reference;
 use crema_engine::erasure::gf16::Gf16Code;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};

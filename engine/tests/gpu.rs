@@ -4,8 +4,8 @@
 //!
 //! Without an adapter these tests print a loud skip; with `CREMA_REQUIRE_GPU=1` they fail.
 
+use crema_engine::backend::Gpu;
 use crema_engine::backend::conformance;
-use crema_engine::backend::gpu::Gpu;
 use crema_engine::{Backend, BackendError, Direction, G1Bases};
 
 fn gpu() -> Option<Gpu> {

@@ -10,9 +10,9 @@ use std::sync::OnceLock;
 use ark_ec::{AffineRepr, CurveGroup, PrimeGroup};
 use ark_ff::UniformRand;
 use ark_ff::{One, Zero};
+use crema_engine::backend::Cpu;
+use crema_engine::backend::Gpu;
 use crema_engine::backend::conformance;
-use crema_engine::backend::cpu::Cpu;
-use crema_engine::backend::gpu::Gpu;
 use crema_engine::field::{Fr, G1Affine, G1Projective, G2Affine, G2Projective, g1p_to_bytes, g2p_to_bytes};
 use crema_engine::{Backend, Direction, G1Bases};
 

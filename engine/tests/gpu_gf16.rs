@@ -5,8 +5,9 @@
 //!
 //! Without an adapter these tests print a loud skip; with `CREMA_REQUIRE_GPU=1` they fail.
 
+use crema_engine::backend::Gpu;
 use crema_engine::backend::conformance;
-use crema_engine::backend::gpu::{Gpu, gf16_decode_layout, gf16_tables};
+use crema_engine::backend::gpu::{gf16_decode_layout, gf16_tables};
 use crema_engine::erasure::gf16::naive;
 use crema_engine::{Backend, BackendError};
 use crema_kernels::{Gf16Rate, GpuContext, GpuError};
@@ -121,7 +122,7 @@ fn gf16_vid_shape() {
     let recovery = reed_solomon_simd::encode(k, m, &refs).unwrap();
     let kept: Vec<(usize, &[u8])> = (m - k..m).map(|j| (j, recovery[j].as_slice())).collect();
     let ours = g.gf16_reconstruct(k, m, &[], &kept).expect("gpu reconstruct");
-    let cpu = crema_engine::backend::cpu::Cpu::new().gf16_reconstruct(k, m, &[], &kept).unwrap();
+    let cpu = crema_engine::backend::Cpu::new().gf16_reconstruct(k, m, &[], &kept).unwrap();
     assert!(ours == cpu, "gpu reconstruct differs from cpu");
     assert!(
         ours.original.iter().all(|(i, s)| s == &original[*i]) && ours.recovery.iter().all(|(j, s)| s == &recovery[*j])

@@ -4,8 +4,8 @@
 
 use std::path::PathBuf;
 
+use crema_engine::kzg::EMBEDDED_SHA256;
 use crema_engine::kzg::TrustedSetup;
-use crema_engine::kzg::setup::EMBEDDED_SHA256;
 use sha2::{Digest, Sha256};
 
 fn setup_text() -> Option<String> {

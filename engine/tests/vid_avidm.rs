@@ -1,8 +1,9 @@
 //! AvidM dispersal: round trips, losses, and every way a share or a disperser can be bad.
 
-use crema_engine::backend::cpu::Cpu;
+use crema_engine::backend::Cpu;
+use crema_engine::stake::Fraction;
 use crema_engine::vid::avidm::{Avidm, Common, Share};
-use crema_engine::vid::{Fraction, VidError, VidScheme, Weights};
+use crema_engine::vid::{VidError, VidScheme, Weights};
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng, seq::SliceRandom};
 use rand_chacha::ChaCha8Rng;

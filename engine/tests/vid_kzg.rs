@@ -4,10 +4,11 @@
 
 use std::sync::OnceLock;
 
-use crema_engine::backend::cpu::Cpu;
+use crema_engine::backend::Cpu;
 use crema_engine::kzg::{BYTES_PER_CELL, CELLS_PER_EXT_BLOB};
+use crema_engine::stake::Fraction;
 use crema_engine::vid::kzg::{self, Common, Kzg, PAYLOAD_BYTES_PER_BLOB, Share, cell_range};
-use crema_engine::vid::{DispersalOf, Fraction, VidError, VidScheme, Weights};
+use crema_engine::vid::{DispersalOf, VidError, VidScheme, Weights};
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng, seq::SliceRandom};
 use rand_chacha::ChaCha8Rng;
@@ -29,7 +30,7 @@ fn min_cells_at_half(weights: &Weights) -> usize {
     let need = half().ceil_of(weights.total()) as usize;
     let n = weights.nodes();
     let ranges: Vec<_> = (0..n).map(|i| cell_range(weights, i).unwrap()).collect();
-    let w: Vec<usize> = weights.as_slice().iter().map(|&x| x as usize).collect();
+    let w: Vec<usize> = weights.iter().map(|x| x as usize).collect();
     const INF: usize = usize::MAX / 2;
     // best[i][k]: fewest cells of a set whose last node is i and whose weight is k (k = need: ≥ need).
     let mut best = vec![vec![INF; need + 1]; n];

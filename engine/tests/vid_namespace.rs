@@ -3,13 +3,13 @@
 
 use std::sync::OnceLock;
 
-use crema_engine::backend::cpu::Cpu;
+use crema_engine::backend::Cpu;
+use crema_engine::stake::Fraction;
 use crema_engine::vid::avidm::{self, Avidm};
 use crema_engine::vid::kzg::{self, Kzg};
-use crema_engine::vid::namespace::{MAX_NAMESPACES, NamespaceProof, NsCommon, NsDispersal, NsShare};
-use crema_engine::vid::wire::common_kind;
 use crema_engine::vid::{
-    Codec, CommonKind, Fraction, Namespaced, NamespacedPayload, SchemeTag, VidError, VidScheme, Weights,
+    Codec, CommonKind, MAX_NAMESPACES, NamespaceProof, Namespaced, NamespacedPayload, NsCommon, NsDispersal, NsShare,
+    SchemeKind, VidError, VidScheme, Weights, common_kind,
 };
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
@@ -93,14 +93,14 @@ fn nothing_of_one_namespace_passes_for_another() {
     ] {
         let mut p = proof_a.clone();
         tamper(&mut p);
-        assert!(matches!(p.verify(SchemeTag::Avidm, &d.commitment), Err(VidError::NamespaceMismatch(_))), "{p:?}");
+        assert!(matches!(p.verify(SchemeKind::Avidm, &d.commitment), Err(VidError::NamespaceMismatch(_))), "{p:?}");
     }
     // The right proof under another scheme's tag, or another dispersal's commitment.
-    assert!(proof_a.verify(SchemeTag::Kzg, &d.commitment).is_err());
+    assert!(proof_a.verify(SchemeKind::Kzg, &d.commitment).is_err());
     let other = ns
         .disperse_namespaced(&cpu, &NamespacedPayload::new(vec![(7, bytes(5000, 9)), (3, vec![1])]).unwrap())
         .unwrap();
-    assert!(proof_a.verify(SchemeTag::Avidm, &other.commitment).is_err());
+    assert!(proof_a.verify(SchemeKind::Avidm, &other.commitment).is_err());
     assert!(ns.recover_namespace(&cpu, &other.commitment, &proof_a, common_a, std::slice::from_ref(share_a)).is_err());
     // Whole-share checks: a namespace share swapped in from another row, a row missing,
     // common data under another scheme's tag.
@@ -111,7 +111,7 @@ fn nothing_of_one_namespace_passes_for_another() {
     short.shares.pop();
     assert!(matches!(ns.verify_share(&cpu, &d.commitment, &d.common, &short, 1), Err(VidError::MalformedShare(_))));
     let mut relabelled = d.common.clone();
-    relabelled.scheme = SchemeTag::Kzg;
+    relabelled.scheme = SchemeKind::Kzg;
     assert!(matches!(ns.verify_common(&d.commitment, &relabelled), Err(VidError::NamespaceMismatch(_))));
     let mut lying = d.common.clone();
     lying.commons.swap(0, 3);
@@ -124,7 +124,7 @@ fn kzg_namespaces_recover_alone_and_do_not_mix() {
     let ns = Namespaced::new(Kzg::new(Weights::equal(4).unwrap(), Fraction::ONE_HALF).unwrap());
     let payload = NamespacedPayload::new(vec![(10, bytes(3000, 5)), (20, bytes(40_000, 6))]).unwrap();
     let d = ns.disperse_namespaced(&cpu, &payload).unwrap();
-    assert!(matches!(common_kind(&d.common.encode()), Ok(CommonKind::Namespaced(SchemeTag::Kzg))));
+    assert!(matches!(common_kind(&d.common.encode()), Ok(CommonKind::Namespaced(SchemeKind::Kzg))));
     let (proof, common) = d.common.namespace(20).unwrap();
     assert_eq!(common.blob_commitments.len(), kzg::blob_count(40_000));
     let inner: Vec<kzg::Share> = d.shares.iter().map(|s| s.shares[1].clone()).collect();
@@ -151,8 +151,8 @@ fn wire_round_trips_detects_schemes_and_rejects_bad_bytes() {
     let common = d.common.encode();
     assert_eq!(NsCommon::<avidm::Common>::decode(&common).unwrap(), d.common);
     assert!(NsCommon::<kzg::Common>::decode(&common).is_err(), "inner objects keep their own tags");
-    assert_eq!(common_kind(&common).unwrap(), CommonKind::Namespaced(SchemeTag::Avidm));
-    assert_eq!(common_kind(&d.common.commons[0].to_bytes()).unwrap(), CommonKind::Plain(SchemeTag::Avidm));
+    assert_eq!(common_kind(&common).unwrap(), CommonKind::Namespaced(SchemeKind::Avidm));
+    assert_eq!(common_kind(&d.common.commons[0].to_bytes()).unwrap(), CommonKind::Plain(SchemeKind::Avidm));
     assert!(common_kind(b"CVS\x01").is_err() && common_kind(b"CN").is_err());
     let share = d.shares[2].encode();
     assert_eq!(NsShare::<avidm::Share>::decode(&share).unwrap(), d.shares[2]);

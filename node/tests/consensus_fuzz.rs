@@ -69,7 +69,7 @@ fn message(rng: &mut ChaCha8Rng) -> Message<MacScheme> {
 fn garbage_is_rejected_without_panicking_or_moving_the_view() {
     let n = 4;
     let (keys, verifier) = mac_keys(n, 1);
-    let cfg = Config::new(StakeTable::equal(n), 100);
+    let cfg = Config::new(StakeTable::equal(n as u64).unwrap(), 100);
     let mut rng = ChaCha8Rng::seed_from_u64(99);
     for id in 0..n as NodeId {
         let mut node = Node::new(id, cfg.clone(), keys[id as usize].clone(), verifier.clone());

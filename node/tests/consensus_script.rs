@@ -15,7 +15,7 @@ struct Fixture {
 impl Fixture {
     fn new() -> Self {
         let (keys, verifier) = mac_keys(N, 42);
-        Fixture { keys, verifier, cfg: Config::new(StakeTable::equal(N), 100) }
+        Fixture { keys, verifier, cfg: Config::new(StakeTable::equal(N as u64).unwrap(), 100) }
     }
 
     fn leader(&self, v: View) -> NodeId {

@@ -194,7 +194,7 @@ pub fn check_merkle_leaves(prospect: &dyn Backend) {
 /// real in `engine/tests/conformance.rs` and the gpu test files.
 ///
 /// ```ignore
-/// crema_engine::backend_conformance!(cpu, crema_engine::backend::cpu::Cpu::new());
+/// crema_engine::backend_conformance!(cpu, crema_engine::backend::Cpu::new());
 /// ```
 #[macro_export]
 macro_rules! backend_conformance {

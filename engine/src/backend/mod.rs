@@ -7,14 +7,21 @@
 
 mod batch_affine;
 pub mod conformance;
-pub mod cpu;
+mod cpu;
 mod cpu_gf16;
 mod fixed_base;
 mod gf16_avx512;
+// Public only for the engine's own GPU kernel tests (field tables, decode layouts); use
+// [`Gpu`] and [`adapters`] from here.
+#[doc(hidden)]
 pub mod gpu;
 mod pippenger;
-pub mod reference;
+mod reference;
 mod table_cache;
+
+pub use cpu::Cpu;
+pub use gpu::{AdapterReport, Gpu, PORTED as GPU_KERNELS, adapters};
+pub use reference::Reference;
 
 use std::fmt;
 use std::str::FromStr;

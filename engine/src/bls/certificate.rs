@@ -1,13 +1,14 @@
-//! Stake-weighted certificates: a signer bitmap over a [`StakeTable`] plus one aggregate
+//! Stake-weighted certificates: a signer bitmap over a [`Committee`] plus one aggregate
 //! signature, and the builder that collects votes into one.
 
 use super::aggregate::{fast_aggregate_verify_points, sum_one_g2};
 use super::bitmap::SignerBitmap;
+use super::committee::Committee;
 use super::error::BlsError;
 use super::sig::{SIGNATURE_BYTES, Signature, verify};
-use super::stake::{StakeTable, Threshold};
 use crate::backend::Backend;
 use crate::field::G2Affine;
+use crate::stake::Fraction;
 
 /// A certificate: who signed (a bitmap over a stake table) and their aggregate signature.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,11 +20,11 @@ pub struct Certificate {
 }
 
 impl Certificate {
-    /// The stake of the signers; fails when the bitmap does not cover exactly `table`.
-    pub fn signed_stake(&self, table: &StakeTable) -> Result<u64, BlsError> {
-        check_size(&self.signers, table)?;
-        // The table's total fits in u64, so any sum of its stakes does too.
-        Ok(self.signers.signers().map(|i| table.stakes()[i]).sum())
+    /// The stake of the signers; fails when the bitmap does not cover exactly `committee`.
+    pub fn signed_stake(&self, committee: &Committee) -> Result<u64, BlsError> {
+        check_size(&self.signers, committee)?;
+        // The bitmap has one bit per entry, so its set bits are distinct entries of the table.
+        Ok(committee.stake().sum(self.signers.signers()).unwrap_or(u64::MAX))
     }
 
     /// Valid iff the signers' stake is strictly above `threshold` of the table's total AND
@@ -33,21 +34,21 @@ impl Certificate {
     /// to G2 and a two-pair multi-pairing.
     pub fn verify(
         &self,
-        table: &StakeTable,
+        committee: &Committee,
         msg: &[u8],
-        threshold: Threshold,
+        threshold: Fraction,
         backend: &dyn Backend,
     ) -> Result<bool, BlsError> {
-        check_size(&self.signers, table)?;
-        let points = table.points();
-        let stakes = table.stakes();
+        check_size(&self.signers, committee)?;
+        let points = committee.keys().points();
+        let stakes = committee.stake().stakes();
         let mut signed = 0u64;
         let mut gathered = Vec::with_capacity(self.signers.count());
         for i in self.signers.signers() {
             signed += stakes[i];
             gathered.push(points[i]);
         }
-        if !threshold.is_exceeded_by(signed, table.total_stake()) {
+        if !committee.stake().exceeds(signed, threshold) {
             return Ok(false);
         }
         fast_aggregate_verify_points(backend, &gathered, msg, &self.signature)
@@ -69,10 +70,10 @@ impl Certificate {
     }
 }
 
-fn check_size(bitmap: &SignerBitmap, table: &StakeTable) -> Result<(), BlsError> {
-    if bitmap.len() != table.len() {
+fn check_size(bitmap: &SignerBitmap, committee: &Committee) -> Result<(), BlsError> {
+    if bitmap.len() != committee.len() {
         return Err(BlsError::BadBitmap {
-            reason: format!("bitmap covers {} entries but the stake table has {}", bitmap.len(), table.len()),
+            reason: format!("bitmap covers {} entries but the stake table has {}", bitmap.len(), committee.len()),
         });
     }
     Ok(())
@@ -82,7 +83,7 @@ fn check_size(bitmap: &SignerBitmap, table: &StakeTable) -> Result<(), BlsError>
 /// Each vote is verified on arrival, so one bad vote cannot spoil the aggregate.
 #[derive(Debug)]
 pub struct CertificateBuilder<'a> {
-    table: &'a StakeTable,
+    committee: &'a Committee,
     msg: Vec<u8>,
     signers: SignerBitmap,
     sigs: Vec<G2Affine>,
@@ -90,15 +91,17 @@ pub struct CertificateBuilder<'a> {
 }
 
 impl<'a> CertificateBuilder<'a> {
-    /// A builder for votes on `msg` by members of `table`.
-    pub fn new(table: &'a StakeTable, msg: &[u8]) -> Self {
-        Self { table, msg: msg.to_vec(), signers: SignerBitmap::new(table.len()), sigs: Vec::new(), signed: 0 }
+    /// A builder for votes on `msg` by members of `committee`.
+    pub fn new(committee: &'a Committee, msg: &[u8]) -> Self {
+        let signers = SignerBitmap::new(committee.len());
+        Self { committee, msg: msg.to_vec(), signers, sigs: Vec::new(), signed: 0 }
     }
 
     /// Adds entry `index`'s vote after checking it; rejects unknown signers, second votes and
     /// signatures that do not verify.
     pub fn add_vote(&mut self, index: usize, sig: &Signature) -> Result<(), BlsError> {
-        let pk = self.table.public_key(index).ok_or(BlsError::SignerOutOfRange { index, len: self.table.len() })?;
+        let len = self.committee.len();
+        let pk = self.committee.keys().public_key(index).ok_or(BlsError::SignerOutOfRange { index, len })?;
         if self.signers.get(index) {
             return Err(BlsError::DuplicateVote { index });
         }
@@ -107,7 +110,8 @@ impl<'a> CertificateBuilder<'a> {
         }
         self.signers.set(index)?;
         self.sigs.push(*sig.point());
-        self.signed += self.table.stakes()[index];
+        // Each entry signs once (checked above), so the sum stays within the table's total.
+        self.signed += self.committee.stake().stake(index).unwrap_or(0);
         Ok(())
     }
 
@@ -116,9 +120,9 @@ impl<'a> CertificateBuilder<'a> {
         self.signed
     }
 
-    /// True once the collected stake is above `threshold` of the table's total.
-    pub fn reached(&self, threshold: Threshold) -> bool {
-        threshold.is_exceeded_by(self.signed, self.table.total_stake())
+    /// True once the collected stake is above `threshold` of the committee's total.
+    pub fn reached(&self, threshold: Fraction) -> bool {
+        self.committee.stake().exceeds(self.signed, threshold)
     }
 
     /// Aggregates the votes (on the backend) into a certificate. Fails with no votes.

@@ -73,13 +73,13 @@ pub enum BlsError {
         /// The earlier entry with the same key.
         first: usize,
     },
-    /// A stake was zero, or the total stake overflowed u128.
-    #[error("invalid stake for entry {index}: {reason}")]
-    InvalidStake {
-        /// The entry.
-        index: usize,
-        /// Why.
-        reason: &'static str,
+    /// A committee pairs keys and stakes of different lengths.
+    #[error("committee has {keys} keys but {stakes} stake entries")]
+    CommitteeMismatch {
+        /// Keys in the key table.
+        keys: usize,
+        /// Entries in the stake table.
+        stakes: usize,
     },
     /// A signer bitmap does not fit the stake table it is used with, or its bytes are malformed.
     #[error("bad signer bitmap: {reason}")]
@@ -94,14 +94,6 @@ pub enum BlsError {
         index: usize,
         /// Table size.
         len: usize,
-    },
-    /// A threshold fraction had a zero denominator or exceeded 1.
-    #[error("threshold {num}/{den} is not a fraction in [0, 1]")]
-    BadThreshold {
-        /// Numerator.
-        num: u64,
-        /// Denominator.
-        den: u64,
     },
     /// A vote's signature does not verify under its signer's key.
     #[error("vote from stake-table entry {index} does not verify")]

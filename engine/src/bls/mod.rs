@@ -12,7 +12,7 @@
 //!
 //! ```
 //! use crema_engine::bls::{SecretKey, fast_aggregate_verify, aggregate};
-//! use crema_engine::backend::cpu::Cpu;
+//! use crema_engine::backend::Cpu;
 //! let backend = Cpu::new();
 //! let sks: Vec<_> = (0u8..3).map(|i| SecretKey::key_gen(&[i; 32], b"").unwrap()).collect();
 //! let pks: Vec<_> = sks.iter().map(|sk| sk.public_key()).collect();
@@ -25,12 +25,12 @@ mod aggregate;
 mod batch;
 mod bitmap;
 mod certificate;
+mod committee;
 mod error;
 mod hash;
 mod keys;
 mod pop;
 mod sig;
-mod stake;
 
 #[cfg(test)]
 mod tests;
@@ -39,9 +39,9 @@ pub use aggregate::{aggregate, aggregate_public_keys, aggregate_verify, fast_agg
 pub use batch::{batch_verify, batch_verify_with_rng};
 pub use bitmap::SignerBitmap;
 pub use certificate::{Certificate, CertificateBuilder};
+pub use committee::{Committee, KeyTable};
 pub use error::BlsError;
 pub use hash::{DST_POP, DST_SIG, hash_to_g2};
 pub use keys::{PUBLIC_KEY_BYTES, PublicKey, SECRET_KEY_BYTES, SecretKey};
 pub use pop::{pop_prove, pop_verify};
 pub use sig::{SIGNATURE_BYTES, Signature, sign, verify};
-pub use stake::{StakeTable, Threshold};

@@ -5,20 +5,25 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
 use super::*;
-use crate::backend::cpu::Cpu;
-use crate::backend::reference::Reference;
+use crate::backend::Cpu;
+use crate::backend::Reference;
 use crate::field::{self, DecodeError, Fq, G1Affine, G2Affine};
+use crate::stake::{Fraction, StakeTable};
 
 fn keys(n: u8) -> Vec<SecretKey> {
     (0..n).map(|i| SecretKey::key_gen(&[i.wrapping_add(1); 32], b"crema test").unwrap()).collect()
 }
 
-fn table(sks: &[SecretKey], stakes: &[u64]) -> StakeTable {
-    let mut t = StakeTable::new();
-    for (sk, &s) in sks.iter().zip(stakes) {
-        t.insert(sk.public_key(), s, &pop_prove(sk).unwrap()).unwrap();
+fn key_table(sks: &[SecretKey]) -> KeyTable {
+    let mut t = KeyTable::new();
+    for sk in sks {
+        t.insert(sk.public_key(), &pop_prove(sk).unwrap()).unwrap();
     }
     t
+}
+
+fn table(sks: &[SecretKey], stakes: &[u64]) -> Committee {
+    Committee::new(key_table(sks), StakeTable::new(stakes.to_vec()).unwrap()).unwrap()
 }
 
 /// A point on the G1 curve outside the prime-order subgroup, found by trying x = 0, 1, 2, …
@@ -132,19 +137,18 @@ fn proof_of_possession() {
 }
 
 #[test]
-fn stake_table_rejects_bad_pop_duplicates_and_zero_stake() {
+fn key_table_rejects_bad_pop_and_duplicates() {
     let sks = keys(3);
-    let mut t = table(&sks[..2], &[10, 20]);
-    assert_eq!(t.total_stake(), 30);
+    let mut t = key_table(&sks[..2]);
     let pk0 = sks[0].public_key();
-    assert_eq!(t.insert(pk0, 5, &pop_prove(&sks[0]).unwrap()), Err(BlsError::DuplicateKey { index: 2, first: 0 }));
+    assert_eq!(t.insert(pk0, &pop_prove(&sks[0]).unwrap()), Err(BlsError::DuplicateKey { index: 2, first: 0 }));
     let pk2 = sks[2].public_key();
-    assert_eq!(t.insert(pk2, 5, &pop_prove(&sks[0]).unwrap()), Err(BlsError::BadProofOfPossession { index: 2 }));
-    assert!(matches!(t.insert(pk2, 0, &pop_prove(&sks[2]).unwrap()), Err(BlsError::InvalidStake { .. })));
-    assert!(matches!(t.insert(pk2, u64::MAX, &pop_prove(&sks[2]).unwrap()), Err(BlsError::InvalidStake { .. })));
-    assert_eq!(t.insert(pk2, 5, &pop_prove(&sks[2]).unwrap()), Ok(2));
-    assert_eq!(t.index_of(&pk2), Some(2));
-    assert_eq!(t.total_stake(), 35);
+    assert_eq!(t.insert(pk2, &pop_prove(&sks[0]).unwrap()), Err(BlsError::BadProofOfPossession { index: 2 }));
+    let shared = t.clone();
+    assert_eq!(t.insert(pk2, &pop_prove(&sks[2]).unwrap()), Ok(2));
+    assert_eq!((t.index_of(&pk2), shared.index_of(&pk2)), (Some(2), None), "clones do not share later inserts");
+    let stakes = StakeTable::new(vec![1, 2]).unwrap();
+    assert_eq!(Committee::new(t, stakes).unwrap_err(), BlsError::CommitteeMismatch { keys: 3, stakes: 2 });
 }
 
 #[test]
@@ -160,12 +164,12 @@ fn certificates_need_stake_above_threshold_and_a_valid_aggregate() {
     assert_eq!(builder.add_vote(1, &sks[0].sign(msg).unwrap()), Err(BlsError::InvalidVote { index: 1 }));
     assert!(matches!(builder.add_vote(9, &sks[0].sign(msg).unwrap()), Err(BlsError::SignerOutOfRange { .. })));
     // 70 of 100: above 2/3 exactly? 70·3 = 210 > 200, yes.
-    assert!(builder.reached(Threshold::TWO_THIRDS));
+    assert!(builder.reached(Fraction::TWO_THIRDS));
     let cert = builder.build(&backend).unwrap();
     assert_eq!(cert.signed_stake(&t).unwrap(), 70);
-    assert!(cert.verify(&t, msg, Threshold::TWO_THIRDS, &backend).unwrap());
-    assert!(!cert.verify(&t, b"other", Threshold::TWO_THIRDS, &backend).unwrap(), "wrong message");
-    assert!(!cert.verify(&t, msg, Threshold::new(7, 10).unwrap(), &backend).unwrap(), "70 is not > 70");
+    assert!(cert.verify(&t, msg, Fraction::TWO_THIRDS, &backend).unwrap());
+    assert!(!cert.verify(&t, b"other", Fraction::TWO_THIRDS, &backend).unwrap(), "wrong message");
+    assert!(!cert.verify(&t, msg, Fraction::new(7, 10).unwrap(), &backend).unwrap(), "70 is not > 70");
     let decoded = Certificate::from_bytes(&cert.to_bytes()).unwrap();
     assert_eq!(decoded, cert);
 
@@ -174,19 +178,17 @@ fn certificates_need_stake_above_threshold_and_a_valid_aggregate() {
     small.add_vote(2, &sks[2].sign(msg).unwrap()).unwrap();
     small.add_vote(1, &sks[1].sign(msg).unwrap()).unwrap();
     let small = small.build(&backend).unwrap();
-    assert!(!small.verify(&t, msg, Threshold::TWO_THIRDS, &backend).unwrap());
-    assert!(small.verify(&t, msg, Threshold::ONE_THIRD, &backend).unwrap());
+    assert!(!small.verify(&t, msg, Fraction::TWO_THIRDS, &backend).unwrap());
+    assert!(small.verify(&t, msg, Fraction::ONE_THIRD, &backend).unwrap());
 
     // Claiming a signer who did not sign breaks the aggregate.
     let mut lying = cert.clone();
     lying.signers.set(0).unwrap();
-    assert!(!lying.verify(&t, msg, Threshold::TWO_THIRDS, &backend).unwrap());
+    assert!(!lying.verify(&t, msg, Fraction::TWO_THIRDS, &backend).unwrap());
 
     // A bitmap sized for another table is an error, not a silent false.
     let wrong = Certificate { signers: SignerBitmap::new(5), signature: cert.signature };
-    assert!(matches!(wrong.verify(&t, msg, Threshold::TWO_THIRDS, &backend), Err(BlsError::BadBitmap { .. })));
-    assert_eq!(Threshold::new(3, 2), Err(BlsError::BadThreshold { num: 3, den: 2 }));
-    assert!(Threshold::new(1, 0).is_err());
+    assert!(matches!(wrong.verify(&t, msg, Fraction::TWO_THIRDS, &backend), Err(BlsError::BadBitmap { .. })));
 }
 
 #[test]

@@ -6,7 +6,7 @@
 //! detected and left out of decoding, never decoded into wrong data.
 //!
 //! ```
-//! use crema_engine::backend::cpu::Cpu;
+//! use crema_engine::backend::Cpu;
 //! use crema_engine::erasure::gf16::Gf16Code;
 //!
 //! let code = Gf16Code::new(3, 2, 64).unwrap();

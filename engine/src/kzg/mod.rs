@@ -1,7 +1,7 @@
 //! KZG polynomial commitments for Ethereum: EIP-4844 blobs and EIP-7594 (PeerDAS) cells,
 //! byte-compatible with c-kzg-4844.
 //!
-//! Everything hangs off one [`KzgContext`]: the embedded trusted setup ([`setup`]), the
+//! Everything hangs off one [`KzgContext`]: the embedded trusted setup ([`TrustedSetup`]), the
 //! domains and tables derived from it, and the [`Backend`] that runs the heavy steps (NTTs
 //! and MSMs). The public API takes and returns byte arrays (`[u8; 48]` commitments and proofs,
 //! `[u8; 131072]` blobs, `[u8; 2048]` cells, `[u8; 32]` field elements) and reports bad input
@@ -11,12 +11,12 @@
 //! and <https://github.com/ethereum/consensus-specs/blob/dev/specs/fulu/polynomial-commitments-sampling.md>.
 
 mod domain;
-pub mod eip4844;
-pub mod eip7594;
+mod eip4844;
+mod eip7594;
 mod fk20;
 mod g1_fft;
 mod recovery;
-pub mod setup;
+mod setup;
 
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -28,7 +28,8 @@ use crate::error::BackendError;
 use crate::field::{DecodeError, G2Affine};
 
 pub use domain::Domain;
-pub use setup::{SetupError, TrustedSetup};
+pub use eip7594::{CellsAndProofs, compute_verify_cell_kzg_proof_batch_challenge};
+pub use setup::{EMBEDDED_SHA256, NUM_G1, NUM_G2, SetupError, TrustedSetup};
 
 /// Field elements in a blob.
 pub const FIELD_ELEMENTS_PER_BLOB: usize = 4096;

@@ -12,7 +12,7 @@ use serde_yaml::Value;
 
 use crate::backend::{Backend, BackendChoice};
 use crate::field::fr_to_bytes;
-use crate::kzg::eip7594::compute_verify_cell_kzg_proof_batch_challenge;
+use crate::kzg::compute_verify_cell_kzg_proof_batch_challenge;
 use crate::kzg::{Blob, Bytes32, Bytes48, Cell, KzgContext};
 
 /// The function folders this runner recognises.

@@ -19,12 +19,13 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
-use super::weights::{Fraction, Weights};
-use super::wire::{Reader, WireError, Writer};
+use super::weights::Weights;
 use super::{Dispersal, VidError, VidScheme};
 use crate::backend::{Backend, Gf16Restored};
+use crate::codec::{Reader, WireError, Writer};
 use crate::erasure::gf16::Gf16Code;
 use crate::merkle::{self, Hash, MerkleTree};
+use crate::stake::Fraction;
 
 /// Bytes of the length frame in front of the payload.
 const FRAME_BYTES: usize = 8;
@@ -72,7 +73,7 @@ impl Common {
         let mut w = Writer::new(COMMON_TAG, VERSION);
         w.bytes(&self.root).u64(self.payload_len).u32(self.unit_bytes).u32(self.original_count);
         w.u32(self.weights.nodes() as u32);
-        for &x in self.weights.as_slice() {
+        for x in self.weights.iter() {
             w.u32(x);
         }
         w.finish()
@@ -178,6 +179,11 @@ impl Avidm {
     /// A scheme dispersing to `weights`, recoverable from `threshold` of the total weight.
     pub fn new(weights: Weights, threshold: Fraction) -> Self {
         Self { weights, threshold }
+    }
+
+    /// The weights this scheme disperses to.
+    pub fn weights(&self) -> &Weights {
+        &self.weights
     }
 
     /// The layout for a payload of `len` bytes: (original count k, unit bytes).

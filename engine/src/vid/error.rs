@@ -2,11 +2,12 @@
 
 use thiserror::Error;
 
-use super::wire::WireError;
+use crate::codec::WireError;
 use crate::erasure::gf16::Gf16Error;
 use crate::error::BackendError;
 use crate::kzg::KzgError;
 use crate::merkle::{Hash, MerkleError};
+use crate::stake::StakeError;
 
 /// Why a dispersal, a share check or a recovery failed.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -14,14 +15,9 @@ pub enum VidError {
     /// The weights are unusable (empty, a zero weight, too many units).
     #[error("invalid weights: {0}")]
     InvalidWeights(String),
-    /// The threshold is not a fraction in (0, 1].
-    #[error("invalid threshold {num}/{den}: must be a fraction in (0, 1]")]
-    InvalidThreshold {
-        /// Numerator.
-        num: u64,
-        /// Denominator.
-        den: u64,
-    },
+    /// The weights or the threshold are not a valid stake table or fraction.
+    #[error(transparent)]
+    Stake(#[from] StakeError),
     /// The scheme cannot promise recovery from this little weight (the KZG code has rate 1/2).
     #[error("the {scheme} scheme needs a threshold of at least {min_num}/{min_den}, got {num}/{den}")]
     ThresholdUnsupported {
@@ -35,6 +31,12 @@ pub enum VidError {
         min_num: u64,
         /// Denominator of the least threshold the scheme supports.
         min_den: u64,
+    },
+    /// A scheme name that names no scheme.
+    #[error("unknown VID scheme {name:?}; expected avidm or kzg")]
+    UnknownScheme {
+        /// The name given.
+        name: String,
     },
     /// The payload is larger than the scheme accepts.
     #[error("payload of {len} bytes exceeds the limit of {max}")]

@@ -11,48 +11,27 @@
 //! heavy work goes through a [`Backend`].
 
 pub mod avidm;
+mod bytes;
 mod error;
 pub mod kzg;
-pub mod namespace;
-pub mod weights;
-pub mod wire;
+mod namespace;
+mod scheme;
+mod weights;
+mod wire;
 
+pub use avidm::Avidm;
+pub use bytes::{EncodedDispersal, Layout, Recovered, Vid};
 pub use error::VidError;
-pub use namespace::{NamespaceId, Namespaced, NamespacedPayload};
-pub use weights::{Fraction, Weights};
-pub use wire::{Codec, CommonKind, WireError};
+pub use kzg::Kzg;
+pub use namespace::{
+    MAX_NAMESPACES, NamespaceId, NamespaceProof, NamespaceScheme, Namespaced, NamespacedPayload, NsCommitment,
+    NsCommon, NsDispersal, NsEntry, NsShare, NsTable,
+};
+pub use scheme::SchemeKind;
+pub use weights::{MAX_UNITS, Weights};
+pub use wire::{Codec, CommonKind, common_kind};
 
 use crate::backend::Backend;
-
-/// Which scheme made an object: the byte namespaced objects carry, and what `crema vid` detects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SchemeTag {
-    /// [`avidm::Avidm`].
-    Avidm = 1,
-    /// [`kzg::Kzg`].
-    Kzg = 2,
-}
-
-impl SchemeTag {
-    /// The scheme's name on the command line.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Avidm => "avidm",
-            Self::Kzg => "kzg",
-        }
-    }
-
-    /// The tag from its byte.
-    pub fn from_u8(b: u8) -> Result<Self, WireError> {
-        match b {
-            1 => Ok(Self::Avidm),
-            2 => Ok(Self::Kzg),
-            _ => {
-                Err(WireError::Invalid { what: "scheme tag", reason: format!("{b} names no scheme (1 avidm, 2 kzg)") })
-            }
-        }
-    }
-}
 
 /// The output of a dispersal: what every node receives.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,136 +1,87 @@
-//! Stake weights and recovery thresholds.
+//! VID share units: a [`StakeTable`] whose stakes are share-unit counts the erasure code can carry.
+//!
+//! The stake model itself (tables, exact thresholds) is [`crate::stake`]; this file adds only
+//! what dispersal needs on top of it: every node owns at least one unit, and the units add up
+//! to at most [`MAX_UNITS`] (Leopard codes at most 65 536 shards).
 
 use super::VidError;
+use crate::stake::StakeTable;
 
 /// Most weight units a dispersal may have: Leopard codes at most 65536 shards.
 pub const MAX_UNITS: u64 = 65_535;
 
-/// A fraction `num/den` in (0, 1], compared exactly.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Fraction {
-    num: u64,
-    den: u64,
-}
-
-impl Fraction {
-    /// One third: any honest third of the weight rebuilds the payload (the default).
-    pub const ONE_THIRD: Fraction = Fraction { num: 1, den: 3 };
-    /// One half: the rate of the KZG scheme's 2x extension (its fixed threshold).
-    pub const ONE_HALF: Fraction = Fraction { num: 1, den: 2 };
-
-    /// Builds `num/den`, refusing anything outside (0, 1].
-    pub fn new(num: u64, den: u64) -> Result<Self, VidError> {
-        if num == 0 || den == 0 || num > den {
-            return Err(VidError::InvalidThreshold { num, den });
-        }
-        Ok(Self { num, den })
-    }
-
-    /// Parses `"1/3"` (or `"1"`).
-    pub fn parse(s: &str) -> Result<Self, VidError> {
-        let bad = || VidError::InvalidThreshold { num: 0, den: 0 };
-        let (n, d) = s.split_once('/').unwrap_or((s, "1"));
-        Self::new(n.trim().parse().map_err(|_| bad())?, d.trim().parse().map_err(|_| bad())?)
-    }
-
-    /// `ceil(total · num / den)`: the least integer weight reaching the fraction of `total`.
-    pub fn ceil_of(&self, total: u64) -> u64 {
-        ((total as u128 * self.num as u128).div_ceil(self.den as u128)) as u64
-    }
-
-    /// Whether `self ≥ other`, compared exactly.
-    pub fn at_least(&self, other: Fraction) -> bool {
-        self.num as u128 * other.den as u128 >= other.num as u128 * self.den as u128
-    }
-
-    /// Numerator.
-    pub fn num(&self) -> u64 {
-        self.num
-    }
-
-    /// Denominator.
-    pub fn den(&self) -> u64 {
-        self.den
-    }
-}
-
-/// Per-node weights: node `i` owns the share units `offset(i) .. offset(i) + weight(i)`.
+/// Per-node share-unit counts: node `i` owns the units `offset(i) .. offset(i) + weight(i)`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Weights {
-    weights: Vec<u32>,
-    offsets: Vec<u64>,
-    total: u64,
+    table: StakeTable,
 }
 
 impl Weights {
     /// Validates the weights: at least one node, none zero, at most [`MAX_UNITS`] in total.
     pub fn new(weights: Vec<u32>) -> Result<Self, VidError> {
-        if weights.is_empty() {
-            return Err(VidError::InvalidWeights("no nodes".into()));
+        if weights.len() as u64 > MAX_UNITS {
+            return Err(VidError::InvalidWeights(format!("{} nodes, at most {MAX_UNITS} supported", weights.len())));
         }
-        if let Some(i) = weights.iter().position(|&w| w == 0) {
-            return Err(VidError::InvalidWeights(format!("node {i} has weight 0")));
-        }
-        let mut offsets = Vec::with_capacity(weights.len());
-        let mut total = 0u64;
-        for &w in &weights {
-            offsets.push(total);
-            total += w as u64;
-        }
-        if total > MAX_UNITS {
-            return Err(VidError::InvalidWeights(format!("{total} units in total, at most {MAX_UNITS} supported")));
-        }
-        Ok(Self { weights, offsets, total })
+        Self::from_stake(StakeTable::new(weights.into_iter().map(u64::from).collect())?)
     }
 
-    /// `n` nodes of weight 1 each.
+    /// `n` nodes of weight 1 each; `n` is checked before anything is allocated.
     pub fn equal(n: usize) -> Result<Self, VidError> {
-        Self::new(vec![1; n])
+        if n as u64 > MAX_UNITS {
+            return Err(VidError::InvalidWeights(format!("{n} nodes, at most {MAX_UNITS} supported")));
+        }
+        Self::from_stake(StakeTable::equal(n as u64)?)
+    }
+
+    /// Uses a stake table's stakes as unit counts, if the code can carry them.
+    pub fn from_stake(table: StakeTable) -> Result<Self, VidError> {
+        if let Some(i) = table.stakes().iter().position(|&w| w == 0) {
+            return Err(VidError::InvalidWeights(format!("node {i} has weight 0")));
+        }
+        if table.total() > MAX_UNITS {
+            return Err(VidError::InvalidWeights(format!(
+                "{} units in total, at most {MAX_UNITS} supported",
+                table.total()
+            )));
+        }
+        Ok(Self { table })
     }
 
     /// Number of nodes.
     pub fn nodes(&self) -> usize {
-        self.weights.len()
+        self.table.len()
     }
 
-    /// Total weight (= share units).
+    /// Total weight (= share units, at most [`MAX_UNITS`]).
     pub fn total(&self) -> u64 {
-        self.total
+        self.table.total()
     }
 
-    /// Weight of `node`.
+    /// Weight of `node` (fits u32: the total is at most [`MAX_UNITS`]).
     pub fn weight(&self, node: usize) -> Result<u32, VidError> {
-        self.weights.get(node).copied().ok_or(VidError::NodeOutOfRange { node, nodes: self.nodes() })
+        let w = self.table.stake(node).ok_or(VidError::NodeOutOfRange { node, nodes: self.nodes() })?;
+        Ok(w as u32)
     }
 
     /// First unit of `node`.
     pub fn offset(&self, node: usize) -> Result<u64, VidError> {
-        self.offsets.get(node).copied().ok_or(VidError::NodeOutOfRange { node, nodes: self.nodes() })
+        self.table.offset(node).ok_or(VidError::NodeOutOfRange { node, nodes: self.nodes() })
     }
 
-    /// The raw weights.
-    pub fn as_slice(&self) -> &[u32] {
-        &self.weights
+    /// The weights as unit counts, by node.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = u32> + '_ {
+        self.table.stakes().iter().map(|&w| w as u32)
+    }
+
+    /// The underlying stake table.
+    pub fn stake_table(&self) -> &StakeTable {
+        &self.table
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn thresholds_round_up_and_reject_nonsense() {
-        assert_eq!(Fraction::ONE_THIRD.ceil_of(1000), 334);
-        assert_eq!(Fraction::ONE_THIRD.ceil_of(3), 1);
-        assert_eq!(Fraction::parse("1/2").unwrap().ceil_of(7), 4);
-        assert_eq!(Fraction::parse("1").unwrap().ceil_of(7), 7);
-        assert!(Fraction::parse("2/4").unwrap().at_least(Fraction::ONE_HALF));
-        assert!(Fraction::parse("2/3").unwrap().at_least(Fraction::ONE_HALF));
-        assert!(!Fraction::ONE_THIRD.at_least(Fraction::ONE_HALF));
-        for bad in ["0/3", "4/3", "1/0", "x", "1/"] {
-            assert!(Fraction::parse(bad).is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn weights_validate_and_lay_out_units() {
@@ -140,5 +91,9 @@ mod tests {
         assert!(Weights::new(vec![]).is_err());
         assert!(Weights::new(vec![1, 0]).is_err());
         assert!(Weights::new(vec![40_000, 40_000]).is_err());
+        // Refused before allocating (this once allocated until the kernel killed the process).
+        assert!(Weights::equal(100_000_000_000).is_err());
+        assert!(Weights::equal(usize::MAX).is_err());
+        assert_eq!(Weights::equal(MAX_UNITS as usize).unwrap().total(), MAX_UNITS);
     }
 }

@@ -28,7 +28,7 @@ pub fn print(choice: BackendChoice) {
     println!("target: {}-{}", std::env::consts::ARCH, std::env::consts::OS);
     println!("threads: {}", available_threads());
     println!("cpu features: {}", cpu_features().join(" "));
-    println!("gf16 engine: {}", crema_engine::backend::cpu::Cpu::gf16_engine());
+    println!("gf16 engine: {}", crema_engine::backend::Cpu::gf16_engine());
     println!("backends:");
     for c in [BackendChoice::Cpu, BackendChoice::Reference, BackendChoice::Gpu] {
         match c.build() {
@@ -36,7 +36,7 @@ pub fn print(choice: BackendChoice) {
             Err(e) => println!("  {:<10} unavailable: {e}", c.as_str()),
         }
     }
-    let adapters = crema_engine::backend::gpu::adapters();
+    let adapters = crema_engine::backend::adapters();
     println!("gpu adapters: {}", if adapters.is_empty() { "none".to_string() } else { adapters.len().to_string() });
     for a in adapters {
         println!(
@@ -51,7 +51,7 @@ pub fn print(choice: BackendChoice) {
             a.timestamp_query
         );
     }
-    println!("gpu kernels: {:?}", crema_engine::backend::gpu::PORTED);
+    println!("gpu kernels: {:?}", crema_engine::backend::GPU_KERNELS);
     println!("selected: {choice}");
 }
 

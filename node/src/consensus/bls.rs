@@ -1,18 +1,19 @@
 //! The production certificate scheme: BLS signatures (crema-engine's `bls` module, min-pk, POP ciphersuite) with
 //! a signer bitmap and one aggregate signature per certificate, checked by FastAggregateVerify.
 //!
-//! Stake thresholds are applied with the consensus [`StakeTable`] (so the DA committee's own table works the
-//! same way); the BLS side only answers "did exactly these keys sign this message".
+//! Stake thresholds are applied with the engine's [`StakeTable`] (so the DA committee's own table works the
+//! same way); the BLS side only answers "did exactly these keys sign this message". Point sums run on the
+//! backend the runtime hands the verifier: the core picks no compute backend itself.
 
 use std::sync::Arc;
 
 use crema_engine::Backend;
-use crema_engine::backend::cpu::Cpu;
 use crema_engine::bls::{self, Certificate, PublicKey, SecretKey, Signature, SignerBitmap};
 
 use super::certificate::{CertError, CertScheme, SimScheme};
-use super::stake::StakeTable;
+use super::leader::Membership;
 use super::types::NodeId;
+use crema_engine::stake::StakeTable;
 
 /// Marker type for the BLS scheme.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -37,7 +38,7 @@ impl BlsKey {
 #[derive(Clone)]
 pub struct BlsVerifier {
     keys: Arc<Vec<PublicKey>>,
-    backend: Arc<dyn Backend + Send + Sync>,
+    backend: Arc<dyn Backend>,
 }
 
 impl std::fmt::Debug for BlsVerifier {
@@ -47,9 +48,9 @@ impl std::fmt::Debug for BlsVerifier {
 }
 
 impl BlsVerifier {
-    /// A verifier for these public keys (index = node id), summing on the CPU backend.
-    pub fn new(keys: Vec<PublicKey>) -> Self {
-        BlsVerifier { keys: Arc::new(keys), backend: Arc::new(Cpu::new()) }
+    /// A verifier for these public keys (index = node id), summing points on `backend`.
+    pub fn new(keys: Vec<PublicKey>, backend: Arc<dyn Backend>) -> Self {
+        BlsVerifier { keys: Arc::new(keys), backend }
     }
 }
 
@@ -122,7 +123,7 @@ impl CertScheme for BlsScheme {
         let mut have = 0u64;
         let mut keys = Vec::with_capacity(c.signers.count());
         for i in c.signers.signers() {
-            have += table.stake(i as NodeId).ok_or(CertError::UnknownSigner(i as NodeId))?;
+            have += table.node_stake(i as NodeId).ok_or(CertError::UnknownSigner(i as NodeId))?;
             keys.push(verifier.keys[i]);
         }
         if have < threshold {
@@ -138,7 +139,7 @@ impl CertScheme for BlsScheme {
 impl SimScheme for BlsScheme {
     const NAME: &'static str = "bls";
 
-    fn generate(n: usize, seed: u64) -> (Vec<BlsKey>, BlsVerifier) {
+    fn generate(n: usize, seed: u64, backend: &Arc<dyn Backend>) -> (Vec<BlsKey>, BlsVerifier) {
         let keys: Vec<BlsKey> = (0..n)
             .map(|i| {
                 let mut h = blake3::Hasher::new_derive_key("crema sim bls ikm v1");
@@ -149,7 +150,7 @@ impl SimScheme for BlsScheme {
             })
             .collect();
         let pks = keys.iter().map(|k| k.sk.public_key()).collect();
-        (keys, BlsVerifier::new(pks))
+        (keys, BlsVerifier::new(pks, backend.clone()))
     }
 }
 
@@ -159,8 +160,9 @@ mod tests {
 
     #[test]
     fn bls_certificates_need_stake_and_real_signatures() {
-        let (keys, ver) = BlsScheme::generate(4, 3);
-        let table = StakeTable::equal(4);
+        let backend = crema_engine::BackendChoice::Cpu.build().unwrap();
+        let (keys, ver) = BlsScheme::generate(4, 3, &backend);
+        let table = StakeTable::equal(4).unwrap();
         let msg = b"view 9";
         let sigs: Vec<_> = keys.iter().take(3).map(|k| (k.id, BlsScheme::sign(k, msg))).collect();
         assert!(BlsScheme::verify_sig(&ver, 0, msg, &sigs[0].1));

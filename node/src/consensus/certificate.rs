@@ -4,9 +4,12 @@
 //! certificate. The consensus code never looks inside signatures or certificates.
 
 use std::fmt::Debug;
+use std::sync::Arc;
 
-use super::stake::StakeTable;
+use crema_engine::Backend;
+
 use super::types::NodeId;
+use crema_engine::stake::StakeTable;
 
 /// Why a certificate or signature was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -74,8 +77,8 @@ pub trait CertScheme: Clone + Debug + PartialEq + Eq + 'static {
 pub trait SimScheme: CertScheme {
     /// Short name for reports.
     const NAME: &'static str;
-    /// Deterministic keys for `n` nodes from `seed`, and the verifier for them.
-    fn generate(n: usize, seed: u64) -> (Vec<Self::SigningKey>, Self::Verifier);
+    /// Deterministic keys for `n` nodes from `seed`, and the verifier for them (computing on `backend`).
+    fn generate(n: usize, seed: u64, backend: &Arc<dyn Backend>) -> (Vec<Self::SigningKey>, Self::Verifier);
 }
 
 /// Collects verified votes on one message until they reach a stake threshold.

@@ -8,8 +8,10 @@
 use std::sync::Arc;
 
 use super::certificate::{CertError, CertScheme, SimScheme};
-use super::stake::StakeTable;
+use super::leader::Membership;
 use super::types::NodeId;
+use crema_engine::Backend;
+use crema_engine::stake::StakeTable;
 
 /// Marker type for the MAC scheme.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -104,7 +106,7 @@ impl CertScheme for MacScheme {
         // Cheap checks first: a flood of under-threshold certificates must not cost a MAC each.
         let mut have = 0u64;
         for s in &cert.signers {
-            have += table.stake(*s).ok_or(CertError::UnknownSigner(*s))?;
+            have += table.node_stake(*s).ok_or(CertError::UnknownSigner(*s))?;
         }
         if have < threshold {
             return Err(CertError::BelowThreshold { have, need: threshold });
@@ -121,7 +123,7 @@ impl CertScheme for MacScheme {
 impl SimScheme for MacScheme {
     const NAME: &'static str = "mac";
 
-    fn generate(n: usize, seed: u64) -> (Vec<MacKey>, MacVerifier) {
+    fn generate(n: usize, seed: u64, _backend: &Arc<dyn Backend>) -> (Vec<MacKey>, MacVerifier) {
         mac_keys(n, seed)
     }
 }
@@ -133,7 +135,7 @@ mod tests {
     #[test]
     fn forged_and_short_certificates_are_rejected() {
         let (keys, ver) = mac_keys(4, 7);
-        let table = StakeTable::equal(4);
+        let table = StakeTable::equal(4).unwrap();
         let msg = b"hello";
         let sigs: Vec<_> = keys.iter().take(3).map(|k| (k.id, MacScheme::sign(k, msg))).collect();
         let cert = MacScheme::combine(&ver, &sigs);

@@ -19,20 +19,23 @@
 
 pub mod bls;
 pub mod certificate;
+mod da_vote;
+pub mod leader;
 pub mod mac;
 mod proposal;
+mod quorum_vote;
 pub mod safety;
-pub mod stake;
 pub mod state;
 mod timeout;
 pub mod types;
 pub mod vid_model;
-mod votes;
+mod vid_share;
 
 pub use bls::BlsScheme;
 pub use certificate::{CertError, CertScheme, SimScheme};
+pub use crema_engine::stake::StakeTable;
+pub use leader::Membership;
 pub use mac::{MacScheme, mac_keys};
 pub use safety::{CommitRule, VoteRule};
-pub use stake::StakeTable;
 pub use state::{Config, Node, NodeStats, Reject};
 pub use types::*;

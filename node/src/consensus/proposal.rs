@@ -1,6 +1,7 @@
 //! Quorum proposals: proposing as leader, validating, the block tree, fetching missing parents, and the commit rule.
 
 use super::certificate::CertScheme;
+use super::leader::Membership;
 use super::safety::{CommitRule, two_chain_commits};
 use super::state::{Node, Reject};
 use super::types::{
@@ -42,7 +43,7 @@ impl<C: CertScheme> Node<C> {
         let sig = C::sign(&self.key, &proposal_message(&header.hash()));
         let da_sig = C::sign(&self.key, &da_proposal_message(v, &commitment));
         for to in 0..self.cfg.table.len() as NodeId {
-            if self.cfg.da_table.stake(to).unwrap_or(0) > 0 {
+            if self.cfg.da_table.node_stake(to).unwrap_or(0) > 0 {
                 let msg = Message::DaProposal { view: v, commitment, payload: payload.clone(), sig: da_sig.clone() };
                 self.out.push(Action::Send { to, msg });
             }
@@ -171,7 +172,7 @@ impl<C: CertScheme> Node<C> {
             if s == self.id {
                 continue;
             }
-            stake += self.cfg.table.stake(s).unwrap_or(0);
+            stake += self.cfg.table.node_stake(s).unwrap_or(0);
             self.out.push(Action::Send { to: s, msg: Message::FetchRequest { block: qc.block } });
             if stake >= self.cfg.table.one_third() {
                 break;

@@ -1,18 +1,20 @@
 //! The node state machine: `handle(input) -> Vec<Action>`, with no I/O, clock or randomness.
 //!
 //! This file holds the state, the dispatcher, view changes and certificate checks; the handlers live in
-//! `proposal.rs` (quorum proposals, block tree, commit), `votes.rs` (quorum and DA votes, DA and VID data) and
+//! `proposal.rs` (quorum proposals, block tree, commit), `quorum_vote.rs` (the vote and QC formation),
+//! `da_vote.rs` (DA proposals, DA votes and certificates), `vid_share.rs` (this node's VID share) and
 //! `timeout.rs` (timeouts, timeout certificates, view sync).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::certificate::{Accumulator, CertError, CertScheme};
+use super::leader::Membership;
 use super::safety::{CommitRule, VoteRule};
-use super::stake::StakeTable;
 use super::types::{
     Action, DataKind, Digest, Header, Input, Message, NodeId, PersistedState, Proposal, Qc, Tc, TimeoutVote, View,
     timeout_message, vote_message,
 };
+use crema_engine::stake::StakeTable;
 
 /// Static configuration shared by all nodes of a network.
 #[derive(Clone, Debug)]
@@ -215,7 +217,7 @@ impl<C: CertScheme> Node<C> {
     }
 
     fn on_message(&mut self, from: NodeId, msg: Message<C>) -> Result<(), Reject> {
-        if self.cfg.table.stake(from).is_none() {
+        if self.cfg.table.node_stake(from).is_none() {
             return Err(Reject::WrongSender(from));
         }
         match msg {
@@ -361,7 +363,7 @@ impl<C: CertScheme> Node<C> {
         }
         let mut have = 0u64;
         for (signer, hqc_view, _) in &tc.votes {
-            have += self.cfg.table.stake(*signer).ok_or(CertError::UnknownSigner(*signer))?;
+            have += self.cfg.table.node_stake(*signer).ok_or(CertError::UnknownSigner(*signer))?;
             if *hqc_view >= tc.view {
                 return Err(Reject::Malformed("TC high QC not below its view"));
             }

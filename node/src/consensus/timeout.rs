@@ -12,6 +12,7 @@
 //! certificate-forwarding synchroniser of Jolteon and HotStuff-2, not HotShot's three-phase view-sync protocol.
 
 use super::certificate::CertScheme;
+use super::leader::Membership;
 use super::state::{Node, Reject};
 use super::types::{Action, Message, NodeId, Qc, Tc, TimeoutVote, View, timeout_message};
 
@@ -54,7 +55,7 @@ impl<C: CertScheme> Node<C> {
         if tv.view > self.view.saturating_add(self.cfg.max_views_ahead) {
             return Err(Reject::OutOfWindow(tv.view));
         }
-        let stake = self.cfg.table.stake(tv.voter).unwrap_or(0);
+        let stake = self.cfg.table.node_stake(tv.voter).unwrap_or(0);
         if stake == 0 {
             return Err(Reject::WrongSender(from));
         }

@@ -14,6 +14,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::byzantine::{ByzContext, Role, rewrite};
 use super::checker::{Checker, Violation};
+use crate::consensus::Membership;
 use crate::consensus::{
     Action, Config, DataKind, DataRequest, Digest, Header, Input, Message, Node, NodeId, PersistedState, Proposal, Qc,
     SimScheme, View, da_vote_message, vid_model,
@@ -148,7 +149,9 @@ impl<C: SimScheme> Sim<C> {
     pub fn new(cfg: SimConfig) -> Self {
         let n = cfg.consensus.table.len();
         assert_eq!(cfg.roles.len(), n, "one role per node");
-        let (keys, verifier) = C::generate(n, cfg.seed);
+        // The simulator is a runtime, so it picks the backend its certificates compute on: the CPU.
+        let backend = crema_engine::BackendChoice::Cpu.build().expect("the cpu backend always builds");
+        let (keys, verifier) = C::generate(n, cfg.seed, &backend);
         let nodes = keys
             .into_iter()
             .zip(&cfg.roles)

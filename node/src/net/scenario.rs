@@ -90,9 +90,12 @@ impl Scenario {
         ids.shuffle(&mut rng);
         let faulty = &ids[..f];
         let mut roles = vec![Role::Honest; n];
+        // Scenario sizes are 1..=65 535 nodes (the CLI validates --nodes), and every table below has a non-zero
+        // total, so building the stake tables cannot fail.
+        let table = |stakes: Vec<u64>| StakeTable::new(stakes).expect("a valid simulated stake table");
         let mut cfg = SimConfig {
             seed,
-            consensus: Config::new(StakeTable::equal(n), 100),
+            consensus: Config::new(table(vec![1; n]), 100),
             roles: Vec::new(),
             delay_ms: (1, 10),
             pre_gst_delay_ms: (1, 10),
@@ -152,11 +155,11 @@ impl Scenario {
             }
             Scenario::Weighted => {
                 let stakes = (0..n).map(|_| rng.gen_range(1..=5)).collect();
-                cfg.consensus = Config::new(StakeTable::new(stakes), 100);
+                cfg.consensus = Config::new(table(stakes), 100);
                 // A DA committee smaller than the validator set (every node still gets its VID share).
                 let mut committee: Vec<u64> = (0..n).map(|_| u64::from(rng.gen_bool(0.7))).collect();
                 committee[ids[0] as usize] = 1;
-                cfg.consensus.da_table = StakeTable::new(committee);
+                cfg.consensus.da_table = table(committee);
                 lossy(&mut cfg, &mut rng);
             }
             Scenario::Mixed => {

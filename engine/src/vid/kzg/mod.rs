@@ -46,9 +46,10 @@ pub use context::shared_context;
 pub use layout::{CELLS_NEEDED, MAX_BLOBS, MAX_PAYLOAD, PAYLOAD_BYTES_PER_BLOB, blob_count, cell_range};
 pub use types::{Commitment, Common, Share};
 
-use super::{Dispersal, Fraction, VidError, VidScheme, Weights};
+use super::{Dispersal, SchemeKind, VidError, VidScheme, Weights};
 use crate::backend::Backend;
 use crate::kzg::{BYTES_PER_BLOB, BYTES_PER_CELL, Blob, Bytes48, CELLS_PER_EXT_BLOB, Cell, KzgContext, KzgError};
+use crate::stake::Fraction;
 
 /// A progress callback: `(blobs done, blobs in total)`, called from worker threads.
 pub type Progress<'a> = &'a (dyn Fn(usize, usize) + Sync);
@@ -67,15 +68,7 @@ impl Kzg {
     /// A scheme dispersing to `weights`. `threshold` must be at least 1/2
     /// ([`VidError::ThresholdUnsupported`] otherwise); recovery needs half of the weight either way.
     pub fn new(weights: Weights, threshold: Fraction) -> Result<Self, VidError> {
-        if !threshold.at_least(Self::THRESHOLD) {
-            return Err(VidError::ThresholdUnsupported {
-                scheme: "kzg",
-                num: threshold.num(),
-                den: threshold.den(),
-                min_num: Self::THRESHOLD.num(),
-                min_den: Self::THRESHOLD.den(),
-            });
-        }
+        SchemeKind::Kzg.check_threshold(threshold)?;
         Ok(Self { weights, context: None })
     }
 

@@ -1,9 +1,9 @@
 //! The KZG scheme's common data, shares, and their canonical bytes.
 
 use super::super::weights::MAX_UNITS;
-use super::super::wire::{Reader, WireError, Writer};
 use super::super::{VidError, Weights};
 use super::layout::{MAX_BLOBS, MAX_PAYLOAD, blob_count};
+use crate::codec::{Reader, WireError, Writer};
 use crate::kzg::{BYTES_PER_CELL, BYTES_PER_COMMITMENT, Bytes48, CELLS_PER_EXT_BLOB, Cell};
 
 const COMMON_TAG: &[u8; 3] = b"CKC";
@@ -40,7 +40,7 @@ impl Common {
             w.bytes(c);
         }
         w.u32(self.weights.nodes() as u32);
-        for &x in self.weights.as_slice() {
+        for x in self.weights.iter() {
             w.u32(x);
         }
         w.finish()

@@ -30,7 +30,7 @@ use rayon::prelude::*;
 use super::avidm::{self, Avidm};
 use super::kzg::{self, Kzg};
 use super::wire::Codec;
-use super::{Dispersal, SchemeTag, VidError, VidScheme};
+use super::{Dispersal, SchemeKind, VidError, VidScheme};
 use crate::backend::Backend;
 use crate::merkle::{self, Hash, MerkleTree};
 
@@ -152,7 +152,7 @@ impl NsTable {
     }
 
     /// The namespaced commitment of this table under `scheme`.
-    pub fn commitment(&self, scheme: SchemeTag) -> NsCommitment {
+    pub fn commitment(&self, scheme: SchemeKind) -> NsCommitment {
         ns_commitment(scheme, self.entries.len(), &self.tree().root())
     }
 
@@ -163,7 +163,7 @@ impl NsTable {
     }
 }
 
-fn ns_commitment(scheme: SchemeTag, count: usize, root: &Hash) -> NsCommitment {
+fn ns_commitment(scheme: SchemeKind, count: usize, root: &Hash) -> NsCommitment {
     let mut h = blake3::Hasher::new_derive_key(COMMITMENT_CONTEXT);
     h.update(&[scheme as u8]).update(&(count as u32).to_le_bytes()).update(root);
     *h.finalize().as_bytes()
@@ -185,7 +185,7 @@ pub struct NamespaceProof {
 
 impl NamespaceProof {
     /// Checks that the row is in the table committed by `commitment` under `scheme`.
-    pub fn verify(&self, scheme: SchemeTag, commitment: &NsCommitment) -> Result<(), VidError> {
+    pub fn verify(&self, scheme: SchemeKind, commitment: &NsCommitment) -> Result<(), VidError> {
         let (index, count) = (self.index as usize, self.count as usize);
         let bad = |why: String| Err(VidError::NamespaceMismatch(why));
         if count == 0 || count > MAX_NAMESPACES || index >= count {
@@ -212,7 +212,7 @@ impl NamespaceProof {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NsCommon<M> {
     /// The inner scheme.
-    pub scheme: SchemeTag,
+    pub scheme: SchemeKind,
     /// The namespace table.
     pub table: NsTable,
     /// Inner common data, one per row.
@@ -253,7 +253,7 @@ pub trait NamespaceScheme:
     VidScheme<Commitment = [u8; 32], Common: Codec + Send + Sync, Share: Codec + Clone + Send + Sync> + Sync
 {
     /// The scheme's tag.
-    const TAG: SchemeTag;
+    const TAG: SchemeKind;
     /// The commitment `common` hashes to.
     fn common_commitment(common: &Self::Common) -> [u8; 32];
     /// The payload length `common` records.
@@ -261,7 +261,7 @@ pub trait NamespaceScheme:
 }
 
 impl NamespaceScheme for Avidm {
-    const TAG: SchemeTag = SchemeTag::Avidm;
+    const TAG: SchemeKind = SchemeKind::Avidm;
     fn common_commitment(common: &avidm::Common) -> [u8; 32] {
         common.commitment()
     }
@@ -271,7 +271,7 @@ impl NamespaceScheme for Avidm {
 }
 
 impl NamespaceScheme for Kzg {
-    const TAG: SchemeTag = SchemeTag::Kzg;
+    const TAG: SchemeKind = SchemeKind::Kzg;
     fn common_commitment(common: &kzg::Common) -> [u8; 32] {
         common.commitment()
     }

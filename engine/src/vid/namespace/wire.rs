@@ -1,9 +1,10 @@
 //! Canonical bytes of the namespaced objects (tags `CNC`, `CNS`, `CNP`; see [`super::super::wire`]).
 //! Inner objects are nested whole, behind a u32 length, so each keeps its own tag and version.
 
-use super::super::wire::{Codec, Reader, WireError, Writer};
-use super::super::{SchemeTag, VidError};
+use super::super::wire::Codec;
+use super::super::{SchemeKind, VidError};
 use super::{MAX_NAMESPACES, NamespaceProof, NsCommon, NsEntry, NsShare, NsTable};
+use crate::codec::{Reader, WireError, Writer};
 use crate::merkle;
 
 const COMMON_TAG: &[u8; 3] = b"CNC";
@@ -44,7 +45,7 @@ impl<M: Codec> Codec for NsCommon<M> {
 
     fn decode(bytes: &[u8]) -> Result<Self, VidError> {
         let mut r = Reader::new(bytes, COMMON_TAG, "namespaced common data", VERSION)?;
-        let scheme = SchemeTag::from_u8(r.u8("scheme tag")?)?;
+        let scheme = SchemeKind::from_u8(r.u8("scheme tag")?)?;
         let count = read_count(&mut r)?;
         let entries = (0..count).map(|_| read_entry(&mut r)).collect::<Result<Vec<_>, _>>()?;
         let commons = (0..count)

@@ -7,10 +7,11 @@
 
 use ark_ec::CurveGroup;
 use ark_ff::UniformRand;
-use crema_engine::backend::cpu::Cpu;
-use crema_engine::bls::{self, Certificate, CertificateBuilder, SecretKey, StakeTable};
+use crema_engine::backend::Cpu;
+use crema_engine::bls::{self, Certificate, CertificateBuilder, Committee, KeyTable, SecretKey};
 use crema_engine::field::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
 use crema_engine::kzg::{BYTES_PER_BLOB, Blob};
+use crema_engine::stake::StakeTable;
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -89,14 +90,15 @@ pub fn blob(seed: u64) -> Box<Blob> {
 /// The message every benchmark certificate signs.
 pub const CERT_MSG: &[u8] = b"crema bench: view 42, block 0x0123456789abcdef";
 
-/// A stake table of `signers` keys (stakes 1..=7) and a certificate that all of them signed.
-pub fn certificate(seed: u64, signers: usize) -> anyhow::Result<(StakeTable, Certificate)> {
+/// A committee of `signers` keys (stakes 1..=7) and a certificate that all of them signed.
+pub fn certificate(seed: u64, signers: usize) -> anyhow::Result<(Committee, Certificate)> {
     let mut r = rng(seed);
     let keys = (0..signers).map(|_| SecretKey::key_gen(&r.r#gen::<[u8; 32]>(), b"")).collect::<Result<Vec<_>, _>>()?;
-    let mut table = StakeTable::new();
-    for (i, sk) in keys.iter().enumerate() {
-        table.insert(sk.public_key(), 1 + i as u64 % 7, &bls::pop_prove(sk)?)?;
+    let mut table = KeyTable::new();
+    for sk in &keys {
+        table.insert(sk.public_key(), &bls::pop_prove(sk)?)?;
     }
+    let table = Committee::new(table, StakeTable::new((0..signers as u64).map(|i| 1 + i % 7).collect())?)?;
     let mut builder = CertificateBuilder::new(&table, CERT_MSG);
     for (i, sk) in keys.iter().enumerate() {
         builder.add_vote(i, &sk.sign(CERT_MSG)?)?;

@@ -11,8 +11,8 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crema_engine::backend::cpu::Cpu;
-use crema_engine::backend::gpu::Gpu;
+use crema_engine::backend::Cpu;
+use crema_engine::backend::Gpu;
 use crema_engine::bls::BlsError;
 use crema_engine::erasure::gf16::Gf16Error;
 use crema_engine::kzg::{KzgContext, KzgError};

@@ -5,17 +5,18 @@
 //! would make: the raw `Backend` primitive for the primitive families, the high-level engine
 //! function (KZG, BLS certificates, VID) for the rest.
 
+use crema_engine::backend::Cpu;
 use crema_engine::backend::Direction;
-use crema_engine::backend::cpu::Cpu;
-use crema_engine::bls::Threshold;
 use crema_engine::field::{fr_to_bytes, g1p_to_bytes, g2p_to_bytes};
 use crema_engine::kzg::BYTES_PER_BLOB;
-use crema_engine::kzg::setup::TrustedSetup;
+use crema_engine::kzg::TrustedSetup;
+use crema_engine::stake::Fraction;
 use crema_engine::{Backend, G1Bases};
 
 use super::inputs;
 use super::ops::{Case, Failure, Runner, Target, Work, digest_all};
-use super::vid::{self, Scheme};
+use super::vid;
+use crema_engine::vid::SchemeKind;
 
 const KIB: usize = 1024;
 const MB: usize = 1_000_000;
@@ -57,7 +58,7 @@ pub fn plan(quick: bool) -> Vec<Case> {
     let (avidm_sizes, kzg_sizes) =
         if quick { (vec![MB], vec![100_000]) } else { (vec![MB, 5 * MB, 10 * MB, 32 * MB], vec![MB, 5 * MB]) };
     let units: &[u32] = if quick { &[100] } else { &[100, 1000] };
-    for (scheme, sizes, at) in [(Scheme::Avidm, avidm_sizes, 10 * MB), (Scheme::Kzg, kzg_sizes, MB)] {
+    for (scheme, sizes, at) in [(SchemeKind::Avidm, avidm_sizes, 10 * MB), (SchemeKind::Kzg, kzg_sizes, MB)] {
         for &bytes in &sizes {
             for &u in units {
                 cases.push(vid::disperse(scheme, bytes, u));
@@ -352,7 +353,7 @@ fn certificate_verify(n: usize) -> Case {
             Ok(Box::new(move |t: &Target| {
                 let backend = t.backend()?;
                 t.time(
-                    || Ok(cert.verify(&table, inputs::CERT_MSG, Threshold::TWO_THIRDS, backend)?),
+                    || Ok(cert.verify(&table, inputs::CERT_MSG, Fraction::TWO_THIRDS, backend)?),
                     |ok, h| {
                         if !ok {
                             return Err(Failure::Error(anyhow::anyhow!("a valid certificate did not verify")));

@@ -65,7 +65,7 @@ pub struct Machine {
     pub cpu_features: Vec<&'static str>,
     /// Total memory in bytes, when known.
     pub memory_bytes: Option<u64>,
-    /// Every GPU adapter wgpu sees (`crema_engine::backend::gpu::adapters()`).
+    /// Every GPU adapter wgpu sees (`crema_engine::backend::adapters()`).
     pub gpu_adapters: Vec<Adapter>,
     /// The adapter the gpu backend opened, if any.
     pub gpu_in_use: Option<String>,
@@ -222,7 +222,7 @@ pub fn machine(gpu_in_use: Option<String>) -> Machine {
         memory_bytes: proc_field(&meminfo, "MemTotal")
             .and_then(|v| v.trim_end_matches("kB").trim().parse::<u64>().ok())
             .map(|kib| kib * 1024),
-        gpu_adapters: crema_engine::backend::gpu::adapters()
+        gpu_adapters: crema_engine::backend::adapters()
             .into_iter()
             .map(|a| Adapter {
                 name: a.name,
