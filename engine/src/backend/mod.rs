@@ -2,7 +2,7 @@
 //!
 //! Modelled on reed-solomon-simd's `Engine`: primitives only, batch-first, written once per
 //! backend; the algorithms (erasure coding, KZG, BLS aggregation, VID) are written once above it.
-//! Every backend must produce the same canonical bytes as the [`reference`] backend, which
+//! Every backend must produce the same canonical bytes as the [`Reference`] backend, which
 //! [`conformance`] checks.
 
 mod batch_affine;

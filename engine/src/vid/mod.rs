@@ -6,9 +6,15 @@
 //!
 //! Schemes implement [`VidScheme`]: [`avidm::Avidm`] (GF(2^16) + BLAKE3 Merkle, Espresso's
 //! AvidM) is the default; [`kzg::Kzg`] (EIP-7594 cells with KZG proofs, threshold 1/2) makes
-//! every share provably consistent on its own. [`namespace`] disperses a list of rollup
+//! every share provably consistent on its own. [`Namespaced`] disperses a list of rollup
 //! namespaces with either scheme, so a rollup can verify and recover its namespace alone. All
 //! heavy work goes through a [`Backend`].
+//!
+//! **Start with [`Vid`]**: a scheme picked by [`SchemeKind`] (name, wire tag, default and least
+//! thresholds live there), configured with [`Weights`] (the engine's stake model laid out as
+//! share units) and a [`crate::stake::Fraction`] threshold, working on encoded objects — what a
+//! node sends and stores. The typed API ([`VidScheme`], [`Avidm`], [`Kzg`], [`Namespaced`]) is
+//! there for callers who want the objects themselves.
 
 pub mod avidm;
 mod bytes;
