@@ -132,6 +132,11 @@ impl<'a> Reader<'a> {
         Ok(r)
     }
 
+    /// Reads `bytes` that have no tag (a part of a tagged object, stored or hashed on its own).
+    pub fn new_untagged(bytes: &'a [u8]) -> Self {
+        Self { rest: bytes }
+    }
+
     /// Takes `n` bytes.
     pub fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], WireError> {
         if self.rest.len() < n {

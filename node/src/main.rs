@@ -77,6 +77,10 @@ enum Command {
         /// Every N-th seed (seed % N == 0) runs with real BLS certificates end to end; 0 = never.
         #[arg(long, default_value_t = 1000)]
         bls_every: u64,
+        /// Stop every run at this view; with `--scenario marathon` (a long happy run that checks memory stays
+        /// bounded), its length: e.g. --scenario marathon --seeds 1 --views 100000.
+        #[arg(long)]
+        views: Option<u64>,
     },
 }
 
@@ -111,7 +115,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let backend = choice.build().context("building the backend")?;
             crema_node::cli::vid::run(command, backend.as_ref())
         }
-        Command::Sim { scenario, seeds, seed, nodes, broken_commit, broken_vote, bls_every } => {
+        Command::Sim { scenario, seeds, seed, nodes, broken_commit, broken_vote, bls_every, views } => {
             let opts = crema_node::cli::sim::SimOptions {
                 scenario,
                 seeds,
@@ -120,6 +124,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 broken_commit,
                 broken_vote,
                 bls_every,
+                views,
             };
             crema_node::cli::sim::run(&opts)
         }

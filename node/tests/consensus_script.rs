@@ -1,5 +1,9 @@
-//! Script tests: one consensus node as a pure event transducer, inputs in, actions out (the HotShot style).
+//! Script tests: one consensus node as a pure event transducer, inputs in, actions out (the HotShot style). Every
+//! message goes through the real verifier first, as in a runtime, so these also check what verification refuses.
 
+use std::sync::Arc;
+
+use crema_engine::vid::{SchemeKind, ns_commitment};
 use crema_node::consensus::mac::{MacCert, MacKey, MacVerifier};
 use crema_node::consensus::*;
 
@@ -10,12 +14,15 @@ struct Fixture {
     keys: Vec<MacKey>,
     verifier: MacVerifier,
     cfg: Config,
+    checker: MessageVerifier<MacScheme>,
 }
 
 impl Fixture {
     fn new() -> Self {
         let (keys, verifier) = mac_keys(N, 42);
-        Fixture { keys, verifier, cfg: Config::new(StakeTable::equal(N as u64).unwrap(), 100) }
+        let cfg = Config::new(StakeTable::equal(N as u64).unwrap(), 100);
+        let checker = MessageVerifier::new(cfg.clone(), verifier.clone());
+        Fixture { keys, verifier, cfg, checker }
     }
 
     fn leader(&self, v: View) -> NodeId {
@@ -31,6 +38,11 @@ impl Fixture {
         Node::new(id, self.cfg.clone(), self.keys[id as usize].clone(), self.verifier.clone())
     }
 
+    /// `m` as a runtime hands it over: verified. Panics if verification refuses it.
+    fn input(&self, m: Message<MacScheme>) -> Input<MacScheme> {
+        Input::Message(self.checker.verify(m).expect("a valid message"))
+    }
+
     fn cert(&self, msg: &[u8], signers: &[NodeId]) -> MacCert {
         let sigs: Vec<_> = signers.iter().map(|&i| (i, MacScheme::sign(&self.keys[i as usize], msg))).collect();
         MacScheme::combine(&self.verifier, &sigs)
@@ -40,14 +52,20 @@ impl Fixture {
         Qc { view, block, cert: self.cert(&vote_message(view, &block), signers) }
     }
 
+    /// A header for `view` on `parent`, with a payload commitment consistent with its (made-up) namespace table.
     fn header(&self, view: View, parent: &Header) -> Header {
-        let leader = self.leader(view);
+        let root = Digest(*blake3::hash(&view.to_le_bytes()).as_bytes());
         Header {
             view,
             height: parent.height + 1,
             parent: parent.hash(),
-            payload_commitment: vid_model::commitment(&vid_model::payload(view, leader)),
-            proposer: leader,
+            proposer: self.leader(view),
+            timestamp_ms: 1_000 * view,
+            payload_commitment: Digest(ns_commitment(SchemeKind::Avidm, 1, &root.0)),
+            payload_len: 10,
+            namespaces: 1,
+            ns_table_root: root,
+            vid: self.cfg.vid,
         }
     }
 
@@ -64,34 +82,48 @@ impl Fixture {
         })
     }
 
-    fn share(&self, view: View, commitment: Digest, to: NodeId) -> Message<MacScheme> {
-        Message::VidShare { view, commitment, share: VidShare { index: to, bytes: vid_model::share(&commitment, to) } }
+    fn share(&self, view: View, commitment: Digest, to: NodeId, bytes: &[u8]) -> Message<MacScheme> {
+        Message::VidShare(VidShare { view, commitment, node: to, common: Arc::new(vec![1]), share: bytes.to_vec() })
     }
 
     fn vote(&self, view: View, block: Digest, voter: NodeId) -> Input<MacScheme> {
         let sig = MacScheme::sign(&self.keys[voter as usize], &vote_message(view, &block));
-        Input::Message { from: voter, msg: Message::Vote { view, block, voter, sig } }
+        self.input(Message::Vote(Vote { view, block, voter, sig }))
     }
 
     fn timeout(&self, view: View, high_qc: Qc<MacScheme>, voter: NodeId) -> Input<MacScheme> {
         let sig = MacScheme::sign(&self.keys[voter as usize], &timeout_message(view, high_qc.view));
-        Input::Message { from: voter, msg: Message::Timeout(TimeoutVote { view, high_qc, voter, sig }) }
+        self.input(Message::Timeout(TimeoutVote { view, high_qc, voter, sig }))
     }
 }
 
-fn msg(from: NodeId, m: Message<MacScheme>) -> Input<MacScheme> {
-    Input::Message { from, msg: m }
+fn share_checked(view: View, commitment: Digest, ok: bool) -> Input<MacScheme> {
+    Input::DataChecked { view, commitment, kind: DataKind::Share, ok }
 }
 
-fn share_ok(view: View, commitment: Digest) -> Input<MacScheme> {
-    Input::DataChecked { view, commitment, kind: DataKind::Share, ok: true }
+fn view_timer(view: View) -> Input<MacScheme> {
+    Input::Timer { kind: TimerKind::View, view }
+}
+
+fn set_view_timer(view: View, after_ms: u64) -> Action<MacScheme> {
+    Action::SetTimer { kind: TimerKind::View, view, after_ms }
 }
 
 fn votes_in(actions: &[Action<MacScheme>]) -> Vec<(NodeId, View)> {
     actions
         .iter()
         .filter_map(|a| match a {
-            Action::Send { to, msg: Message::Vote { view, .. } } => Some((*to, *view)),
+            Action::Send { to, msg: Message::Vote(v) } => Some((*to, v.view)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn share_checks(actions: &[Action<MacScheme>]) -> Vec<Vec<u8>> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::RequestData(DataRequest::VerifyShare(s)) => Some(s.share.clone()),
             _ => None,
         })
         .collect()
@@ -99,37 +131,63 @@ fn votes_in(actions: &[Action<MacScheme>]) -> Vec<(NodeId, View)> {
 
 /// Feeds a replica everything it needs to vote on `header` in its view, except what `skip` names.
 fn feed_gates(fx: &Fixture, node: &mut Node<MacScheme>, header: &Header, skip: &str) -> Vec<Action<MacScheme>> {
-    let (v, c, me, l) = (header.view, header.payload_commitment, node.id(), header.proposer);
+    let (v, c, me) = (header.view, header.payload_commitment, node.id());
     let mut out = Vec::new();
     if skip != "share" {
-        out.extend(node.handle(msg(l, fx.share(v, c, me))));
-        out.extend(node.handle(share_ok(v, c)));
+        out.extend(node.handle(fx.input(fx.share(v, c, me, b"share"))));
+        out.extend(node.handle(share_checked(v, c, true)));
     }
     if skip != "da" {
-        out.extend(node.handle(msg(l, fx.da_cert(v, c, &[0, 1, 2]))));
+        out.extend(node.handle(fx.input(fx.da_cert(v, c, &[0, 1, 2]))));
     }
     out
 }
 
+fn built_block(fx: &Fixture, view: View) -> BuiltBlock {
+    let h = fx.header(view, &Header::genesis());
+    BuiltBlock {
+        timestamp_ms: 5,
+        payload_commitment: h.payload_commitment,
+        payload_len: h.payload_len,
+        namespaces: h.namespaces,
+        ns_table_root: h.ns_table_root,
+        payload: Arc::new(b"payload".to_vec()),
+        common: Arc::new(b"common".to_vec()),
+        shares: (0..N).map(|i| vec![i as u8]).collect(),
+    }
+}
+
 #[test]
-fn genesis_leader_proposes_and_replica_only_arms_its_timer() {
+fn leader_asks_for_a_block_then_persists_and_sends_payload_shares_and_proposal() {
     let fx = Fixture::new();
     let l1 = fx.leader(1);
-    let acts = fx.node(l1).start();
-    assert_eq!(acts[0], Action::SetTimer { view: 1, after_ms: 100 });
+    let mut node = fx.node(l1);
+    let acts = node.start();
+    assert_eq!(acts, vec![set_view_timer(1, 100), Action::BuildBlock { view: 1, parent: Header::genesis() }]);
+    let acts = node.handle(Input::BlockReady { view: 1, block: built_block(&fx, 1) });
     assert!(
-        matches!(acts[1], Action::Persist(PersistedState { last_proposed_view: 1, .. })),
-        "persist before proposing"
+        matches!(acts[0], Action::Persist(PersistedState { last_proposed_view: 1, .. })),
+        "persist before proposing: {acts:?}"
     );
-    let da = acts.iter().filter(|a| matches!(a, Action::Send { msg: Message::DaProposal { .. }, .. })).count();
-    let shares = acts.iter().filter(|a| matches!(a, Action::Send { msg: Message::VidShare { .. }, .. })).count();
-    assert_eq!((da, shares), (N, N));
+    let da = acts.iter().filter(|a| matches!(a, Action::Send { msg: Message::DaProposal(_), .. })).count();
+    let shares: Vec<_> = acts
+        .iter()
+        .filter_map(|a| match a {
+            Action::Send { to, msg: Message::VidShare(s) } => Some((*to, s.node, s.share.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(da, N);
+    assert_eq!(shares, (0..N).map(|i| (i as NodeId, i as NodeId, vec![i as u8])).collect::<Vec<_>>());
     let Some(Action::Broadcast(Message::Proposal(p))) = acts.last() else { panic!("no proposal: {acts:?}") };
-    assert_eq!(p.header, fx.header(1, &Header::genesis()));
+    assert_eq!((p.header.view, p.header.height, p.header.timestamp_ms), (1, 1, 5));
     assert!(p.justify.is_genesis());
+    fx.checker.verify(Message::Proposal(p.clone())).expect("the leader's own proposal verifies");
+    // A second block for the same view is ignored: one proposal per view.
+    assert!(node.handle(Input::BlockReady { view: 1, block: built_block(&fx, 1) }).is_empty());
 
     let replica = fx.replica_for(1);
-    assert_eq!(fx.node(replica).start(), vec![Action::SetTimer { view: 1, after_ms: 100 }]);
+    assert_eq!(fx.node(replica).start(), vec![set_view_timer(1, 100)]);
 }
 
 #[test]
@@ -140,21 +198,89 @@ fn vote_waits_for_da_certificate_and_own_share_then_persists_first() {
     node.start();
     let h1 = fx.header(1, &Header::genesis());
     let c = h1.payload_commitment;
-    assert_eq!(node.handle(msg(h1.proposer, fx.proposal(h1.clone(), Qc::genesis(), None))), vec![]);
-    let acts = node.handle(msg(h1.proposer, fx.share(1, c, r)));
-    let expected = DataRequest::VerifyShare {
-        view: 1,
-        commitment: c,
-        share: VidShare { index: r, bytes: vid_model::share(&c, r) },
-    };
-    assert_eq!(acts, vec![Action::RequestData(expected)]);
-    assert_eq!(node.handle(share_ok(1, c)), vec![], "no DA certificate yet");
-    let acts = node.handle(msg(h1.proposer, fx.da_cert(1, c, &[0, 1, 2])));
+    let acts = node.handle(fx.input(fx.proposal(h1.clone(), Qc::genesis(), None)));
+    assert_eq!(acts, vec![Action::SetTimer { kind: TimerKind::Share, view: 1, after_ms: 25 }], "share timer armed");
+    let acts = node.handle(fx.input(fx.share(1, c, r, b"mine")));
+    assert_eq!(share_checks(&acts), vec![b"mine".to_vec()]);
+    assert_eq!(node.handle(share_checked(1, c, true)), vec![], "no DA certificate yet");
+    let acts = node.handle(fx.input(fx.da_cert(1, c, &[0, 1, 2])));
     assert_eq!(acts.len(), 2, "{acts:?}");
     assert!(matches!(acts[0], Action::Persist(PersistedState { last_voted_view: 1, .. })), "persist before the vote");
     assert_eq!(votes_in(&acts), vec![(fx.leader(2), 1)]);
     // A duplicate certificate changes nothing: one vote per view.
-    assert_eq!(node.handle(msg(h1.proposer, fx.da_cert(1, c, &[1, 2, 3]))), vec![]);
+    assert_eq!(node.handle(fx.input(fx.da_cert(1, c, &[1, 2, 3]))), vec![]);
+}
+
+#[test]
+fn a_share_before_its_proposal_is_held_and_a_forged_one_never_takes_its_place() {
+    let fx = Fixture::new();
+    let r = fx.replica_for(1);
+    let mut node = fx.node(r);
+    node.start();
+    let h1 = fx.header(1, &Header::genesis());
+    let c = h1.payload_commitment;
+    // A relay sends a forged share for a made-up commitment, then a damaged one for the real commitment, then the
+    // real one: all before the proposal. Nothing is checked yet: no signed message vouches for a commitment.
+    assert!(node.handle(fx.input(fx.share(1, Digest([7; 32]), r, b"forged"))).is_empty());
+    assert!(node.handle(fx.input(fx.share(1, c, r, b"damaged"))).is_empty());
+    assert!(node.handle(fx.input(fx.share(1, c, r, b"real"))).is_empty());
+    // The signed proposal names c: one held share for c is checked (never the forged commitment's).
+    let acts = node.handle(fx.input(fx.proposal(h1.clone(), Qc::genesis(), None)));
+    let first = share_checks(&acts);
+    assert_eq!(first.len(), 1);
+    assert_ne!(first[0], b"forged".to_vec());
+    // It fails: the next candidate for the same commitment is checked.
+    let acts = node.handle(share_checked(1, c, false));
+    assert_eq!(share_checks(&acts).len(), 1);
+    assert_eq!(node.stats().bad_shares, 1);
+    node.handle(share_checked(1, c, true));
+    let acts = node.handle(fx.input(fx.da_cert(1, c, &[0, 1, 2])));
+    assert_eq!(votes_in(&acts), vec![(fx.leader(2), 1)]);
+}
+
+#[test]
+fn held_shares_are_bounded_per_view() {
+    let fx = Fixture::new();
+    let r = fx.replica_for(1);
+    let mut node = fx.node(r);
+    node.start();
+    for i in 0..(MAX_HELD_PER_VIEW + 10) {
+        node.handle(fx.input(fx.share(1, Digest([i as u8; 32]), r, b"junk")));
+    }
+    assert_eq!(node.stats().dropped_shares, 10);
+    assert!(node.footprint() < 20, "footprint {}", node.footprint());
+}
+
+#[test]
+fn a_missing_share_is_asked_for_from_the_leader_then_the_da_committee() {
+    let fx = Fixture::new();
+    let r = fx.replica_for(1);
+    let mut node = fx.node(r);
+    node.start();
+    let h1 = fx.header(1, &Header::genesis());
+    let c = h1.payload_commitment;
+    node.handle(fx.input(fx.proposal(h1.clone(), Qc::genesis(), None)));
+    let asks = |acts: &[Action<MacScheme>]| -> Vec<NodeId> {
+        acts.iter()
+            .filter_map(|a| match a {
+                Action::Send { to, msg: Message::ShareRequest { requester, view: 1, commitment } }
+                    if *requester == r && *commitment == c =>
+                {
+                    Some(*to)
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    let acts = node.handle(Input::Timer { kind: TimerKind::Share, view: 1 });
+    assert_eq!(asks(&acts), vec![h1.proposer]);
+    let acts = node.handle(Input::Timer { kind: TimerKind::Share, view: 1 });
+    let others: Vec<NodeId> = (0..N as NodeId).filter(|&i| i != r).collect();
+    assert_eq!(asks(&acts), others, "then every other DA committee member");
+    // A peer asking us is served by the runtime (if it can).
+    let ask = Message::ShareRequest { requester: 0, view: 1, commitment: c };
+    let acts = node.handle(fx.input(ask));
+    assert_eq!(acts, vec![Action::ServeShare { to: 0, view: 1, commitment: c }]);
 }
 
 #[test]
@@ -166,72 +292,62 @@ fn invalid_share_or_missing_da_certificate_blocks_the_vote() {
 
     let mut node = fx.node(r);
     node.start();
-    node.handle(msg(h1.proposer, fx.proposal(h1.clone(), Qc::genesis(), None)));
-    node.handle(msg(h1.proposer, fx.share(1, c, r)));
-    let bad = Input::DataChecked { view: 1, commitment: c, kind: DataKind::Share, ok: false };
-    assert_eq!(node.handle(bad), vec![]);
-    assert_eq!(node.handle(msg(h1.proposer, fx.da_cert(1, c, &[0, 1, 2]))), vec![], "share failed verification");
+    node.handle(fx.input(fx.proposal(h1.clone(), Qc::genesis(), None)));
+    node.handle(fx.input(fx.share(1, c, r, b"bad")));
+    assert_eq!(node.handle(share_checked(1, c, false)), vec![]);
+    assert_eq!(node.handle(fx.input(fx.da_cert(1, c, &[0, 1, 2]))), vec![], "share failed verification");
 
     let mut node = fx.node(r);
     node.start();
-    node.handle(msg(h1.proposer, fx.proposal(h1.clone(), Qc::genesis(), None)));
+    node.handle(fx.input(fx.proposal(h1.clone(), Qc::genesis(), None)));
     let acts = feed_gates(&fx, &mut node, &h1, "da");
     assert!(votes_in(&acts).is_empty());
 }
 
 #[test]
-fn forged_or_short_da_certificates_are_rejected() {
+fn the_verifier_refuses_forged_and_short_certificates_and_wrong_signers() {
     let fx = Fixture::new();
-    let r = fx.replica_for(1);
     let h1 = fx.header(1, &Header::genesis());
     let c = h1.payload_commitment;
-    let mut node = fx.node(r);
-    node.start();
-    node.handle(msg(h1.proposer, fx.proposal(h1.clone(), Qc::genesis(), None)));
-    feed_gates(&fx, &mut node, &h1, "da");
-    let short = fx.da_cert(1, c, &[0, 1]);
-    assert_eq!(node.handle(msg(0, short)), vec![]);
+    assert!(fx.checker.verify(fx.da_cert(1, c, &[0, 1])).is_err(), "short DA certificate");
     // Node 3 signs for everyone with its own key.
-    let m = da_vote_message(1, &c);
-    let tag = MacScheme::sign(&fx.keys[3], &m);
+    let tag = MacScheme::sign(&fx.keys[3], &da_vote_message(1, &c));
     let forged = Message::DaCertificate(DaCert {
         view: 1,
         commitment: c,
         cert: MacCert { signers: vec![0, 1, 2, 3], tags: vec![tag; 4] },
     });
-    assert_eq!(node.handle(msg(3, forged)), vec![]);
-    assert_eq!(node.stats().rejected, 2);
-}
-
-#[test]
-fn proposals_from_non_leaders_or_with_bad_justify_are_rejected() {
-    let fx = Fixture::new();
-    let r = fx.replica_for(2);
-    let mut node = fx.node(r);
-    node.start();
-    let h1 = fx.header(1, &Header::genesis());
-    // Wrong proposer.
+    assert!(fx.checker.verify(forged).is_err());
+    // A proposal signed by a node that does not lead the view.
     let mut wrong = h1.clone();
     wrong.proposer = (h1.proposer + 1) % N as NodeId;
     let sig = MacScheme::sign(&fx.keys[wrong.proposer as usize], &proposal_message(&wrong.hash()));
-    let p = Proposal { header: wrong, justify: Qc::genesis(), tc: None, sig };
-    assert_eq!(node.handle(msg(0, Message::Proposal(p))), vec![]);
-    // Under-threshold justify QC for view 1.
+    let p = Message::Proposal(Proposal { header: wrong, justify: Qc::genesis(), tc: None, sig });
+    assert_eq!(fx.checker.verify(p).unwrap_err(), Reject::WrongSigner((h1.proposer + 1) % N as NodeId));
+    // A header whose payload commitment is not its namespace table's.
+    let mut lying = h1.clone();
+    lying.ns_table_root = Digest([1; 32]);
+    assert!(fx.checker.verify(fx.proposal(lying, Qc::genesis(), None)).is_err());
+    // Under-threshold justify QC.
     let h2 = fx.header(2, &h1);
-    let short = fx.qc(1, h1.hash(), &[0, 1]);
-    assert_eq!(node.handle(msg(h2.proposer, fx.proposal(h2, short, None))), vec![]);
-    assert_eq!(node.stats().rejected, 2);
-    assert_eq!(node.view(), 1, "a bad certificate must not move the view");
+    assert!(fx.checker.verify(fx.proposal(h2, fx.qc(1, h1.hash(), &[0, 1]), None)).is_err());
+    // A vote whose signature is not its claimed voter's (a relay changed the voter).
+    let sig = MacScheme::sign(&fx.keys[0], &vote_message(1, &h1.hash()));
+    assert!(fx.checker.verify(Message::Vote(Vote { view: 1, block: h1.hash(), voter: 1, sig })).is_err());
+    // The same checks run on bytes from the wire.
+    let bytes = wire::encode(&fx.da_cert(1, c, &[0, 1]));
+    assert!(matches!(fx.checker.ingest(&bytes), Err(IngestError::Rejected { kind: "da_certificate", .. })));
+    assert!(matches!(fx.checker.ingest(&bytes[..bytes.len() - 1]), Err(IngestError::Wire(_))));
 }
 
 #[test]
-fn next_leader_forms_a_qc_from_distinct_votes_and_proposes() {
+fn next_leader_forms_a_qc_from_distinct_votes_and_asks_for_a_block() {
     let fx = Fixture::new();
     let l2 = fx.leader(2);
     let mut node = fx.node(l2);
     node.start();
     let h1 = fx.header(1, &Header::genesis());
-    node.handle(msg(h1.proposer, fx.proposal(h1.clone(), Qc::genesis(), None)));
+    node.handle(fx.input(fx.proposal(h1.clone(), Qc::genesis(), None)));
     let voters: Vec<NodeId> = (0..N as NodeId).filter(|&i| i != l2).collect();
     // The same vote three times is one vote.
     for _ in 0..3 {
@@ -239,9 +355,8 @@ fn next_leader_forms_a_qc_from_distinct_votes_and_proposes() {
     }
     assert!(node.handle(fx.vote(1, h1.hash(), voters[1])).is_empty());
     let acts = node.handle(fx.vote(1, h1.hash(), voters[2]));
-    assert_eq!(acts[0], Action::SetTimer { view: 2, after_ms: 100 });
-    let Some(Action::Broadcast(Message::Proposal(p))) = acts.last() else { panic!("{acts:?}") };
-    assert_eq!((p.header.view, p.header.height, p.justify.view, p.justify.block), (2, 2, 1, h1.hash()));
+    assert_eq!(acts[0], set_view_timer(2, 100));
+    assert!(acts.contains(&Action::BuildBlock { view: 2, parent: h1.clone() }), "{acts:?}");
     assert_eq!(node.view(), 2);
 }
 
@@ -266,14 +381,19 @@ fn double_proposal_is_reported_and_only_the_first_gets_a_vote() {
     node.start();
     let h1 = fx.header(1, &Header::genesis());
     let mut fork = h1.clone();
-    fork.payload_commitment = Digest([9; 32]);
-    node.handle(msg(h1.proposer, fx.proposal(h1.clone(), Qc::genesis(), None)));
-    let acts = node.handle(msg(h1.proposer, fx.proposal(fork.clone(), Qc::genesis(), None)));
+    fork.timestamp_ms += 1;
+    node.handle(fx.input(fx.proposal(h1.clone(), Qc::genesis(), None)));
+    let acts = node.handle(fx.input(fx.proposal(fork.clone(), Qc::genesis(), None)));
     let ev = Equivocation::Proposal { leader: h1.proposer, view: 1, blocks: (h1.hash(), fork.hash()) };
-    assert_eq!(acts, vec![Action::Evidence(ev)]);
-    // Gates opened for the fork's commitment do not earn it a vote.
+    assert!(acts.contains(&Action::Evidence(ev)), "{acts:?}");
+    // Both share the commitment, but only the first proposal is voted for, once.
     let acts = feed_gates(&fx, &mut node, &fork, "");
-    assert!(votes_in(&acts).is_empty());
+    assert_eq!(votes_in(&acts), vec![(fx.leader(2), 1)]);
+    let Some(Action::Send { msg: Message::Vote(v), .. }) = acts.iter().find(|a| !votes_in(&[(*a).clone()]).is_empty())
+    else {
+        panic!()
+    };
+    assert_eq!(v.block, h1.hash());
 }
 
 #[test]
@@ -282,15 +402,15 @@ fn timeout_persists_then_broadcasts_and_blocks_a_late_vote() {
     let r = fx.replica_for(1);
     let mut node = fx.node(r);
     node.start();
-    let acts = node.handle(Input::Timeout { view: 1 });
+    let acts = node.handle(view_timer(1));
     assert!(matches!(acts[0], Action::Persist(PersistedState { last_voted_view: 1, .. })));
     assert!(matches!(&acts[1], Action::Broadcast(Message::Timeout(tv)) if tv.view == 1 && tv.high_qc.is_genesis()));
-    assert_eq!(acts[2], Action::SetTimer { view: 1, after_ms: 200 }, "backoff on the re-armed timer");
+    assert_eq!(acts[2], set_view_timer(1, 200), "backoff on the re-armed timer");
     let h1 = fx.header(1, &Header::genesis());
-    node.handle(msg(h1.proposer, fx.proposal(h1.clone(), Qc::genesis(), None)));
+    node.handle(fx.input(fx.proposal(h1.clone(), Qc::genesis(), None)));
     assert!(votes_in(&feed_gates(&fx, &mut node, &h1, "")).is_empty());
     // Expiring again in the same view triggers view sync.
-    let acts = node.handle(Input::Timeout { view: 1 });
+    let acts = node.handle(view_timer(1));
     assert!(matches!(acts[0], Action::Broadcast(Message::ViewSync { .. })));
 }
 
@@ -307,8 +427,8 @@ fn timeout_certificate_moves_to_the_next_view_and_one_third_joins() {
     assert!(matches!(&acts[1], Action::Broadcast(Message::Timeout(tv)) if tv.voter == r));
     // Its own looped-back timeout makes three: a TC, and view 2 with a doubled timer.
     let Action::Broadcast(Message::Timeout(own)) = acts[1].clone() else { unreachable!() };
-    let acts = node.handle(msg(r, Message::Timeout(own)));
-    assert!(acts.contains(&Action::SetTimer { view: 2, after_ms: 200 }), "{acts:?}");
+    let acts = node.handle(fx.input(Message::Timeout(own)));
+    assert!(acts.contains(&set_view_timer(2, 200)), "{acts:?}");
     assert_eq!(node.view(), 2);
 }
 
@@ -325,8 +445,8 @@ fn after_a_timeout_certificate_a_proposal_must_extend_the_highest_reported_qc() 
     let r = fx.replica_for(3);
     let mut node = fx.node(r);
     node.start();
-    node.handle(msg(h1.proposer, fx.proposal(h1.clone(), Qc::genesis(), None)));
-    node.handle(msg(h3.proposer, fx.proposal(h3.clone(), qc1, Some(tc.clone()))));
+    node.handle(fx.input(fx.proposal(h1.clone(), Qc::genesis(), None)));
+    node.handle(fx.input(fx.proposal(h3.clone(), qc1, Some(tc.clone()))));
     assert_eq!(node.view(), 3);
     assert_eq!(votes_in(&feed_gates(&fx, &mut node, &h3, "")), vec![(fx.leader(4), 3)]);
 
@@ -334,13 +454,24 @@ fn after_a_timeout_certificate_a_proposal_must_extend_the_highest_reported_qc() 
     let mut node = fx.node(r);
     node.start();
     let h3b = fx.header(3, &Header::genesis());
-    node.handle(msg(h3b.proposer, fx.proposal(h3b.clone(), Qc::genesis(), Some(tc))));
+    node.handle(fx.input(fx.proposal(h3b.clone(), Qc::genesis(), Some(tc))));
     assert_eq!(node.view(), 3);
     assert!(votes_in(&feed_gates(&fx, &mut node, &h3b, "")).is_empty());
 }
 
+fn decided(acts: &[Action<MacScheme>]) -> Vec<(Vec<Header>, Header)> {
+    acts.iter()
+        .filter_map(|a| match a {
+            Action::Decide { blocks, proof } => {
+                Some((blocks.iter().map(|(h, _)| h.clone()).collect(), proof.child.clone()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 #[test]
-fn two_chain_decides_only_on_consecutive_views() {
+fn two_chain_decides_only_on_consecutive_views_with_each_block_and_its_qc() {
     let fx = Fixture::new();
     let g = Header::genesis();
     let h1 = fx.header(1, &g);
@@ -349,12 +480,19 @@ fn two_chain_decides_only_on_consecutive_views() {
     let (q1, q2) = (fx.qc(1, h1.hash(), &[0, 1, 2]), fx.qc(2, h2.hash(), &[1, 2, 3]));
     let mut node = fx.node(fx.replica_for(3));
     node.start();
-    node.handle(msg(h1.proposer, fx.proposal(h1.clone(), Qc::genesis(), None)));
-    assert!(!node.handle(msg(h2.proposer, fx.proposal(h2.clone(), q1, None))).iter().any(is_decide));
-    let acts = node.handle(msg(h3.proposer, fx.proposal(h3.clone(), q2, None)));
-    let decided: Vec<_> = acts.iter().filter_map(decided_blocks).collect();
-    assert_eq!(decided, vec![vec![h1.clone()]]);
-    assert!(acts.iter().position(is_decide) < acts.iter().position(|a| matches!(a, Action::Persist(_))));
+    node.handle(fx.input(fx.proposal(h1.clone(), Qc::genesis(), None)));
+    assert!(decided(&node.handle(fx.input(fx.proposal(h2.clone(), q1.clone(), None)))).is_empty());
+    let acts = node.handle(fx.input(fx.proposal(h3.clone(), q2.clone(), None)));
+    assert_eq!(decided(&acts), vec![(vec![h1.clone()], h2.clone())], "h1 decided, proven by its child h2");
+    let Some(Action::Decide { blocks, proof }) = acts.iter().find(|a| matches!(a, Action::Decide { .. })) else {
+        panic!()
+    };
+    assert_eq!(blocks[0].1, q1, "each decided block comes with the QC that certifies it");
+    assert_eq!(proof.child_qc, q2);
+    assert!(
+        acts.iter().position(|a| matches!(a, Action::Decide { .. }))
+            < acts.iter().position(|a| matches!(a, Action::Persist(_)))
+    );
     assert_eq!(node.decided(), &h1);
 
     // A gap: block 5 certified in view 5 but its parent is from view 3: QC(5) decides nothing.
@@ -370,25 +508,14 @@ fn two_chain_decides_only_on_consecutive_views() {
     };
     let mut node = fx.node(fx.replica_for(6));
     node.start();
-    node.handle(msg(h1.proposer, fx.proposal(h1.clone(), Qc::genesis(), None)));
-    node.handle(msg(h2.proposer, fx.proposal(h2.clone(), fx.qc(1, h1.hash(), &[0, 1, 2]), None)));
-    node.handle(msg(h3.proposer, fx.proposal(h3.clone(), fx.qc(2, h2.hash(), &[0, 1, 2]), None)));
-    node.handle(msg(h5.proposer, fx.proposal(h5.clone(), fx.qc(3, h3.hash(), &[0, 1, 2]), Some(tc4))));
+    node.handle(fx.input(fx.proposal(h1.clone(), Qc::genesis(), None)));
+    node.handle(fx.input(fx.proposal(h2.clone(), fx.qc(1, h1.hash(), &[0, 1, 2]), None)));
+    node.handle(fx.input(fx.proposal(h3.clone(), fx.qc(2, h2.hash(), &[0, 1, 2]), None)));
+    node.handle(fx.input(fx.proposal(h5.clone(), fx.qc(3, h3.hash(), &[0, 1, 2]), Some(tc4))));
     assert_eq!(node.decided(), &h2, "QC(3) on 2<-3 decides block 2");
-    let acts = node.handle(msg(h6.proposer, fx.proposal(h6, fx.qc(5, h5.hash(), &[0, 1, 2]), None)));
-    assert!(!acts.iter().any(is_decide), "3 -> 5 is not consecutive: {acts:?}");
+    let acts = node.handle(fx.input(fx.proposal(h6, fx.qc(5, h5.hash(), &[0, 1, 2]), None)));
+    assert!(decided(&acts).is_empty(), "3 -> 5 is not consecutive: {acts:?}");
     assert_eq!(node.decided(), &h2);
-}
-
-fn is_decide(a: &Action<MacScheme>) -> bool {
-    matches!(a, Action::Decide { .. })
-}
-
-fn decided_blocks(a: &Action<MacScheme>) -> Option<Vec<Header>> {
-    match a {
-        Action::Decide { blocks } => Some(blocks.clone()),
-        _ => None,
-    }
 }
 
 #[test]
@@ -398,7 +525,7 @@ fn restarted_node_does_not_vote_twice_in_a_view() {
     let mut node = fx.node(r);
     node.start();
     let h1 = fx.header(1, &Header::genesis());
-    node.handle(msg(h1.proposer, fx.proposal(h1.clone(), Qc::genesis(), None)));
+    node.handle(fx.input(fx.proposal(h1.clone(), Qc::genesis(), None)));
     let acts = feed_gates(&fx, &mut node, &h1, "");
     let Some(Action::Persist(ps)) = acts.iter().find(|a| matches!(a, Action::Persist(_))).cloned() else {
         panic!("no persist")
@@ -406,7 +533,7 @@ fn restarted_node_does_not_vote_twice_in_a_view() {
     // Crash right after the Persist; the restarted node sees the whole view again.
     let mut node = Node::restore(r, fx.cfg.clone(), fx.keys[r as usize].clone(), fx.verifier.clone(), ps);
     node.start();
-    node.handle(msg(h1.proposer, fx.proposal(h1.clone(), Qc::genesis(), None)));
+    node.handle(fx.input(fx.proposal(h1.clone(), Qc::genesis(), None)));
     assert!(votes_in(&feed_gates(&fx, &mut node, &h1, "")).is_empty());
 }
 
@@ -428,20 +555,104 @@ fn missing_parent_is_fetched_and_the_child_adopted() {
     let h1 = fx.header(1, &Header::genesis());
     let h2 = fx.header(2, &h1);
     let q1 = fx.qc(1, h1.hash(), &[0, 1, 2]);
-    let mut node = fx.node(fx.replica_for(2));
+    let me = fx.replica_for(2);
+    let mut node = fx.node(me);
     node.start();
-    let acts = node.handle(msg(h2.proposer, fx.proposal(h2.clone(), q1, None)));
-    assert!(acts.contains(&Action::Send { to: h2.proposer, msg: Message::FetchRequest { block: h1.hash() } }));
+    let acts = node.handle(fx.input(fx.proposal(h2.clone(), q1, None)));
+    let fetch = Message::FetchRequest { requester: me, block: h1.hash() };
+    assert!(acts.contains(&Action::Send { to: h2.proposer, msg: fetch }), "{acts:?}");
     let Message::Proposal(p1) = fx.proposal(h1.clone(), Qc::genesis(), None) else { unreachable!() };
-    node.handle(msg(h2.proposer, Message::FetchResponse(p1)));
+    node.handle(fx.input(Message::FetchResponse(p1)));
     // Now the node holds both and can serve them, oldest first.
-    let acts = node.handle(msg(0, Message::FetchRequest { block: h2.hash() }));
+    let asker = (me + 1) % N as NodeId;
+    let acts = node.handle(fx.input(Message::FetchRequest { requester: asker, block: h2.hash() }));
     let served: Vec<_> = acts
         .iter()
         .filter_map(|a| match a {
-            Action::Send { msg: Message::FetchResponse(p), .. } => Some(p.header.view),
+            Action::Send { to, msg: Message::FetchResponse(p) } if *to == asker => Some(p.header.view),
             _ => None,
         })
         .collect();
     assert_eq!(served, vec![1, 2]);
+}
+
+/// A decided chain of `len` blocks in consecutive views, with the QC of each and of the child of the last.
+fn chain(fx: &Fixture, len: u64) -> (Vec<(Header, Qc<MacScheme>)>, CommitProof<MacScheme>) {
+    let mut prev = Header::genesis();
+    let mut blocks = Vec::new();
+    for v in 1..=len {
+        let h = fx.header(v, &prev);
+        blocks.push((h.clone(), fx.qc(v, h.hash(), &[0, 1, 2])));
+        prev = h;
+    }
+    let child = fx.header(len + 1, &prev);
+    let child_qc = fx.qc(len + 1, child.hash(), &[1, 2, 3]);
+    (blocks, CommitProof { child, child_qc })
+}
+
+#[test]
+fn a_lagging_node_asks_for_a_range_and_decides_it_once_verified() {
+    let fx = Fixture::new();
+    let (blocks, proof) = chain(&fx, 40);
+    let me = fx.replica_for(42);
+    let mut node = fx.node(me);
+    node.start();
+    // A proposal far above the root: a sync request, not a parent-by-parent fetch.
+    let (top, top_qc) = blocks.last().cloned().unwrap();
+    let next = fx.header(41, &top);
+    let acts = node.handle(fx.input(fx.proposal(next, top_qc, None)));
+    assert!(
+        acts.iter().any(|a| matches!(a, Action::Send { msg: Message::SyncRequest { requester, from_height: 1 }, .. } if *requester == me)),
+        "{acts:?}"
+    );
+    // A peer asks us: the runtime serves from its store.
+    let asker = (me + 1) % N as NodeId;
+    let acts = node.handle(fx.input(Message::SyncRequest { requester: asker, from_height: 0 }));
+    assert_eq!(acts, vec![Action::ServeSync { to: asker, from_height: 0 }]);
+
+    let range = DecidedRange { blocks: blocks.clone(), proof: proof.clone() };
+    let acts = node.handle(fx.input(Message::SyncResponse(range)));
+    assert_eq!(decided(&acts).first().map(|(b, _)| b.len()), Some(40), "{acts:?}");
+    assert_eq!(node.decided().height, 40);
+    assert_eq!(node.stats().synced, 40);
+}
+
+#[test]
+fn false_ranges_are_refused() {
+    let fx = Fixture::new();
+    let (blocks, proof) = chain(&fx, 5);
+    let ok = DecidedRange { blocks: blocks.clone(), proof: proof.clone() };
+    fx.checker.verify(Message::SyncResponse(ok)).expect("a true range verifies");
+    // The proof's child is not from the view after the last block: the last block is not proven decided.
+    let mut late = proof.clone();
+    late.child = Header { view: 7, ..proof.child.clone() };
+    late.child_qc = fx.qc(7, late.child.hash(), &[0, 1, 2]);
+    assert!(fx.checker.verify(Message::SyncResponse(DecidedRange { blocks: blocks.clone(), proof: late })).is_err());
+    // A block swapped for one its QC does not certify.
+    let mut swapped = blocks.clone();
+    swapped[2].0.timestamp_ms += 1;
+    let r = DecidedRange { blocks: swapped, proof: proof.clone() };
+    assert!(fx.checker.verify(Message::SyncResponse(r)).is_err());
+    // A hole in the chain.
+    let mut holed = blocks.clone();
+    holed.remove(2);
+    assert!(fx.checker.verify(Message::SyncResponse(DecidedRange { blocks: holed, proof: proof.clone() })).is_err());
+    // A true range that does not extend this node's root (it decided another block 1) is refused by the core.
+    let mut node = fx.node(0);
+    node.start();
+    let mut other = blocks.clone();
+    other[0].0 = Header { parent: Digest([5; 32]), ..other[0].0.clone() };
+    other[0].1 = fx.qc(1, other[0].0.hash(), &[0, 1, 2]);
+    other[1].0.parent = other[0].0.hash();
+    other[1].1 = fx.qc(2, other[1].0.hash(), &[0, 1, 2]);
+    for i in 2..5 {
+        other[i].0.parent = other[i - 1].0.hash();
+        other[i].1 = fx.qc(other[i].0.view, other[i].0.hash(), &[0, 1, 2]);
+    }
+    let mut p = proof.clone();
+    p.child.parent = other[4].0.hash();
+    p.child_qc = fx.qc(p.child.view, p.child.hash(), &[0, 1, 2]);
+    let acts = node.handle(fx.input(Message::SyncResponse(DecidedRange { blocks: other, proof: p })));
+    assert!(decided(&acts).is_empty());
+    assert_eq!((node.decided().height, node.stats().rejected), (0, 1));
 }

@@ -11,7 +11,8 @@ use super::kzg::Progress;
 use super::namespace::{NamespaceScheme, NsCommon, NsShare};
 use super::wire::{Codec, CommonKind, common_kind};
 use super::{
-    Avidm, Kzg, NamespaceId, Namespaced, NamespacedPayload, SchemeKind, VidError, VidScheme, Weights, avidm, kzg,
+    Avidm, Kzg, NamespaceId, Namespaced, NamespacedPayload, NsTable, SchemeKind, VidError, VidScheme, Weights, avidm,
+    kzg,
 };
 use crate::backend::Backend;
 use crate::stake::Fraction;
@@ -211,6 +212,12 @@ impl Vid {
         with_scheme!(self, s => recover_namespace(s, backend, commitment, common, shares, id))
     }
 
+    /// The namespace table of a namespaced dispersal's common data (not checked against a
+    /// commitment here: callers compare [`NsTable::commitment`] with the one they trust).
+    pub fn namespace_table(&self, common: &[u8]) -> Result<NsTable, VidError> {
+        with_scheme!(self, s => namespace_table(s, common))
+    }
+
     /// One line on the layout of a dispersal with this common data (for people).
     pub fn describe(&self, common: &[u8]) -> Result<String, VidError> {
         let describe_avidm = |c: &avidm::Common| {
@@ -242,6 +249,13 @@ impl Vid {
             }
         })
     }
+}
+
+fn namespace_table<S: NamespaceScheme>(_: &S, common: &[u8]) -> Result<NsTable, VidError> {
+    if layout_of::<S>(common)? == Layout::Plain {
+        return Err(VidError::NamespaceMismatch("a plain dispersal has no namespace table".into()));
+    }
+    Ok(NsCommon::<S::Common>::decode(common)?.table)
 }
 
 fn first<M>(common: &NsCommon<M>) -> Result<&M, VidError> {

@@ -31,7 +31,7 @@ pub use error::VidError;
 pub use kzg::Kzg;
 pub use namespace::{
     MAX_NAMESPACES, NamespaceId, NamespaceProof, NamespaceScheme, Namespaced, NamespacedPayload, NsCommitment,
-    NsCommon, NsDispersal, NsEntry, NsShare, NsTable,
+    NsCommon, NsDispersal, NsEntry, NsShare, NsTable, ns_commitment,
 };
 pub use scheme::SchemeKind;
 pub use weights::{MAX_UNITS, Weights};

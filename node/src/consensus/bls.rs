@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use crema_engine::Backend;
 use crema_engine::bls::{self, Certificate, PublicKey, SecretKey, Signature, SignerBitmap};
+use crema_engine::codec::{Reader, WireError, Writer};
 
 use super::certificate::{CertError, CertScheme, SimScheme};
 use super::leader::Membership;
@@ -133,6 +134,46 @@ impl CertScheme for BlsScheme {
             Ok(true) => Ok(()),
             _ => Err(CertError::BadAggregate),
         }
+    }
+
+    fn write_sig(sig: &Signature, w: &mut Writer) {
+        w.bytes(&sig.to_bytes());
+    }
+
+    fn read_sig(r: &mut Reader<'_>) -> Result<Signature, WireError> {
+        // Decoding checks the point is on the curve and in the subgroup.
+        Signature::from_bytes(&r.array("bls signature")?).map_err(|e| Self::bad("bls signature", e))
+    }
+
+    fn write_cert(cert: &BlsCert, w: &mut Writer) {
+        match cert {
+            BlsCert::Empty => w.u8(EMPTY_CERT),
+            BlsCert::Aggregate(c) => w.u8(AGGREGATE_CERT).len_bytes(&c.to_bytes()),
+        };
+    }
+
+    fn read_cert(r: &mut Reader<'_>, max_signers: usize) -> Result<BlsCert, WireError> {
+        match r.u8("certificate kind")? {
+            EMPTY_CERT => Ok(BlsCert::Empty),
+            AGGREGATE_CERT => {
+                // Signature, bitmap header and one bit per entry.
+                let max = (bls::SIGNATURE_BYTES + 4 + max_signers.div_ceil(8)) as u64;
+                let bytes = r.len_bytes("bls certificate", max)?;
+                let cert = Certificate::from_bytes(bytes).map_err(|e| Self::bad("bls certificate", e))?;
+                Ok(BlsCert::Aggregate(Box::new(cert)))
+            }
+            k => Err(WireError::Invalid { what: "certificate kind", reason: format!("{k} is neither 0 nor 1") }),
+        }
+    }
+}
+
+/// Certificate encodings: a byte naming the variant, then the engine's certificate bytes behind a length.
+const EMPTY_CERT: u8 = 0;
+const AGGREGATE_CERT: u8 = 1;
+
+impl BlsScheme {
+    fn bad(what: &'static str, e: bls::BlsError) -> WireError {
+        WireError::Invalid { what, reason: e.to_string() }
     }
 }
 

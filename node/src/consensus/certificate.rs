@@ -7,6 +7,7 @@ use std::fmt::Debug;
 use std::sync::Arc;
 
 use crema_engine::Backend;
+use crema_engine::codec::{Reader, WireError, Writer};
 
 use super::types::NodeId;
 use crema_engine::stake::StakeTable;
@@ -71,6 +72,15 @@ pub trait CertScheme: Clone + Debug + PartialEq + Eq + 'static {
         cert: &Self::Cert,
         threshold: u64,
     ) -> Result<(), CertError>;
+
+    /// Appends a signature's canonical bytes.
+    fn write_sig(sig: &Self::Sig, w: &mut Writer);
+    /// Reads a signature written by [`CertScheme::write_sig`]; a typed error, never a panic, on anything else.
+    fn read_sig(r: &mut Reader<'_>) -> Result<Self::Sig, WireError>;
+    /// Appends a certificate's canonical bytes.
+    fn write_cert(cert: &Self::Cert, w: &mut Writer);
+    /// Reads a certificate written by [`CertScheme::write_cert`] for a table of at most `max_signers` entries.
+    fn read_cert(r: &mut Reader<'_>, max_signers: usize) -> Result<Self::Cert, WireError>;
 }
 
 /// A scheme the simulator can run: it can deal keys for a stake table from a seed.

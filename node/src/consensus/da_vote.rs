@@ -1,75 +1,75 @@
 //! Mascarpone: the DA proposal to the committee, the members' payload check and DA vote, and the DA certificate
 //! the leader forms and every node checks before its quorum vote.
+//!
+//! The DA proposal is signed by the view's leader over (view, commitment), so it may arrive through any relay; a
+//! relay that swaps the payload only makes the payload check fail, and the next copy is checked. The first signed
+//! commitment per view is the only one a member votes for; a second one is equivocation evidence.
 
 use super::certificate::CertScheme;
 use super::leader::Membership;
-use super::state::{Node, Reject};
-use super::types::{Action, DaCert, DataRequest, Digest, Message, NodeId, View, da_proposal_message, da_vote_message};
+use super::state::Node;
+use super::types::{
+    Action, DaCert, DaProposal, DaVote, DataRequest, Digest, Equivocation, Message, View, da_vote_message,
+};
+use super::verify::Reject;
 
 impl<C: CertScheme> Node<C> {
-    /// A DA proposal from the view's leader: ask the engine to check and store the payload.
-    pub(super) fn on_da_proposal(
-        &mut self,
-        from: NodeId,
-        view: View,
-        commitment: Digest,
-        payload: Vec<u8>,
-        sig: C::Sig,
-    ) -> Result<(), Reject> {
+    /// A verified DA proposal: a committee member asks the runtime to recompute the commitment from the payload.
+    pub(super) fn on_da_proposal(&mut self, d: DaProposal<C>) -> Result<(), Reject> {
         if self.cfg.da_table.node_stake(self.id).unwrap_or(0) == 0 {
             return Ok(()); // Not a committee member.
         }
-        if from != self.leader(view) {
-            return Err(Reject::WrongSender(from));
+        if !self.in_window(d.view) {
+            return Err(Reject::OutOfWindow(d.view));
         }
-        if !self.in_window(view) {
-            return Err(Reject::OutOfWindow(view));
+        let (view, commitment) = (d.view, d.commitment);
+        match self.da_proposals.get(&view) {
+            Some(first) if *first != commitment => {
+                self.stats.equivocations += 1;
+                let leader = self.leader(view);
+                let ev = Equivocation::DaProposal { leader, view, commitments: (*first, commitment) };
+                self.out.push(Action::Evidence(ev));
+                return Ok(()); // One DA proposal per view: a second one gets no DA vote.
+            }
+            Some(_) => {}
+            None => {
+                self.da_proposals.insert(view, commitment);
+                self.release_held_shares(view, commitment);
+            }
         }
-        if !C::verify_sig(&self.verifier, from, &da_proposal_message(view, &commitment), &sig) {
-            return Err(Reject::BadSignature(from));
+        let key = (view, commitment);
+        if self.payload_ok.contains(&key) || !self.payload_checking.insert(key) {
+            return Ok(()); // Already checked, or a check is running.
         }
-        if self.da_proposals.contains_key(&view) {
-            return Ok(()); // One DA proposal per view; a second one (equivocation) gets no DA vote.
-        }
-        self.da_proposals.insert(view, commitment);
-        self.out.push(Action::RequestData(DataRequest::CheckPayload { view, commitment, payload }));
+        self.out.push(Action::RequestData(DataRequest::CheckPayload { view, commitment, payload: d.payload }));
         Ok(())
     }
 
-    /// The engine's verdict on a DA payload: a good one earns the leader our DA vote.
+    /// The runtime's verdict on a DA payload: a good one earns the leader our DA vote; after a bad one (a relay
+    /// may have swapped it) the next copy is checked.
     pub(super) fn on_payload_checked(&mut self, view: View, commitment: Digest, ok: bool) {
-        if !ok || self.da_proposals.get(&view) != Some(&commitment) || self.da_voted_view >= view {
+        self.payload_checking.remove(&(view, commitment));
+        if !ok {
+            self.stats.bad_payloads += 1;
+            return;
+        }
+        if self.da_proposals.get(&view) != Some(&commitment) || self.da_voted_view >= view {
             return;
         }
         self.da_voted_view = view;
         self.payload_ok.insert((view, commitment));
         let sig = C::sign(&self.key, &da_vote_message(view, &commitment));
-        let msg = Message::DaVote { view, commitment, voter: self.id, sig };
+        let msg = Message::DaVote(DaVote { view, commitment, voter: self.id, sig });
         self.out.push(Action::Send { to: self.leader(view), msg });
     }
 
-    /// A DA vote, collected by the view's leader into a DA certificate which it broadcasts.
-    pub(super) fn on_da_vote(
-        &mut self,
-        from: NodeId,
-        view: View,
-        commitment: Digest,
-        voter: NodeId,
-        sig: C::Sig,
-    ) -> Result<(), Reject> {
-        if voter != from {
-            return Err(Reject::WrongSender(from));
-        }
+    /// A verified DA vote, collected by the view's leader into a DA certificate which it broadcasts.
+    pub(super) fn on_da_vote(&mut self, vote: DaVote<C>) -> Result<(), Reject> {
+        let DaVote { view, commitment, voter, sig } = vote;
         if self.leader(view) != self.id || !self.in_window(view) {
             return Err(Reject::OutOfWindow(view));
         }
         let stake = self.cfg.da_table.node_stake(voter).unwrap_or(0);
-        if stake == 0 {
-            return Err(Reject::WrongSender(voter));
-        }
-        if !C::verify_sig(&self.verifier, voter, &da_vote_message(view, &commitment), &sig) {
-            return Err(Reject::BadSignature(voter));
-        }
         let acc = self.da_votes.entry((view, commitment)).or_default();
         acc.add(voter, stake, sig);
         if acc.stake() >= self.cfg.da_table.quorum() && !acc.formed {
@@ -80,17 +80,15 @@ impl<C: CertScheme> Node<C> {
         Ok(())
     }
 
-    /// A DA certificate: verified against the committee's stake, then it may open the vote gate.
+    /// A verified DA certificate: it may open the vote gate, and it vouches for the commitment a held share opens.
     pub(super) fn on_da_cert(&mut self, c: DaCert<C>) -> Result<(), Reject> {
         if !self.in_window(c.view) {
             return Err(Reject::OutOfWindow(c.view));
         }
-        if self.da_certs.contains(&(c.view, c.commitment)) {
+        if !self.da_certs.insert((c.view, c.commitment)) {
             return Ok(());
         }
-        let msg = da_vote_message(c.view, &c.commitment);
-        C::verify_cert(&self.verifier, &self.cfg.da_table, &msg, &c.cert, self.cfg.da_table.quorum())?;
-        self.da_certs.insert((c.view, c.commitment));
+        self.release_held_shares(c.view, c.commitment);
         self.try_vote();
         Ok(())
     }

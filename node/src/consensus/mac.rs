@@ -11,6 +11,7 @@ use super::certificate::{CertError, CertScheme, SimScheme};
 use super::leader::Membership;
 use super::types::NodeId;
 use crema_engine::Backend;
+use crema_engine::codec::{Reader, WireError, Writer};
 use crema_engine::stake::StakeTable;
 
 /// Marker type for the MAC scheme.
@@ -117,6 +118,31 @@ impl CertScheme for MacScheme {
             }
         }
         Ok(())
+    }
+
+    fn write_sig(sig: &[u8; 16], w: &mut Writer) {
+        w.bytes(sig);
+    }
+
+    fn read_sig(r: &mut Reader<'_>) -> Result<[u8; 16], WireError> {
+        r.array("mac tag")
+    }
+
+    fn write_cert(cert: &MacCert, w: &mut Writer) {
+        w.u32(cert.signers.len() as u32);
+        for (s, t) in cert.signers.iter().zip(&cert.tags) {
+            w.bytes(&s.to_le_bytes()).bytes(t);
+        }
+    }
+
+    fn read_cert(r: &mut Reader<'_>, max_signers: usize) -> Result<MacCert, WireError> {
+        let count = r.u32_max("mac certificate signers", max_signers as u64)? as usize;
+        let (mut signers, mut tags) = (Vec::with_capacity(count), Vec::with_capacity(count));
+        for _ in 0..count {
+            signers.push(u16::from_le_bytes(r.array("signer")?));
+            tags.push(r.array("mac tag")?);
+        }
+        Ok(MacCert { signers, tags })
     }
 }
 

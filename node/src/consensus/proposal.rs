@@ -1,140 +1,161 @@
-//! Quorum proposals: proposing as leader, validating, the block tree, fetching missing parents, and the commit rule.
+//! Quorum proposals: building and proposing a block as leader, taking in verified proposals, the block tree,
+//! fetching missing parents, and the commit rule.
 
 use super::certificate::CertScheme;
 use super::leader::Membership;
 use super::safety::{CommitRule, two_chain_commits};
-use super::state::{Node, Reject};
+use super::state::{MAX_ORPHANS, Node};
 use super::types::{
-    Action, Digest, Equivocation, Header, Message, NodeId, Proposal, VidShare, da_proposal_message, proposal_message,
+    Action, BuiltBlock, CommitProof, DaProposal, Digest, Equivocation, Header, Message, NodeId, Proposal, Qc, VidShare,
+    View, da_proposal_message, proposal_message,
 };
-use super::vid_model;
+use super::verify::Reject;
 
-/// Most proposals buffered while waiting for their parents (flood guard).
-const MAX_ORPHANS: usize = 256;
 /// Most ancestors returned in one fetch response, so a lagging node catches up in few round trips.
 const FETCH_BATCH: usize = 32;
 
 impl<C: CertScheme> Node<C> {
-    /// Proposes in the current view if this node leads it and holds a QC or TC for the previous view.
-    pub(super) fn try_propose(&mut self) {
-        let v = self.view;
-        if self.leader(v) != self.id || self.proposed_view >= v {
-            return;
-        }
+    /// Whether this node may propose in `view` now: it leads it, has not proposed in it, holds a QC or TC for the
+    /// previous view, and has the parent in its tree.
+    fn may_propose(&self, v: View) -> bool {
         let after_qc = self.high_qc.view + 1 == v;
         let after_tc = self.last_tc.as_ref().is_some_and(|t| t.view + 1 == v);
-        if !after_qc && !after_tc {
+        self.leader(v) == self.id
+            && self.proposed_view < v
+            && (after_qc || after_tc)
+            && self.blocks.contains_key(&self.high_qc.block)
+    }
+
+    /// As leader of the current view, asks the runtime for a block (once per view).
+    pub(super) fn try_propose(&mut self) {
+        let v = self.view;
+        if !self.may_propose(v) || self.building == Some(v) {
             return;
         }
-        // The parent must be in the tree to know its height; otherwise retry once a fetch brings it in.
-        let Some(parent) = self.blocks.get(&self.high_qc.block) else { return };
-        let payload = vid_model::payload(v, self.id);
-        let commitment = vid_model::commitment(&payload);
+        let Some(parent) = self.blocks.get(&self.high_qc.block).cloned() else { return };
+        self.building = Some(v);
+        self.out.push(Action::BuildBlock { view: v, parent });
+    }
+
+    /// The runtime built the block: sign and send the DA proposal to the committee, each node its VID share, and
+    /// the quorum proposal to everyone. A block for a view already left is dropped.
+    pub(super) fn on_block_ready(&mut self, view: View, block: BuiltBlock) -> Result<(), Reject> {
+        if self.building == Some(view) {
+            self.building = None;
+        }
+        if view != self.view || !self.may_propose(view) {
+            return Ok(());
+        }
+        if block.shares.len() != self.cfg.table.len() {
+            return Err(Reject::Malformed("built block has not one share per node"));
+        }
+        // The payload does not depend on the parent: the current high QC is the parent, even if it moved on.
+        let Some(parent) = self.blocks.get(&self.high_qc.block).cloned() else { return Ok(()) };
         let header = Header {
-            view: v,
+            view,
             height: parent.height + 1,
             parent: self.high_qc.block,
-            payload_commitment: commitment,
             proposer: self.id,
+            timestamp_ms: block.timestamp_ms.max(parent.timestamp_ms),
+            payload_commitment: block.payload_commitment,
+            payload_len: block.payload_len,
+            namespaces: block.namespaces,
+            ns_table_root: block.ns_table_root,
+            vid: self.cfg.vid,
         };
-        self.proposed_view = v;
+        self.proposed_view = view;
         self.out.push(Action::Persist(self.persisted()));
+        let commitment = header.payload_commitment;
+        let after_qc = self.high_qc.view + 1 == view;
         let tc = if after_qc { None } else { self.last_tc.clone() };
         let sig = C::sign(&self.key, &proposal_message(&header.hash()));
-        let da_sig = C::sign(&self.key, &da_proposal_message(v, &commitment));
+        let da_sig = C::sign(&self.key, &da_proposal_message(view, &commitment));
+        let da = DaProposal { view, commitment, payload: block.payload, sig: da_sig };
         for to in 0..self.cfg.table.len() as NodeId {
             if self.cfg.da_table.node_stake(to).unwrap_or(0) > 0 {
-                let msg = Message::DaProposal { view: v, commitment, payload: payload.clone(), sig: da_sig.clone() };
-                self.out.push(Action::Send { to, msg });
+                self.out.push(Action::Send { to, msg: Message::DaProposal(da.clone()) });
             }
         }
-        for to in 0..self.cfg.table.len() as NodeId {
-            let share = VidShare { index: to, bytes: vid_model::share(&commitment, to) };
-            self.out.push(Action::Send { to, msg: Message::VidShare { view: v, commitment, share } });
+        for (to, share) in block.shares.into_iter().enumerate() {
+            let node = to as NodeId;
+            let msg = Message::VidShare(VidShare { view, commitment, node, common: block.common.clone(), share });
+            self.out.push(Action::Send { to: node, msg });
         }
         let justify = self.high_qc.clone();
         self.out.push(Action::Broadcast(Message::Proposal(Proposal { header, justify, tc, sig })));
+        Ok(())
     }
 
-    /// Validates a proposal (fresh or fetched), records it, processes its certificates and votes if it can.
-    pub(super) fn on_proposal(&mut self, from: NodeId, p: Proposal<C>) -> Result<(), Reject> {
+    /// A verified proposal (fresh or fetched): records it, processes its certificates and votes if it can.
+    pub(super) fn on_proposal(&mut self, p: Proposal<C>) -> Result<(), Reject> {
         let hash = p.header.hash();
         if self.proposals.contains_key(&hash) || hash == self.root_hash {
             return Ok(());
         }
-        let h = &p.header;
-        if h.view == 0 || h.height == 0 {
-            return Err(Reject::Malformed("proposal in view 0"));
-        }
-        if self.leader(h.view) != h.proposer {
-            return Err(Reject::WrongSender(h.proposer));
-        }
-        if h.parent != p.justify.block || p.justify.view >= h.view {
-            return Err(Reject::Malformed("justify does not certify the parent"));
-        }
-        if let Some(tc) = &p.tc
-            && tc.view.checked_add(1) != Some(h.view)
-        {
-            return Err(Reject::Malformed("TC not for the previous view"));
-        }
-        if !C::verify_sig(&self.verifier, h.proposer, &proposal_message(&hash), &p.sig) {
-            return Err(Reject::BadSignature(h.proposer));
-        }
-        self.verify_qc(&p.justify)?;
-        if let Some(tc) = &p.tc {
-            self.verify_tc(tc)?;
-        }
         // Equivocation: a second, different, validly signed proposal for a view. Keep voting only for the first.
-        let view = h.view;
+        let (view, proposer) = (p.header.view, p.header.proposer);
         match self.by_view.get(&view) {
             Some(first) if *first != hash => {
                 self.stats.equivocations += 1;
-                let ev = Equivocation::Proposal { leader: h.proposer, view, blocks: (*first, hash) };
+                let ev = Equivocation::Proposal { leader: proposer, view, blocks: (*first, hash) };
                 self.out.push(Action::Evidence(ev));
             }
             Some(_) => {}
-            None => {
+            None if self.in_window(view) => {
                 self.by_view.insert(view, hash);
+                self.release_held_shares(view, p.header.payload_commitment);
             }
+            None => {}
         }
         let justify = p.justify.clone();
         let tc = p.tc.clone();
-        self.add_block(from, p);
+        self.add_block(p);
         self.observe_qc(&justify);
         if let Some(tc) = &tc {
             self.observe_tc(tc);
         }
+        self.arm_share_timer();
         self.try_vote();
         Ok(())
     }
 
-    /// Inserts a validated proposal into the block tree if its parent is there, else parks it and fetches the
-    /// parent. Inserting may release parked descendants.
-    fn add_block(&mut self, from: NodeId, p: Proposal<C>) {
+    /// Inserts a proposal into the block tree if its parent is there, else parks it and fetches the parent (or asks
+    /// for a range sync when the gap is long). Inserting may release parked descendants.
+    fn add_block(&mut self, p: Proposal<C>) {
         if p.header.height <= self.root.height {
             return; // At or below the decided root: a stale fork or an ancestor we no longer need.
         }
         let parent = p.header.parent;
-        match self.blocks.get(&parent) {
-            Some(ph) => {
-                if ph.height + 1 != p.header.height || ph.view >= p.header.view {
-                    self.stats.rejected += 1;
-                    return;
-                }
+        if !self.blocks.contains_key(&parent) {
+            self.note_height(p.header.height);
+            if self.orphan_count < MAX_ORPHANS {
+                self.orphan_count += 1;
+                let proposer = p.header.proposer;
+                self.orphans.entry(parent).or_default().push(p);
+                let msg = Message::FetchRequest { requester: self.id, block: parent };
+                self.out.push(Action::Send { to: proposer, msg });
             }
-            None => {
-                if self.orphan_count < MAX_ORPHANS {
-                    self.orphan_count += 1;
-                    self.orphans.entry(parent).or_default().push(p);
-                    self.out.push(Action::Send { to: from, msg: Message::FetchRequest { block: parent } });
-                }
-                return;
-            }
+            return;
         }
+        self.insert_chain(p);
+    }
+
+    /// Inserts `p` (whose parent is in the tree) and every parked descendant that now connects. A block must
+    /// extend its parent by one height, in a later view, at no earlier a timestamp.
+    pub(super) fn insert_chain(&mut self, p: Proposal<C>) {
         let mut ready = vec![p];
         while let Some(p) = ready.pop() {
             let hash = p.header.hash();
             if self.blocks.contains_key(&hash) {
+                continue;
+            }
+            let h = &p.header;
+            let fits = self
+                .blocks
+                .get(&h.parent)
+                .is_some_and(|ph| ph.height + 1 == h.height && ph.view < h.view && ph.timestamp_ms <= h.timestamp_ms);
+            if !fits {
+                self.stats.rejected += 1;
                 continue;
             }
             self.blocks.insert(hash, p.header.clone());
@@ -142,7 +163,7 @@ impl<C: CertScheme> Node<C> {
             self.proposals.insert(hash, p);
             if let Some(children) = self.orphans.remove(&hash) {
                 self.orphan_count -= children.len();
-                ready.extend(children.into_iter().filter(|c| c.header.height == self.blocks[&hash].height + 1));
+                ready.extend(children);
             }
             self.try_commit(&justify);
         }
@@ -152,7 +173,10 @@ impl<C: CertScheme> Node<C> {
     }
 
     /// Serves a fetch: the block's proposal and up to [`FETCH_BATCH`] - 1 ancestors, oldest first.
-    pub(super) fn on_fetch_request(&mut self, from: NodeId, block: Digest) {
+    pub(super) fn on_fetch_request(&mut self, requester: NodeId, block: Digest) {
+        if requester == self.id {
+            return;
+        }
         let mut chain = Vec::new();
         let mut cur = block;
         while chain.len() < FETCH_BATCH {
@@ -161,29 +185,31 @@ impl<C: CertScheme> Node<C> {
             cur = p.header.parent;
         }
         for p in chain.into_iter().rev() {
-            self.out.push(Action::Send { to: from, msg: Message::FetchResponse(p) });
+            self.out.push(Action::Send { to: requester, msg: Message::FetchResponse(p) });
         }
     }
 
     /// Asks some of a QC's signers for its block: more than a third of stake among them, so one is honest.
-    pub(super) fn fetch_from_signers(&mut self, qc: &super::types::Qc<C>) {
+    pub(super) fn fetch_from_signers(&mut self, qc: &Qc<C>) {
         let mut stake = 0;
         for s in C::signers(&qc.cert) {
             if s == self.id {
                 continue;
             }
             stake += self.cfg.table.node_stake(s).unwrap_or(0);
-            self.out.push(Action::Send { to: s, msg: Message::FetchRequest { block: qc.block } });
+            self.out.push(Action::Send { to: s, msg: Message::FetchRequest { requester: self.id, block: qc.block } });
             if stake >= self.cfg.table.one_third() {
                 break;
             }
         }
+        // A QC far above the root means a long gap: fetching parent by parent would take many round trips.
+        self.note_height(self.root.height + qc.view.saturating_sub(self.root.view));
     }
 
     /// Applies the commit rule to a verified QC. Under [`CommitRule::TwoChain`] the QC's block `B'` and its parent
     /// `B` must be in consecutive views, and then `B` (with its undecided ancestors) is decided.
-    pub(super) fn try_commit(&mut self, qc: &super::types::Qc<C>) {
-        let Some(certified) = self.blocks.get(&qc.block) else { return };
+    pub(super) fn try_commit(&mut self, qc: &Qc<C>) {
+        let Some(certified) = self.blocks.get(&qc.block).cloned() else { return };
         let target = match self.cfg.commit_rule {
             CommitRule::TwoChain => {
                 let Some(parent) = self.blocks.get(&certified.parent) else { return };
@@ -194,30 +220,41 @@ impl<C: CertScheme> Node<C> {
             }
             CommitRule::UnsafeOneChain => qc.block,
         };
-        let Some(target_header) = self.blocks.get(&target) else { return };
+        let Some(target_header) = self.blocks.get(&target).cloned() else { return };
         if target_header.height <= self.root.height {
             return;
         }
         // Walk back to the root; a branch that does not reach it conflicts with what was decided: never decide it.
+        // Each block's QC is its child's justify; the last one's is the certified block's justify.
         let mut chain = Vec::new();
         let mut cur = target;
+        let mut child_justify = match self.cfg.commit_rule {
+            CommitRule::TwoChain => self.proposals.get(&qc.block).map(|p| p.justify.clone()),
+            CommitRule::UnsafeOneChain => Some(qc.clone()),
+        };
         while cur != self.root_hash {
             let Some(h) = self.blocks.get(&cur) else { return };
             if h.height <= self.root.height {
                 return;
             }
-            chain.push(h.clone());
+            let Some(qc_of_cur) = child_justify.take().filter(|q| q.block == cur) else { return };
+            chain.push((h.clone(), qc_of_cur));
+            child_justify = self.proposals.get(&cur).map(|p| p.justify.clone());
             cur = h.parent;
         }
         chain.reverse();
-        self.root = target_header.clone();
-        self.root_hash = target;
+        let proof = CommitProof { child: certified, child_qc: qc.clone() };
+        self.decide(chain, proof);
+    }
+
+    /// Makes `chain` (starting right above the root) decided: the new root, persisted.
+    pub(super) fn decide(&mut self, chain: Vec<(Header, Qc<C>)>, proof: CommitProof<C>) {
+        let Some((last, _)) = chain.last() else { return };
+        self.root = last.clone();
+        self.root_hash = last.hash();
         self.stats.decided += chain.len() as u64;
-        self.out.push(Action::Decide { blocks: chain });
+        self.out.push(Action::Decide { blocks: chain, proof });
         self.out.push(Action::Persist(self.persisted()));
-        let root_height = self.root.height;
-        let root_hash = self.root_hash;
-        // Forget forks below the root; the decided chain stays so lagging peers can fetch it.
-        self.blocks.retain(|h, b| b.height >= root_height || *h == root_hash);
+        self.prune_decided();
     }
 }

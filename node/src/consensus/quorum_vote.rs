@@ -4,8 +4,9 @@
 use super::certificate::CertScheme;
 use super::leader::Membership;
 use super::safety::{VoteRule, safe_to_vote};
-use super::state::{Node, Reject};
-use super::types::{Action, Digest, Equivocation, Message, NodeId, Qc, View, vote_message};
+use super::state::Node;
+use super::types::{Action, Equivocation, Message, Qc, Vote, vote_message};
+use super::verify::Reject;
 
 impl<C: CertScheme> Node<C> {
     /// Votes for the current view's proposal once every gate is open: the proposal is in the block tree, its DA
@@ -30,32 +31,17 @@ impl<C: CertScheme> Node<C> {
         self.last_voted_view = v;
         self.out.push(Action::Persist(self.persisted()));
         let sig = C::sign(&self.key, &vote_message(v, &hash));
-        let msg = Message::Vote { view: v, block: hash, voter: self.id, sig };
+        let msg = Message::Vote(Vote { view: v, block: hash, voter: self.id, sig });
         self.out.push(Action::Send { to: self.leader(v + 1), msg });
     }
 
-    /// A quorum vote, collected by the next view's leader into a QC.
-    pub(super) fn on_vote(
-        &mut self,
-        from: NodeId,
-        view: View,
-        block: Digest,
-        voter: NodeId,
-        sig: C::Sig,
-    ) -> Result<(), Reject> {
-        if voter != from {
-            return Err(Reject::WrongSender(from));
-        }
+    /// A verified quorum vote, collected by the next view's leader into a QC.
+    pub(super) fn on_vote(&mut self, vote: Vote<C>) -> Result<(), Reject> {
+        let Vote { view, block, voter, sig } = vote;
         if !self.in_window(view) || self.leader(view + 1) != self.id {
             return Err(Reject::OutOfWindow(view));
         }
         let stake = self.cfg.table.node_stake(voter).unwrap_or(0);
-        if stake == 0 {
-            return Err(Reject::WrongSender(voter));
-        }
-        if !C::verify_sig(&self.verifier, voter, &vote_message(view, &block), &sig) {
-            return Err(Reject::BadSignature(voter));
-        }
         match self.vote_seen.get(&(view, voter)) {
             Some(first) if *first != block => {
                 self.stats.equivocations += 1;

@@ -1,34 +1,43 @@
 //! The node state machine: `handle(input) -> Vec<Action>`, with no I/O, clock or randomness.
 //!
-//! This file holds the state, the dispatcher, view changes and certificate checks; the handlers live in
-//! `proposal.rs` (quorum proposals, block tree, commit), `quorum_vote.rs` (the vote and QC formation),
-//! `da_vote.rs` (DA proposals, DA votes and certificates), `vid_share.rs` (this node's VID share) and
-//! `timeout.rs` (timeouts, timeout certificates, view sync).
+//! This file holds the configuration, the state, the dispatcher, view changes and pruning; the handlers live in
+//! `proposal.rs` (building and proposing a block, validating proposals, the block tree, the commit rule),
+//! `quorum_vote.rs` (the vote and QC formation), `da_vote.rs` (Mascarpone: DA proposals, votes, certificates),
+//! `vid_share.rs` (Savoiardi: this node's share, held until its commitment is signed, asked for when missing),
+//! `timeout.rs` (timeouts, timeout certificates, view sync) and `catch_up.rs` (range sync of decided headers).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use super::certificate::{Accumulator, CertError, CertScheme};
+use crema_engine::stake::StakeTable;
+
+use super::certificate::{Accumulator, CertScheme};
 use super::leader::Membership;
 use super::safety::{CommitRule, VoteRule};
 use super::types::{
-    Action, DataKind, Digest, Header, Input, Message, NodeId, PersistedState, Proposal, Qc, Tc, TimeoutVote, View,
-    timeout_message, vote_message,
+    Action, DataKind, Digest, Header, Input, Message, NodeId, PersistedState, Proposal, Qc, Tc, TimeoutVote, TimerKind,
+    VidParams, VidShare, View,
 };
-use crema_engine::stake::StakeTable;
+use super::verify::Reject;
 
 /// Static configuration shared by all nodes of a network.
 #[derive(Clone, Debug)]
 pub struct Config {
-    /// Stake for quorum votes, timeouts and leader election.
+    /// Stake for quorum votes, timeouts, leader election and VID share units.
     pub table: StakeTable,
     /// The DA committee, indexed like `table`; zero stake means "not a member".
     pub da_table: StakeTable,
+    /// The VID scheme and threshold every block is dispersed with.
+    pub vid: VidParams,
+    /// Largest block payload accepted, in bytes.
+    pub max_block_bytes: u64,
     /// The view timer before any backoff, in milliseconds.
     pub base_timeout_ms: u64,
     /// The timer doubles per consecutive failed view, up to `2^max_backoff` times the base.
     pub max_backoff: u32,
     /// Votes and data for views further than this ahead of the current view are dropped (flood guard).
     pub max_views_ahead: View,
+    /// How long after the proposal a node without its VID share asks for it, in milliseconds.
+    pub share_request_ms: u64,
     /// The commit rule; anything but the default is for checker tests.
     pub commit_rule: CommitRule,
     /// The voting rule; anything but the default is for checker tests.
@@ -36,38 +45,22 @@ pub struct Config {
 }
 
 impl Config {
-    /// A configuration where every node is in the DA committee, with the given base timeout.
+    /// A configuration where every node is in the DA committee, with the given base timeout and the default VID
+    /// parameters (avidm, threshold 1/3).
     pub fn new(table: StakeTable, base_timeout_ms: u64) -> Self {
         Config {
             da_table: table.clone(),
             table,
+            vid: VidParams::default(),
+            max_block_bytes: 10 << 20,
             base_timeout_ms,
             max_backoff: 4,
             max_views_ahead: 64,
+            share_request_ms: (base_timeout_ms / 4).max(1),
             commit_rule: CommitRule::TwoChain,
             vote_rule: VoteRule::Safe,
         }
     }
-}
-
-/// Why an input was rejected. Byzantine input ends here: counted, never a panic.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Reject {
-    /// A certificate failed to verify.
-    #[error("certificate: {0}")]
-    Cert(#[from] CertError),
-    /// A signature failed to verify.
-    #[error("bad signature from {0}")]
-    BadSignature(NodeId),
-    /// The sender is not who the message needs (e.g. not the view's leader).
-    #[error("sender {0} is not entitled to send this")]
-    WrongSender(NodeId),
-    /// The message is internally inconsistent.
-    #[error("malformed message: {0}")]
-    Malformed(&'static str),
-    /// The message's view is outside the window this node accepts.
-    #[error("view {0} outside the accepted window")]
-    OutOfWindow(View),
 }
 
 /// Counters a runtime may report.
@@ -75,11 +68,29 @@ pub enum Reject {
 pub struct NodeStats {
     /// Inputs rejected as invalid.
     pub rejected: u64,
-    /// Blocks decided.
+    /// Blocks decided (by the commit rule or by range sync).
     pub decided: u64,
+    /// Blocks decided through range sync.
+    pub synced: u64,
     /// Equivocations detected.
     pub equivocations: u64,
+    /// VID shares that failed verification.
+    pub bad_shares: u64,
+    /// Shares dropped because the per-view hold was full.
+    pub dropped_shares: u64,
+    /// Share requests sent for a missing share.
+    pub share_requests: u64,
+    /// DA payloads that did not recompute to their commitment.
+    pub bad_payloads: u64,
 }
+
+/// Most proposals buffered while waiting for their parents (flood guard).
+pub(super) const MAX_ORPHANS: usize = 256;
+/// Decided proposals kept in memory below the root, to serve a peer's parent fetches; older ones are in the
+/// runtime's store and reach peers by range sync.
+pub(super) const RETAIN_BLOCKS: u64 = 64;
+/// Views of first-proposal records kept below the current view.
+const RETAIN_VIEWS: View = 256;
 
 /// One consensus node. Drive it with [`Node::start`] once, then [`Node::handle`] per input.
 pub struct Node<C: CertScheme> {
@@ -105,7 +116,8 @@ pub struct Node<C: CertScheme> {
     /// Last decided header (persisted) and its hash.
     pub(super) root: Header,
     pub(super) root_hash: Digest,
-    /// Block tree: every header whose ancestry reaches the root, with its proposal (kept to serve fetches).
+    /// Block tree: every header whose ancestry reaches the root, and the decided ones of the last
+    /// [`RETAIN_BLOCKS`], with their proposals (to serve fetches and prove decisions).
     pub(super) blocks: HashMap<Digest, Header>,
     pub(super) proposals: HashMap<Digest, Proposal<C>>,
     /// First valid proposal seen per view: the only one this node will vote for.
@@ -113,23 +125,31 @@ pub struct Node<C: CertScheme> {
     /// Proposals waiting for a missing parent, keyed by that parent.
     pub(super) orphans: HashMap<Digest, Vec<Proposal<C>>>,
     pub(super) orphan_count: usize,
-    /// Data state per (view, commitment).
+    /// The view of the block this node asked its runtime to build, while it is being built.
+    pub(super) building: Option<View>,
+    /// Mascarpone: the first signed DA proposal per view, payload checks in flight and passed, this node's last
+    /// DA vote, DA certificates seen.
     pub(super) da_proposals: BTreeMap<View, Digest>,
-    pub(super) da_certs: HashSet<(View, Digest)>,
+    pub(super) payload_checking: HashSet<(View, Digest)>,
     pub(super) payload_ok: HashSet<(View, Digest)>,
-    pub(super) share_ok: HashSet<(View, Digest)>,
-    pub(super) share_requested: HashSet<View>,
     pub(super) da_voted_view: View,
+    pub(super) da_certs: HashSet<(View, Digest)>,
+    /// Savoiardi: verified shares, one check in flight per (view, commitment), shares held until their commitment is
+    /// signed (bounded per view), and share requests sent in the current view.
+    pub(super) share_ok: HashSet<(View, Digest)>,
+    pub(super) share_checking: HashSet<(View, Digest)>,
+    pub(super) held_shares: BTreeMap<View, Vec<VidShare>>,
+    pub(super) share_asks: u32,
     /// Vote collection (as a leader) and equivocation tracking.
     pub(super) votes: BTreeMap<(View, Digest), Accumulator<C::Sig>>,
     pub(super) vote_seen: BTreeMap<(View, NodeId), Digest>,
     pub(super) da_votes: BTreeMap<(View, Digest), Accumulator<C::Sig>>,
     pub(super) timeouts: BTreeMap<View, Accumulator<(View, C::Sig)>>,
-    /// QCs already verified, by (view, block), with the exact certificate checked: the same QC arrives in
-    /// proposals, timeout votes and view-sync messages, and a BLS check costs pairings.
-    pub(super) qc_cache: HashMap<(View, Digest), C::Cert>,
     /// Highest view for which this node sent a peer a view-sync reply (rate limit).
     pub(super) synced: HashMap<NodeId, View>,
+    /// Range sync: the highest height a verified certificate showed exists, and the view a sync was last asked in.
+    pub(super) sync_target: u64,
+    pub(super) sync_asked_view: Option<View>,
     pub(super) proposed_view: View,
     pub(super) stats: NodeStats,
     pub(super) out: Vec<Action<C>>,
@@ -168,18 +188,23 @@ impl<C: CertScheme> Node<C> {
             by_view: BTreeMap::new(),
             orphans: HashMap::new(),
             orphan_count: 0,
+            building: None,
             da_proposals: BTreeMap::new(),
-            da_certs: HashSet::new(),
+            payload_checking: HashSet::new(),
             payload_ok: HashSet::new(),
-            share_ok: HashSet::new(),
-            share_requested: HashSet::new(),
             da_voted_view: 0,
+            da_certs: HashSet::new(),
+            share_ok: HashSet::new(),
+            share_checking: HashSet::new(),
+            held_shares: BTreeMap::new(),
+            share_asks: 0,
             votes: BTreeMap::new(),
             vote_seen: BTreeMap::new(),
             da_votes: BTreeMap::new(),
             timeouts: BTreeMap::new(),
-            qc_cache: HashMap::new(),
             synced: HashMap::new(),
+            sync_target: 0,
+            sync_asked_view: None,
             proposed_view: ps.last_proposed_view,
             stats: NodeStats::default(),
             out: Vec::new(),
@@ -197,11 +222,16 @@ impl<C: CertScheme> Node<C> {
     /// Handles one input and returns the actions to carry out, in order.
     pub fn handle(&mut self, input: Input<C>) -> Vec<Action<C>> {
         let result = match input {
-            Input::Message { from, msg } => self.on_message(from, msg),
-            Input::Timeout { view } => {
+            Input::Message(msg) => self.on_message(msg.into_inner()),
+            Input::Timer { kind: TimerKind::View, view } => {
                 self.on_timer(view);
                 Ok(())
             }
+            Input::Timer { kind: TimerKind::Share, view } => {
+                self.on_share_timer(view);
+                Ok(())
+            }
+            Input::BlockReady { view, block } => self.on_block_ready(view, block),
             Input::DataChecked { view, commitment, kind, ok } => {
                 match kind {
                     DataKind::Payload => self.on_payload_checked(view, commitment, ok),
@@ -216,26 +246,26 @@ impl<C: CertScheme> Node<C> {
         std::mem::take(&mut self.out)
     }
 
-    fn on_message(&mut self, from: NodeId, msg: Message<C>) -> Result<(), Reject> {
-        if self.cfg.table.node_stake(from).is_none() {
-            return Err(Reject::WrongSender(from));
-        }
+    fn on_message(&mut self, msg: Message<C>) -> Result<(), Reject> {
         match msg {
-            Message::Proposal(p) => self.on_proposal(from, p),
-            Message::Vote { view, block, voter, sig } => self.on_vote(from, view, block, voter, sig),
-            Message::DaProposal { view, commitment, payload, sig } => {
-                self.on_da_proposal(from, view, commitment, payload, sig)
-            }
-            Message::DaVote { view, commitment, voter, sig } => self.on_da_vote(from, view, commitment, voter, sig),
+            Message::Proposal(p) | Message::FetchResponse(p) => self.on_proposal(p),
+            Message::Vote(v) => self.on_vote(v),
+            Message::DaProposal(d) => self.on_da_proposal(d),
+            Message::DaVote(v) => self.on_da_vote(v),
             Message::DaCertificate(c) => self.on_da_cert(c),
-            Message::VidShare { view, commitment, share } => self.on_vid_share(from, view, commitment, share),
-            Message::Timeout(tv) => self.on_timeout_vote(from, tv),
-            Message::ViewSync { high_qc, tc } => self.on_view_sync(from, high_qc, tc),
-            Message::FetchRequest { block } => {
-                self.on_fetch_request(from, block);
+            Message::VidShare(s) => self.on_vid_share(s),
+            Message::Timeout(tv) => self.on_timeout_vote(tv),
+            Message::ViewSync { sender, high_qc, tc } => self.on_view_sync(sender, high_qc, tc),
+            Message::FetchRequest { requester, block } => {
+                self.on_fetch_request(requester, block);
                 Ok(())
             }
-            Message::FetchResponse(p) => self.on_proposal(from, p),
+            Message::ShareRequest { requester, view, commitment } => self.on_share_request(requester, view, commitment),
+            Message::SyncRequest { requester, from_height } => {
+                self.on_sync_request(requester, from_height);
+                Ok(())
+            }
+            Message::SyncResponse(range) => self.on_sync_response(range),
         }
     }
 
@@ -274,6 +304,27 @@ impl<C: CertScheme> Node<C> {
         self.cfg.table.leader(view)
     }
 
+    /// Entries held in the node's maps and buffers: what its memory grows with. Bounded whatever the run length
+    /// (the simulator checks it over 100,000 views).
+    pub fn footprint(&self) -> usize {
+        self.blocks.len()
+            + self.proposals.len()
+            + self.by_view.len()
+            + self.orphan_count
+            + self.da_proposals.len()
+            + self.payload_checking.len()
+            + self.payload_ok.len()
+            + self.da_certs.len()
+            + self.share_ok.len()
+            + self.share_checking.len()
+            + self.held_shares.values().map(Vec::len).sum::<usize>()
+            + self.votes.len()
+            + self.vote_seen.len()
+            + self.da_votes.len()
+            + self.timeouts.len()
+            + self.synced.len()
+    }
+
     /// The state to persist now.
     pub(super) fn persisted(&self) -> PersistedState<C> {
         PersistedState {
@@ -298,15 +349,17 @@ impl<C: CertScheme> Node<C> {
         self.view = v;
         self.timed_out = false;
         self.expiries = 0;
+        self.share_asks = 0;
         self.my_timeout = None;
         self.backoff = if by_tc { (self.backoff + 1).min(self.cfg.max_backoff) } else { 0 };
-        self.out.push(Action::SetTimer { view: v, after_ms: self.timer_ms() });
+        self.out.push(Action::SetTimer { kind: TimerKind::View, view: v, after_ms: self.timer_ms() });
         self.garbage_collect();
         self.try_propose();
+        self.arm_share_timer();
         self.try_vote();
     }
 
-    /// Drops per-view state the node can no longer use; keeps memory bounded under floods.
+    /// Drops state the node can no longer use: keeps memory bounded under floods and over any run length.
     fn garbage_collect(&mut self) {
         let keep = self.view.saturating_sub(1);
         self.votes = self.votes.split_off(&(keep, Digest::default()));
@@ -314,13 +367,14 @@ impl<C: CertScheme> Node<C> {
         self.da_votes = self.da_votes.split_off(&(keep, Digest::default()));
         self.timeouts = self.timeouts.split_off(&keep);
         self.da_proposals = self.da_proposals.split_off(&keep);
-        self.da_certs.retain(|(v, _)| *v >= keep);
-        self.payload_ok.retain(|(v, _)| *v >= keep);
-        self.share_ok.retain(|(v, _)| *v >= keep);
-        self.share_requested.retain(|v| *v >= keep);
-        let recent = self.view.saturating_sub(16);
-        self.qc_cache.retain(|(v, _), _| *v >= recent);
-        self.by_view = self.by_view.split_off(&self.view.saturating_sub(1024));
+        self.held_shares = self.held_shares.split_off(&keep);
+        for set in [&mut self.da_certs, &mut self.payload_checking, &mut self.payload_ok] {
+            set.retain(|(v, _)| *v >= keep);
+        }
+        for set in [&mut self.share_ok, &mut self.share_checking] {
+            set.retain(|(v, _)| *v >= keep);
+        }
+        self.by_view = self.by_view.split_off(&self.view.saturating_sub(RETAIN_VIEWS));
         // Orphans whose parent never came (or that fell below the root) would otherwise pin the buffer full.
         let (root_height, view) = (self.root.height, self.view);
         self.orphans.retain(|_, ps| {
@@ -328,56 +382,21 @@ impl<C: CertScheme> Node<C> {
             !ps.is_empty()
         });
         self.orphan_count = self.orphans.values().map(Vec::len).sum();
+        self.prune_decided();
+    }
+
+    /// Forgets decided proposals more than [`RETAIN_BLOCKS`] below the root, and forks below the root.
+    pub(super) fn prune_decided(&mut self) {
+        let floor = self.root.height.saturating_sub(RETAIN_BLOCKS);
+        let root_hash = self.root_hash;
+        let root_height = self.root.height;
+        self.proposals.retain(|_, p| p.header.height >= floor);
+        self.blocks.retain(|h, b| b.height >= root_height || *h == root_hash);
     }
 
     /// Whether `view` is within the window of views this node buffers state for.
     pub(super) fn in_window(&self, view: View) -> bool {
         view.saturating_add(1) >= self.view && view <= self.view.saturating_add(self.cfg.max_views_ahead)
-    }
-
-    /// Verifies a QC (the genesis QC is accepted as is).
-    pub(super) fn verify_qc(&mut self, qc: &Qc<C>) -> Result<(), Reject> {
-        if qc.is_genesis() {
-            return Ok(());
-        }
-        if qc.view == 0 {
-            return Err(Reject::Malformed("non-genesis QC in view 0"));
-        }
-        if self.qc_cache.get(&(qc.view, qc.block)).is_some_and(|c| *c == qc.cert) {
-            return Ok(());
-        }
-        let msg = vote_message(qc.view, &qc.block);
-        C::verify_cert(&self.verifier, &self.cfg.table, &msg, &qc.cert, self.cfg.table.quorum())?;
-        self.qc_cache.insert((qc.view, qc.block), qc.cert.clone());
-        Ok(())
-    }
-
-    /// Verifies a timeout certificate: distinct signers, enough stake, each high-QC view below the TC's view, and
-    /// every signature on its own (view, high-QC view) message.
-    pub(super) fn verify_tc(&self, tc: &Tc<C>) -> Result<(), Reject> {
-        if tc.view == 0 {
-            return Err(Reject::Malformed("TC for view 0"));
-        }
-        if tc.votes.windows(2).any(|w| w[0].0 >= w[1].0) {
-            return Err(CertError::UnsortedSigners.into());
-        }
-        let mut have = 0u64;
-        for (signer, hqc_view, _) in &tc.votes {
-            have += self.cfg.table.node_stake(*signer).ok_or(CertError::UnknownSigner(*signer))?;
-            if *hqc_view >= tc.view {
-                return Err(Reject::Malformed("TC high QC not below its view"));
-            }
-        }
-        let need = self.cfg.table.quorum();
-        if have < need {
-            return Err(CertError::BelowThreshold { have, need }.into());
-        }
-        for (signer, hqc_view, sig) in &tc.votes {
-            if !C::verify_sig(&self.verifier, *signer, &timeout_message(tc.view, *hqc_view), sig) {
-                return Err(Reject::BadSignature(*signer));
-            }
-        }
-        Ok(())
     }
 
     /// Takes a verified QC into account: raises the high QC, checks the commit rule, advances the view.

@@ -13,8 +13,9 @@
 
 use super::certificate::CertScheme;
 use super::leader::Membership;
-use super::state::{Node, Reject};
-use super::types::{Action, Message, NodeId, Qc, Tc, TimeoutVote, View, timeout_message};
+use super::state::Node;
+use super::types::{Action, Message, NodeId, Qc, Tc, TimeoutVote, TimerKind, View, timeout_message};
+use super::verify::Reject;
 
 impl<C: CertScheme> Node<C> {
     /// The view timer expired.
@@ -25,14 +26,16 @@ impl<C: CertScheme> Node<C> {
         if !self.timed_out {
             self.send_timeout();
         } else {
-            self.out
-                .push(Action::Broadcast(Message::ViewSync { high_qc: self.high_qc.clone(), tc: self.last_tc.clone() }));
+            let sync = Message::ViewSync { sender: self.id, high_qc: self.high_qc.clone(), tc: self.last_tc.clone() };
+            self.out.push(Action::Broadcast(sync));
             if let Some(tv) = self.my_timeout.clone() {
                 self.out.push(Action::Broadcast(Message::Timeout(tv)));
             }
+            // Still stuck: maybe far behind the others' decisions.
+            self.request_sync_if_behind(true);
         }
         self.expiries += 1;
-        self.out.push(Action::SetTimer { view, after_ms: self.timer_ms() });
+        self.out.push(Action::SetTimer { kind: TimerKind::View, view, after_ms: self.timer_ms() });
     }
 
     /// Gives up on the current view: no more voting in it (persisted first), then the timeout vote.
@@ -47,30 +50,17 @@ impl<C: CertScheme> Node<C> {
         self.out.push(Action::Broadcast(Message::Timeout(tv)));
     }
 
-    /// A peer's timeout vote.
-    pub(super) fn on_timeout_vote(&mut self, from: NodeId, tv: TimeoutVote<C>) -> Result<(), Reject> {
-        if tv.voter != from {
-            return Err(Reject::WrongSender(from));
-        }
+    /// A verified timeout vote.
+    pub(super) fn on_timeout_vote(&mut self, tv: TimeoutVote<C>) -> Result<(), Reject> {
         if tv.view > self.view.saturating_add(self.cfg.max_views_ahead) {
             return Err(Reject::OutOfWindow(tv.view));
         }
-        let stake = self.cfg.table.node_stake(tv.voter).unwrap_or(0);
-        if stake == 0 {
-            return Err(Reject::WrongSender(from));
-        }
-        if tv.high_qc.view >= tv.view {
-            return Err(Reject::Malformed("timeout high QC not below its view"));
-        }
         if tv.view < self.view {
-            // The peer is behind: help it catch up, once per view of theirs.
-            self.reply_sync(from, tv.view);
+            // The voter is behind: help it catch up, once per view of theirs.
+            self.reply_sync(tv.voter, tv.view);
             return Ok(());
         }
-        if !C::verify_sig(&self.verifier, tv.voter, &timeout_message(tv.view, tv.high_qc.view), &tv.sig) {
-            return Err(Reject::BadSignature(tv.voter));
-        }
-        self.verify_qc(&tv.high_qc)?;
+        let stake = self.cfg.table.node_stake(tv.voter).unwrap_or(0);
         self.observe_qc(&tv.high_qc);
         if tv.view < self.view {
             return Ok(());
@@ -82,7 +72,7 @@ impl<C: CertScheme> Node<C> {
             self.send_timeout();
         }
         if have >= self.cfg.table.quorum() && !formed {
-            let acc = self.timeouts.get_mut(&tv.view).expect("inserted above");
+            let Some(acc) = self.timeouts.get_mut(&tv.view) else { return Ok(()) };
             acc.formed = true;
             let votes = acc.sorted().into_iter().map(|(id, (hv, sig))| (id, hv, sig)).collect();
             let tc = Tc { view: tv.view, votes };
@@ -91,22 +81,19 @@ impl<C: CertScheme> Node<C> {
         Ok(())
     }
 
-    /// A peer's view-sync message: adopt any newer certificate, and answer a peer that is behind.
-    pub(super) fn on_view_sync(&mut self, from: NodeId, high_qc: Qc<C>, tc: Option<Tc<C>>) -> Result<(), Reject> {
-        // Views here are unverified until the certificates are checked: saturate, never overflow.
+    /// A verified view-sync message: adopt any newer certificate, and answer a sender that is behind.
+    pub(super) fn on_view_sync(&mut self, sender: NodeId, high_qc: Qc<C>, tc: Option<Tc<C>>) -> Result<(), Reject> {
         let their_view = high_qc.view.max(tc.as_ref().map_or(0, |t| t.view)).saturating_add(1);
         if high_qc.view > self.high_qc.view || high_qc.view.saturating_add(1) > self.view {
-            self.verify_qc(&high_qc)?;
             self.observe_qc(&high_qc);
         }
         if let Some(tc) = tc
             && tc.view.saturating_add(1) > self.view
         {
-            self.verify_tc(&tc)?;
             self.observe_tc(&tc);
         }
         if their_view < self.view {
-            self.reply_sync(from, their_view);
+            self.reply_sync(sender, their_view);
         }
         Ok(())
     }
@@ -117,7 +104,7 @@ impl<C: CertScheme> Node<C> {
             return;
         }
         self.synced.insert(to, their_view);
-        let msg = Message::ViewSync { high_qc: self.high_qc.clone(), tc: self.last_tc.clone() };
+        let msg = Message::ViewSync { sender: self.id, high_qc: self.high_qc.clone(), tc: self.last_tc.clone() };
         self.out.push(Action::Send { to, msg });
     }
 }

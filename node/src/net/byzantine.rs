@@ -1,9 +1,17 @@
-//! Byzantine roles. A Byzantine node runs the honest state machine (so it knows views and leaders) and this module
-//! rewrites what it sends. It holds only its own key: every forgery it makes must be caught by honest nodes.
+//! Byzantine roles, and the untrusted relay. A Byzantine node runs the honest state machine (so it knows views and
+//! leaders) and this module rewrites what it sends. It holds only its own key: every forgery it makes must be
+//! caught by honest nodes. The relay sits between nodes instead (an untrusted CDN or peer): it can read, drop,
+//! rewrite, forge and replay any message, but holds no key at all.
 
+use std::sync::Arc;
+
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::consensus::wire;
 use crate::consensus::{
-    Action, CertScheme, DaCert, Digest, Header, Message, NodeId, Proposal, Qc, Tc, TimeoutVote, VidShare, View,
-    da_proposal_message, proposal_message, timeout_message, vid_model, vote_message,
+    Action, BuiltBlock, CertScheme, DaCert, DaProposal, Digest, Header, Message, NodeId, Proposal, Qc, Tc, TimeoutVote,
+    VidShare, View, Vote, WireLimits, da_proposal_message, proposal_message, timeout_message, vote_message,
 };
 
 /// How a node behaves in a simulation.
@@ -13,12 +21,15 @@ pub enum Role {
     Honest,
     /// Never starts: a crashed node for the whole run.
     Crashed,
-    /// As leader, proposes two different blocks (with matching DA proposals and shares) to two halves.
+    /// As leader, proposes two different blocks (with their DA proposals and shares) to two halves.
     Equivocator,
     /// As leader, withholds the proposal (even views) or the DA certificate and half the shares (odd views).
     Withholder,
     /// As leader, sends VID shares that do not verify against the commitment.
     BadShares,
+    /// As leader, sends a third of the nodes shares of another dispersal under the real commitment (equivocating
+    /// dispersal): they must fetch their real shares from the DA committee.
+    SplitDisperser,
     /// Sends forged and under-threshold QCs, DA certificates and TCs, and forged proposals.
     Forger,
     /// Floods: signed votes for future views, votes with bad signatures, duplicate junk.
@@ -27,6 +38,11 @@ pub enum Role {
     /// and as leader it proposes on an older certified block than its highest QC, so only the voting rule
     /// stands between it and a fork.
     Amnesiac,
+    /// A DA committee member that withholds the payload: no DA vote, never serves a share.
+    DaWithholder,
+    /// A DA committee member that corrupts what it serves: DA-votes, then answers share requests with damaged
+    /// shares.
+    DaCorrupter,
 }
 
 impl Role {
@@ -50,6 +66,8 @@ pub struct ByzContext<'a, C: CertScheme> {
     pub view: View,
     /// A certified block (with its QC) from a few views back, if it has seen one.
     pub older: Option<&'a (Qc<C>, Header)>,
+    /// A second block it built for the current view (equivocating roles only).
+    pub fork: Option<&'a BuiltBlock>,
 }
 
 /// Rewrites one action of a Byzantine node.
@@ -62,14 +80,21 @@ pub fn rewrite<C: CertScheme>(role: Role, cx: &ByzContext<'_, C>, action: Action
         }
         (Role::Amnesiac, Action::Broadcast(Message::Proposal(p))) if p.header.proposer == me => match older {
             Some((qc, parent)) if qc.view < p.justify.view && parent.view < p.header.view => {
-                let header = Header { height: parent.height + 1, parent: qc.block, ..p.header.clone() };
+                let header = Header {
+                    height: parent.height + 1,
+                    parent: qc.block,
+                    timestamp_ms: p.header.timestamp_ms.max(parent.timestamp_ms),
+                    ..p.header.clone()
+                };
                 let sig = C::sign(key, &proposal_message(&header.hash()));
                 vec![Action::Broadcast(Message::Proposal(Proposal { header, justify: qc.clone(), tc: p.tc, sig }))]
             }
             _ => vec![Action::Broadcast(Message::Proposal(p))],
         },
         (Role::Equivocator, Action::Broadcast(Message::Proposal(p))) if p.header.proposer == me => {
-            let fork = fork_proposal::<C>(key, &p);
+            let Some(fork) = cx.fork.map(|f| fork_proposal::<C>(key, &p, f)) else {
+                return vec![Action::Broadcast(Message::Proposal(p))];
+            };
             let mut out = Vec::new();
             for to in 0..n as NodeId {
                 // Even nodes get the original, odd nodes the fork; every third node gets both (so it can detect).
@@ -82,25 +107,39 @@ pub fn rewrite<C: CertScheme>(role: Role, cx: &ByzContext<'_, C>, action: Action
             }
             out
         }
-        (Role::Equivocator, Action::Send { to, msg: Message::DaProposal { view, payload, .. } }) if to % 2 == 1 => {
-            let payload = fork_payload(&payload);
-            let commitment = vid_model::commitment(&payload);
-            let sig = C::sign(key, &da_proposal_message(view, &commitment));
-            vec![Action::Send { to, msg: Message::DaProposal { view, commitment, payload, sig } }]
+        (Role::Equivocator, Action::Send { to, msg: Message::DaProposal(d) }) if to % 2 == 1 && cx.fork.is_some() => {
+            let Some(f) = cx.fork else { return vec![] };
+            let commitment = f.payload_commitment;
+            let sig = C::sign(key, &da_proposal_message(d.view, &commitment));
+            let msg = Message::DaProposal(DaProposal { view: d.view, commitment, payload: f.payload.clone(), sig });
+            vec![Action::Send { to, msg }]
         }
-        (Role::Equivocator, Action::Send { to, msg: Message::VidShare { view, .. } }) if to % 2 == 1 => {
-            let commitment = vid_model::commitment(&fork_payload(&vid_model::payload(view, me)));
-            let share = VidShare { index: to, bytes: vid_model::share(&commitment, to) };
-            vec![Action::Send { to, msg: Message::VidShare { view, commitment, share } }]
+        (Role::Equivocator, Action::Send { to, msg: Message::VidShare(s) }) if to % 2 == 1 && cx.fork.is_some() => {
+            let Some(f) = cx.fork else { return vec![] };
+            vec![Action::Send { to, msg: Message::VidShare(fork_share(s, f, f.payload_commitment)) }]
+        }
+        (Role::SplitDisperser, Action::Send { to, msg: Message::VidShare(s) }) if to % 3 == 1 && to != me => {
+            // The other dispersal's share, labelled with the real commitment: it cannot verify.
+            let commitment = s.commitment;
+            match cx.fork {
+                Some(f) => vec![Action::Send { to, msg: Message::VidShare(fork_share(s, f, commitment)) }],
+                None => vec![Action::Send { to, msg: Message::VidShare(s) }],
+            }
         }
         (Role::Withholder, Action::Broadcast(Message::Proposal(p))) if p.header.proposer == me && view % 2 == 0 => {
             vec![]
         }
         (Role::Withholder, Action::Broadcast(Message::DaCertificate(_))) => vec![],
-        (Role::Withholder, Action::Send { to, msg: Message::VidShare { .. } }) if to % 2 == 1 => vec![],
-        (Role::BadShares, Action::Send { to, msg: Message::VidShare { view, commitment, mut share } }) if to != me => {
-            share.bytes[0] ^= 1;
-            vec![Action::Send { to, msg: Message::VidShare { view, commitment, share } }]
+        (Role::Withholder, Action::Send { to, msg: Message::VidShare(_) }) if to % 2 == 1 => vec![],
+        (Role::BadShares, Action::Send { to, msg: Message::VidShare(mut s) }) if to != me => {
+            flip(&mut s.share);
+            vec![Action::Send { to, msg: Message::VidShare(s) }]
+        }
+        (Role::DaWithholder, Action::Send { msg: Message::DaVote(_), .. }) => vec![],
+        (Role::DaWithholder, Action::ServeShare { .. }) => vec![],
+        (Role::DaCorrupter, Action::Send { to, msg: Message::VidShare(mut s) }) if s.node != me => {
+            flip(&mut s.share);
+            vec![Action::Send { to, msg: Message::VidShare(s) }]
         }
         (Role::Forger, a @ Action::SetTimer { .. }) => {
             let mut out = vec![a];
@@ -116,16 +155,29 @@ pub fn rewrite<C: CertScheme>(role: Role, cx: &ByzContext<'_, C>, action: Action
     }
 }
 
-fn fork_payload(payload: &[u8]) -> Vec<u8> {
-    let mut p = payload.to_vec();
-    p.push(0xfe);
-    p
+/// Damages a byte in the middle of `bytes` (or appends one to an empty buffer).
+pub fn flip(bytes: &mut Vec<u8>) {
+    match bytes.len() {
+        0 => bytes.push(1),
+        len => bytes[len / 2] ^= 0x5a,
+    }
 }
 
-/// The same proposal with a different payload, validly signed by the equivocating leader.
-fn fork_proposal<C: CertScheme>(key: &C::SigningKey, p: &Proposal<C>) -> Proposal<C> {
-    let payload = fork_payload(&vid_model::payload(p.header.view, p.header.proposer));
-    let header = Header { payload_commitment: vid_model::commitment(&payload), ..p.header.clone() };
+/// Node `s.node`'s share of the fork dispersal, labelled with `commitment`.
+fn fork_share(s: VidShare, fork: &BuiltBlock, commitment: Digest) -> VidShare {
+    let share = fork.shares.get(s.node as usize).cloned().unwrap_or_default();
+    VidShare { commitment, common: fork.common.clone(), share, ..s }
+}
+
+/// The same proposal with the fork block's payload, validly signed by the equivocating leader.
+fn fork_proposal<C: CertScheme>(key: &C::SigningKey, p: &Proposal<C>, fork: &BuiltBlock) -> Proposal<C> {
+    let header = Header {
+        payload_commitment: fork.payload_commitment,
+        payload_len: fork.payload_len,
+        namespaces: fork.namespaces,
+        ns_table_root: fork.ns_table_root,
+        ..p.header.clone()
+    };
     let sig = C::sign(key, &proposal_message(&header.hash()));
     Proposal { header, justify: p.justify.clone(), tc: p.tc.clone(), sig }
 }
@@ -148,8 +200,7 @@ fn forgeries<C: CertScheme>(cx: &ByzContext<'_, C>) -> Vec<Message<C>> {
     let far = view + 3;
     let forged_qc = Qc { view: far, block: fake_block, cert: forged_cert(cx, &vote_message(far, &fake_block)) };
     let short_qc = Qc { view: far, block: fake_block, cert: short_cert(cx, &vote_message(far, &fake_block)) };
-    let header =
-        Header { view: far + 1, height: 1_000, parent: fake_block, payload_commitment: fake_block, proposer: me };
+    let header = Header { view: far + 1, height: 1_000, parent: fake_block, proposer: me, ..Header::genesis() };
     let sig = C::sign(key, &proposal_message(&header.hash()));
     let commitment = Digest([0xcd; 32]);
     let da_msg = crate::consensus::da_vote_message(view, &commitment);
@@ -161,22 +212,106 @@ fn forgeries<C: CertScheme>(cx: &ByzContext<'_, C>) -> Vec<Message<C>> {
         Message::Proposal(Proposal { header, justify: short_qc.clone(), tc: None, sig }),
         Message::DaCertificate(DaCert { view, commitment, cert: short_cert(cx, &da_msg) }),
         Message::DaCertificate(DaCert { view, commitment, cert: forged_cert(cx, &da_msg) }),
-        Message::ViewSync { high_qc: forged_qc.clone(), tc: Some(Tc { view: far, votes: tc_votes }) },
-        Message::ViewSync { high_qc: short_qc, tc: None },
+        Message::ViewSync { sender: me, high_qc: forged_qc.clone(), tc: Some(Tc { view: far, votes: tc_votes }) },
+        Message::ViewSync { sender: me, high_qc: short_qc, tc: None },
         Message::Timeout(TimeoutVote { view: far + 1, high_qc: forged_qc, voter: me, sig: tv_sig }),
     ]
 }
 
 fn flood<C: CertScheme>(me: NodeId, key: &C::SigningKey, view: View) -> Vec<Message<C>> {
-    let mut out = Vec::with_capacity(41);
+    let mut out = Vec::with_capacity(42);
     // A validly signed message, but on the wrong bytes: a bad signature for every vote it is attached to.
     let junk = C::sign(key, b"junk");
     for ahead in 1..=20u64 {
         let v = view + ahead * 7;
         let block = Digest([ahead as u8; 32]);
-        out.push(Message::Vote { view: v, block, voter: me, sig: C::sign(key, &vote_message(v, &block)) });
-        out.push(Message::Vote { view, block, voter: me, sig: junk.clone() });
+        out.push(Message::Vote(Vote { view: v, block, voter: me, sig: C::sign(key, &vote_message(v, &block)) }));
+        out.push(Message::Vote(Vote { view, block, voter: me, sig: junk.clone() }));
     }
-    out.push(Message::FetchRequest { block: Digest([7; 32]) });
+    out.push(Message::FetchRequest { requester: me, block: Digest([7; 32]) });
+    out.push(Message::SyncRequest { requester: me, from_height: 1 });
     out
+}
+
+/// The untrusted relay: every message it carries may come out rewritten, with a forged sender, or be followed by
+/// a replay of an old message. It holds no key.
+#[derive(Debug, Default)]
+pub struct Relay {
+    /// Old messages it may replay.
+    seen: Vec<Arc<Vec<u8>>>,
+    /// Tampered or replayed messages it injected.
+    pub injected: u64,
+}
+
+/// Old messages the relay keeps for replays.
+const RELAY_MEMORY: usize = 128;
+
+impl Relay {
+    /// What the relay delivers for one message it carries: usually the message itself, sometimes a tampered copy
+    /// first or an old message after it.
+    pub fn carry<C: CertScheme>(
+        &mut self,
+        rng: &mut ChaCha8Rng,
+        limits: &WireLimits,
+        bytes: Arc<Vec<u8>>,
+    ) -> Vec<Arc<Vec<u8>>> {
+        let mut out = Vec::with_capacity(2);
+        if rng.gen_bool(0.15)
+            && let Some(t) = tamper::<C>(rng, limits, &bytes)
+        {
+            self.injected += 1;
+            out.push(Arc::new(t));
+        }
+        out.push(bytes.clone());
+        if rng.gen_bool(0.05) && !self.seen.is_empty() {
+            self.injected += 1;
+            out.push(self.seen[rng.gen_range(0..self.seen.len())].clone());
+        }
+        if self.seen.len() < RELAY_MEMORY {
+            self.seen.push(bytes);
+        } else {
+            let i = rng.gen_range(0..RELAY_MEMORY);
+            self.seen[i] = bytes;
+        }
+        out
+    }
+}
+
+/// A tampered copy of a message: another claimed sender, a damaged share or payload, a proposal with a moved
+/// field, or raw byte damage.
+fn tamper<C: CertScheme>(rng: &mut ChaCha8Rng, limits: &WireLimits, bytes: &[u8]) -> Option<Vec<u8>> {
+    let Ok(msg) = wire::decode::<C>(bytes, limits) else { return None };
+    let other = |id: NodeId| id.wrapping_add(1) % (limits.max_nodes as NodeId).max(1);
+    let msg = match msg {
+        Message::Vote(v) => Message::Vote(Vote { voter: other(v.voter), ..v }),
+        Message::DaVote(mut v) => {
+            v.voter = other(v.voter);
+            Message::DaVote(v)
+        }
+        Message::Timeout(mut t) => {
+            t.voter = other(t.voter);
+            Message::Timeout(t)
+        }
+        Message::VidShare(mut s) => {
+            flip(&mut s.share);
+            Message::VidShare(s)
+        }
+        Message::DaProposal(mut d) => {
+            let mut p = d.payload.as_ref().clone();
+            flip(&mut p);
+            d.payload = Arc::new(p);
+            Message::DaProposal(d)
+        }
+        Message::Proposal(mut p) => {
+            p.header.timestamp_ms += 1;
+            Message::Proposal(p)
+        }
+        _ => {
+            let mut raw = bytes.to_vec();
+            let i = rng.gen_range(0..raw.len());
+            raw[i] ^= 0x80;
+            return Some(raw);
+        }
+    };
+    Some(wire::encode(&msg))
 }

@@ -1,8 +1,16 @@
 //! The checkers every simulation runs: safety, liveness and availability.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use crema_engine::Backend;
+use crema_engine::vid::Vid;
 
 use crate::consensus::{Digest, Header, NodeId, View};
+use crate::da::savoiardi;
+
+/// Decided heights between a block's decision and its availability check (its shares are all in by then).
+const AVAILABILITY_LAG: u64 = 64;
 
 /// A property violation found in a run.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,6 +33,9 @@ impl std::fmt::Display for Violation {
     }
 }
 
+/// A dispersal's common data and the shares honest nodes verified of it, by node.
+type HonestShares = (Arc<Vec<u8>>, BTreeMap<NodeId, Vec<u8>>);
+
 /// Collects decisions and data facts during a run, then judges them.
 #[derive(Debug, Default)]
 pub struct Checker {
@@ -34,8 +45,12 @@ pub struct Checker {
     canonical: BTreeMap<u64, (Digest, Digest, Digest)>,
     /// Commitments for which a valid DA certificate was sent by someone.
     da_certified: HashSet<Digest>,
-    /// Commitment -> honest nodes whose own share verified.
-    shares: HashMap<Digest, HashSet<NodeId>>,
+    /// Commitment -> the common data and the shares honest nodes verified (their own), by node.
+    shares: HashMap<Digest, HonestShares>,
+    /// Heights whose availability was checked (and whose shares were dropped).
+    checked_upto: u64,
+    /// Messages honest nodes could not decode or verify.
+    pub rejected_messages: u64,
     /// Per honest node: the node's view at its first decision after GST.
     first_after_gst: HashMap<NodeId, View>,
     /// Per honest node: blocks decided after GST.
@@ -98,8 +113,50 @@ impl Checker {
     }
 
     /// Records that honest `node` verified its own share for `commitment`.
-    pub fn share_verified(&mut self, node: NodeId, commitment: Digest) {
-        self.shares.entry(commitment).or_default().insert(node);
+    pub fn share_verified(&mut self, node: NodeId, commitment: Digest, common: &Arc<Vec<u8>>, share: &[u8]) {
+        let entry = self.shares.entry(commitment).or_insert_with(|| (common.clone(), BTreeMap::new()));
+        entry.1.insert(node, share.to_vec());
+    }
+
+    /// Availability of every decided height up to `upto`: a DA certificate was formed for it, and the payload
+    /// rebuilds (really: a VID recovery) from the shares honest nodes verified. Their shares are dropped after.
+    pub fn check_available(&mut self, upto: u64, vid: &Vid, backend: &dyn Backend) {
+        let heights: Vec<u64> = self.canonical.range(self.checked_upto + 1..=upto).map(|(h, _)| *h).collect();
+        for height in heights {
+            let (hash, _, commitment) = self.canonical[&height];
+            if !self.da_certified.contains(&commitment) {
+                self.violations.push(Violation::Availability(format!(
+                    "height {height} block {} has no DA certificate",
+                    hash.short()
+                )));
+            }
+            let Some((common, shares)) = self.shares.remove(&commitment) else {
+                self.violations
+                    .push(Violation::Availability(format!("height {height}: no honest node verified a share")));
+                continue;
+            };
+            let refs: Vec<&[u8]> = shares.values().map(Vec::as_slice).collect();
+            if let Err(e) = savoiardi::recover(vid, backend, &commitment, &common, &refs) {
+                self.violations.push(Violation::Availability(format!(
+                    "height {height}: the {} shares honest nodes verified do not rebuild the payload: {e}",
+                    shares.len()
+                )));
+            }
+            self.checked_upto = height;
+        }
+        // Shares of blocks that were never decided (forks, failed views) are dropped with the checked heights.
+        let live: HashSet<Digest> = self.canonical.range(self.checked_upto + 1..).map(|(_, c)| c.2).collect();
+        if self.shares.len() > 4 * AVAILABILITY_LAG as usize {
+            self.shares.retain(|c, _| live.contains(c));
+        }
+    }
+
+    /// Checks heights far enough below the top that all their shares are in.
+    pub fn check_settled(&mut self, vid: &Vid, backend: &dyn Backend) {
+        let settled = self.max_height().saturating_sub(AVAILABILITY_LAG);
+        if settled > self.checked_upto {
+            self.check_available(settled, vid, backend);
+        }
     }
 
     /// Blocks `node` decided after GST.
@@ -113,22 +170,17 @@ impl Checker {
     }
 
     /// Final judgement. `live` are the honest nodes expected to decide after GST; `gst_view` the highest honest
-    /// view at GST; `bound` the number of views they get. Returns the views to recover (worst node), if all did.
-    pub fn finish(&mut self, live: &[NodeId], gst_view: View, bound: View, reconstruct: usize) -> Option<View> {
-        for (height, (hash, _, commitment)) in &self.canonical {
-            if !self.da_certified.contains(commitment) {
-                self.violations.push(Violation::Availability(format!(
-                    "height {height} block {} has no DA certificate",
-                    hash.short()
-                )));
-            }
-            let have = self.shares.get(commitment).map_or(0, HashSet::len);
-            if have < reconstruct {
-                self.violations.push(Violation::Availability(format!(
-                    "height {height}: {have} verified shares, {reconstruct} needed to rebuild"
-                )));
-            }
-        }
+    /// view at GST; `bound` the number of views they get; every decided payload must rebuild from honest shares
+    /// with `vid`. Returns the views to recover (worst node), if all did.
+    pub fn finish(
+        &mut self,
+        live: &[NodeId],
+        gst_view: View,
+        bound: View,
+        vid: &Vid,
+        backend: &dyn Backend,
+    ) -> Option<View> {
+        self.check_available(self.max_height(), vid, backend);
         let mut worst = 0;
         for n in live {
             match self.first_after_gst.get(n) {

@@ -28,8 +28,16 @@ pub struct Sweep {
     pub recovered_runs: u64,
     /// Equivocations detected by honest nodes.
     pub equivocations: u64,
-    /// Invalid inputs rejected by honest nodes.
+    /// Invalid inputs rejected by honest nodes (undecodable or unverifiable messages, bad shares, bad payloads).
     pub rejected: u64,
+    /// Attacks mounted (relay tampering and replays, bad shares and payloads sent by Byzantine nodes).
+    pub attacks: u64,
+    /// Blocks honest nodes decided through range sync.
+    pub synced: u64,
+    /// The largest state footprint (map entries) of any honest node in any run.
+    pub peak_footprint: usize,
+    /// The highest view reached in any run.
+    pub max_view: u64,
     /// Runs that used BLS certificates end to end.
     pub bls_runs: u64,
     /// Events and wall-clock seconds of the MAC runs only (BLS runs are pairing-bound; mixing them in would hide
@@ -88,6 +96,10 @@ pub fn sweep(scenario: Scenario, nodes: Option<usize>, seeds: Range<u64>, rules:
         s.decided += out.decided_height;
         s.equivocations += out.equivocations;
         s.rejected += out.rejected;
+        s.attacks += out.attacks;
+        s.synced += out.synced;
+        s.peak_footprint = s.peak_footprint.max(out.peak_footprint);
+        s.max_view = s.max_view.max(out.max_view);
         if let Some(r) = out.recovery_views {
             s.recovery_sum += r;
             s.recovery_max = s.recovery_max.max(r);

@@ -153,7 +153,12 @@ impl NsTable {
 
     /// The namespaced commitment of this table under `scheme`.
     pub fn commitment(&self, scheme: SchemeKind) -> NsCommitment {
-        ns_commitment(scheme, self.entries.len(), &self.tree().root())
+        ns_commitment(scheme, self.entries.len(), &self.root())
+    }
+
+    /// The Merkle root over the rows (what a block header names beside the commitment).
+    pub fn root(&self) -> Hash {
+        self.tree().root()
     }
 
     /// The proof that row `index` is in the table.
@@ -163,7 +168,9 @@ impl NsTable {
     }
 }
 
-fn ns_commitment(scheme: SchemeKind, count: usize, root: &Hash) -> NsCommitment {
+/// The namespaced commitment of a `count`-row table with Merkle root `root` under `scheme`: what a
+/// header's payload commitment must equal, so a header's table root and row count are bound to it.
+pub fn ns_commitment(scheme: SchemeKind, count: usize, root: &Hash) -> NsCommitment {
     let mut h = blake3::Hasher::new_derive_key(COMMITMENT_CONTEXT);
     h.update(&[scheme as u8]).update(&(count as u32).to_le_bytes()).update(root);
     *h.finalize().as_bytes()
