@@ -43,15 +43,16 @@ pub enum CertError {
 /// A signature and certificate scheme. Types are associated so the state machine is generic over the scheme;
 /// the implementing type itself is a marker (keys live in [`CertScheme::SigningKey`] and
 /// [`CertScheme::Verifier`]), which lets consensus data types derive `Clone`/`Eq` on it.
-pub trait CertScheme: Clone + Debug + PartialEq + Eq + 'static {
+pub trait CertScheme: Clone + Debug + PartialEq + Eq + Send + Sync + 'static {
     /// One node's signature on one message.
-    type Sig: Clone + Debug + PartialEq + Eq;
+    type Sig: Clone + Debug + PartialEq + Eq + Send + Sync;
     /// A combined certificate over one message.
-    type Cert: Clone + Debug + PartialEq + Eq;
+    type Cert: Clone + Debug + PartialEq + Eq + Send + Sync;
     /// A node's secret signing key (held by that node only; cloned only to restart the node).
-    type SigningKey: Clone;
-    /// What anyone needs to verify signatures and certificates (public keys); cheap to clone (shared).
-    type Verifier: Clone;
+    type SigningKey: Clone + Send + Sync;
+    /// What anyone needs to verify signatures and certificates (public keys); cheap to clone (shared), and
+    /// shareable with a verification worker pool.
+    type Verifier: Clone + Send + Sync;
 
     /// Signs `msg`.
     fn sign(key: &Self::SigningKey, msg: &[u8]) -> Self::Sig;

@@ -149,12 +149,14 @@ fn write_node(w: &mut Writer, id: NodeId) {
     w.bytes(&id.to_le_bytes());
 }
 
-fn write_qc<C: CertScheme>(w: &mut Writer, qc: &Qc<C>) {
+/// Appends a QC (view, block, certificate).
+pub fn write_qc<C: CertScheme>(w: &mut Writer, qc: &Qc<C>) {
     w.u64(qc.view).bytes(&qc.block.0);
     C::write_cert(&qc.cert, w);
 }
 
-fn read_qc<C: CertScheme>(r: &mut Reader<'_>, l: &WireLimits) -> Result<Qc<C>, WireError> {
+/// Reads a QC written by [`write_qc`].
+pub fn read_qc<C: CertScheme>(r: &mut Reader<'_>, l: &WireLimits) -> Result<Qc<C>, WireError> {
     let view = u64_(r, "qc view")?;
     let block = digest(r, "qc block")?;
     Ok(Qc { view, block, cert: C::read_cert(r, l.max_nodes)? })

@@ -21,7 +21,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::byzantine::{ByzContext, Relay, Role, flip, rewrite};
 use super::checker::{Checker, Violation};
-use super::network::{Class, NetError, Network, Outbound};
+use super::network::{Class, Inbound, NetError, Network, Outbound};
 use crate::consensus::wire::{self, MAX_SYNC_BLOCKS};
 use crate::consensus::{
     Action, BuiltBlock, CommitProof, Config, DataKind, DataRequest, DecidedRange, Digest, Header, Input, Membership,
@@ -154,7 +154,7 @@ impl<C: SimScheme> Ord for Queued<C> {
 #[derive(Debug, Default)]
 pub struct SimLink {
     outbox: Vec<(Option<NodeId>, Outbound)>,
-    inbox: VecDeque<Vec<u8>>,
+    inbox: VecDeque<Inbound>,
     nodes: usize,
 }
 
@@ -172,7 +172,7 @@ impl Network for SimLink {
         Ok(())
     }
 
-    fn recv(&mut self) -> impl std::future::Future<Output = Option<Vec<u8>>> + Send {
+    fn recv(&mut self) -> impl std::future::Future<Output = Option<Inbound>> + Send {
         std::future::ready(self.inbox.pop_front())
     }
 }
@@ -311,8 +311,20 @@ impl<C: SimScheme> Sim<C> {
             .unwrap_or(0)
     }
 
-    /// Runs to completion and judges the run.
-    pub fn run(mut self) -> SimOutcome {
+    /// Runs to completion and judges the run, on the calling thread: the engine's parallel loops run inline (a
+    /// one-thread pool per simulating thread), since a simulated block is tiny and waking worker threads for it
+    /// would cost more than the work.
+    pub fn run(self) -> SimOutcome {
+        thread_local! {
+            static INLINE: Option<rayon::ThreadPool> = rayon::ThreadPoolBuilder::new().num_threads(1).build().ok();
+        }
+        INLINE.with(|pool| match pool {
+            Some(pool) => pool.install(|| self.run_here()),
+            None => self.run_here(),
+        })
+    }
+
+    fn run_here(mut self) -> SimOutcome {
         let n = self.nodes.len();
         for i in 0..n {
             if self.nodes[i].role != Role::Crashed {
@@ -442,9 +454,9 @@ impl<C: SimScheme> Sim<C> {
                 if self.nodes[i].node.is_none() {
                     return;
                 }
-                self.nodes[i].link.inbox.push_back(bytes.as_ref().clone());
-                while let Some(Some(bytes)) = now(self.nodes[i].link.recv()) {
-                    self.receive(i, &bytes);
+                self.nodes[i].link.inbox.push_back(Inbound { via: None, bytes: bytes.as_ref().clone() });
+                while let Some(Some(inbound)) = now(self.nodes[i].link.recv()) {
+                    self.receive(i, &inbound.bytes);
                 }
             }
             Event::Timer { to, kind, view, generation } => {

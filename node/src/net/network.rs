@@ -29,6 +29,16 @@ pub struct Outbound {
     pub bytes: Arc<Vec<u8>>,
 }
 
+/// Bytes a transport received, with the peer that delivered them. That peer is whoever handed the bytes over (a
+/// relay, a broker, the author): it is never evidence of authorship, only whom to count a bad message against.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Inbound {
+    /// The node that delivered the bytes, when the transport authenticated the connection to one.
+    pub via: Option<NodeId>,
+    /// The bytes, unverified.
+    pub bytes: Vec<u8>,
+}
+
 /// Why a transport refused to queue a message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NetError {
@@ -52,5 +62,5 @@ pub trait Network {
     fn broadcast(&mut self, msg: Outbound) -> Result<(), NetError>;
 
     /// The next message received, unverified; `None` once the transport is closed.
-    fn recv(&mut self) -> impl Future<Output = Option<Vec<u8>>> + Send;
+    fn recv(&mut self) -> impl Future<Output = Option<Inbound>> + Send;
 }
