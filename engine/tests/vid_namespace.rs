@@ -217,3 +217,24 @@ fn plain_api_is_unchanged_by_namespaces() {
     assert_eq!(one.common.table.entries()[0].commitment, plain.commitment);
     assert_ne!(one.commitment, plain.commitment);
 }
+
+#[test]
+fn a_rollup_checks_its_namespace_bytes_against_the_block_commitment_alone() {
+    use crema_engine::vid::{Vid, verify_namespace};
+    let backend = Cpu::new();
+    for scheme in [SchemeKind::Avidm, SchemeKind::Kzg] {
+        let vid = Vid::new(scheme, Weights::equal(6).unwrap(), None).unwrap();
+        let payload =
+            NamespacedPayload::new(vec![(7, b"rollup seven's transactions".to_vec()), (9, vec![9; 3000])]).unwrap();
+        let d = vid.disperse_namespaced(&backend, &payload).unwrap();
+        let (proof, ns_common) = vid.namespace_proof(&d.common, 9).unwrap();
+        let check = |bytes: &[u8], commitment: &[u8; 32]| {
+            verify_namespace(&backend, scheme, commitment, &proof, &ns_common, bytes)
+        };
+        check(&vec![9; 3000], &d.commitment).unwrap();
+        assert!(check(&vec![9; 2999], &d.commitment).is_err(), "{scheme}: shorter bytes");
+        assert!(check(b"rollup seven's transactions", &d.commitment).is_err(), "{scheme}: another namespace's bytes");
+        assert!(check(&vec![9; 3000], &[0; 32]).is_err(), "{scheme}: another block");
+        assert!(vid.namespace_proof(&d.common, 8).is_err(), "absent namespace");
+    }
+}

@@ -5,4 +5,5 @@ pub mod atomic_write;
 pub mod cli;
 pub mod consensus;
 pub mod da;
+pub mod metrics;
 pub mod net;

@@ -11,8 +11,8 @@ use super::kzg::Progress;
 use super::namespace::{NamespaceScheme, NsCommon, NsShare};
 use super::wire::{Codec, CommonKind, common_kind};
 use super::{
-    Avidm, Kzg, NamespaceId, Namespaced, NamespacedPayload, NsTable, SchemeKind, VidError, VidScheme, Weights, avidm,
-    kzg,
+    Avidm, Kzg, NamespaceId, NamespaceProof, Namespaced, NamespacedPayload, NsTable, SchemeKind, VidError, VidScheme,
+    Weights, avidm, kzg,
 };
 use crate::backend::Backend;
 use crate::stake::Fraction;
@@ -218,6 +218,12 @@ impl Vid {
         with_scheme!(self, s => namespace_table(s, common))
     }
 
+    /// What a rollup needs to check namespace `id` against the block's commitment alone: the namespace's row
+    /// with its Merkle path, and the namespace's own (encoded) common data. See [`verify_namespace`].
+    pub fn namespace_proof(&self, common: &[u8], id: NamespaceId) -> Result<(NamespaceProof, Vec<u8>), VidError> {
+        with_scheme!(self, s => namespace_proof(s, common, id))
+    }
+
     /// One line on the layout of a dispersal with this common data (for people).
     pub fn describe(&self, common: &[u8]) -> Result<String, VidError> {
         let describe_avidm = |c: &avidm::Common| {
@@ -256,6 +262,53 @@ fn namespace_table<S: NamespaceScheme>(_: &S, common: &[u8]) -> Result<NsTable, 
         return Err(VidError::NamespaceMismatch("a plain dispersal has no namespace table".into()));
     }
     Ok(NsCommon::<S::Common>::decode(common)?.table)
+}
+
+fn namespace_proof<S: NamespaceScheme>(
+    _: &S,
+    common: &[u8],
+    id: NamespaceId,
+) -> Result<(NamespaceProof, Vec<u8>), VidError> {
+    if layout_of::<S>(common)? == Layout::Plain {
+        return Err(VidError::NamespaceNotFound { id });
+    }
+    let common = NsCommon::<S::Common>::decode(common)?;
+    let (proof, inner) = common.namespace(id)?;
+    Ok((proof, inner.encode()))
+}
+
+/// Checks a rollup's namespace bytes against a block's namespaced `commitment` alone: the proof puts the
+/// namespace's row in the committed table, the common data is the row's, and the bytes disperse (with the
+/// parameters the common data records) to the row's commitment. What a rollup client runs on what it fetched.
+pub fn verify_namespace(
+    backend: &dyn Backend,
+    scheme: SchemeKind,
+    commitment: &[u8; 32],
+    proof: &NamespaceProof,
+    ns_common: &[u8],
+    ns_bytes: &[u8],
+) -> Result<(), VidError> {
+    proof.verify(scheme, commitment)?;
+    let recomputed = match scheme {
+        SchemeKind::Avidm => {
+            let c = avidm::Common::decode(ns_common)?;
+            super::namespace::check_entry::<Avidm>(&proof.entry, &c)?;
+            let vid = Vid::for_avidm(&c)?;
+            vid.disperse(backend, ns_bytes, None)?.commitment
+        }
+        SchemeKind::Kzg => {
+            let c = kzg::Common::decode(ns_common)?;
+            super::namespace::check_entry::<Kzg>(&proof.entry, &c)?;
+            Kzg::new(c.weights.clone(), Kzg::THRESHOLD)?.commit(backend, ns_bytes)?
+        }
+    };
+    if recomputed != proof.entry.commitment {
+        return Err(VidError::NamespaceMismatch(format!(
+            "namespace {}'s bytes do not disperse to its committed row",
+            proof.entry.id
+        )));
+    }
+    Ok(())
 }
 
 fn first<M>(common: &NsCommon<M>) -> Result<&M, VidError> {

@@ -26,7 +26,7 @@ mod weights;
 mod wire;
 
 pub use avidm::Avidm;
-pub use bytes::{EncodedDispersal, Layout, Recovered, Vid};
+pub use bytes::{EncodedDispersal, Layout, Recovered, Vid, verify_namespace};
 pub use error::VidError;
 pub use kzg::Kzg;
 pub use namespace::{

@@ -6,3 +6,4 @@ pub mod block;
 pub mod dispersal_dir;
 pub mod mascarpone;
 pub mod savoiardi;
+pub mod service;

@@ -432,7 +432,7 @@ impl<S: NamespaceScheme> Namespaced<S> {
 }
 
 /// A row must name the inner common data it is given, with the same length.
-fn check_entry<S: NamespaceScheme>(entry: &NsEntry, common: &S::Common) -> Result<(), VidError> {
+pub(crate) fn check_entry<S: NamespaceScheme>(entry: &NsEntry, common: &S::Common) -> Result<(), VidError> {
     if S::common_commitment(common) != entry.commitment {
         return Err(VidError::NamespaceMismatch(format!(
             "common data does not match the commitment of namespace {}",
