@@ -136,7 +136,11 @@ impl Metrics {
         r.register("network_bytes", "Bytes by DA layer and direction", m.bytes.clone());
         r.register("network_messages", "Messages by DA layer and direction", m.messages.clone());
         r.register("bad_messages", "Messages refused, by kind", m.bad_messages.clone());
-        r.register("retrieval_fallbacks", "Retrieval steps after the first choice failed", m.retrieval_fallbacks.clone());
+        r.register(
+            "retrieval_fallbacks",
+            "Retrieval steps after the first choice failed",
+            m.retrieval_fallbacks.clone(),
+        );
         r.register("engine_seconds", "Engine time per operation and backend", m.engine_seconds.clone());
         r.register("equivocations", "Equivocations seen, by kind", m.equivocations.clone());
         r.register("peers", "Peers connected", m.peers.clone());

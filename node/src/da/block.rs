@@ -59,6 +59,16 @@ impl Block {
         self.len() == 0
     }
 
+    /// Every transaction with its namespace, namespaces in increasing id order.
+    pub fn iter(&self) -> impl Iterator<Item = (NamespaceId, &[u8])> {
+        self.namespaces.iter().flat_map(|(id, txs)| txs.iter().map(move |tx| (*id, tx.as_slice())))
+    }
+
+    /// The namespaces with their transactions.
+    pub fn namespaces(&self) -> impl Iterator<Item = (NamespaceId, &[Vec<u8>])> {
+        self.namespaces.iter().map(|(id, txs)| (*id, txs.as_slice()))
+    }
+
     /// The transactions of `namespace`.
     pub fn transactions(&self, namespace: NamespaceId) -> &[Vec<u8>] {
         self.namespaces.get(&namespace).map_or(&[], Vec::as_slice)
