@@ -1,0 +1,221 @@
+//! A local network of real `crema node` processes on 127.0.0.1: made by `crema init`, started, stopped, killed,
+//! restarted and asked over their HTTP APIs. Used by `crema devnet` and by the multi-process tests.
+//!
+//! Every child is killed when the cluster is dropped (SIGTERM, then SIGKILL after a grace period), so no process
+//! outlives its run, also when a test panics.
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+
+use super::client::Client;
+
+/// One node of the cluster.
+#[derive(Debug)]
+pub struct NodeProc {
+    /// Its index.
+    pub index: usize,
+    /// Its config file.
+    pub config: PathBuf,
+    /// Its API address.
+    pub api: SocketAddr,
+    /// Its log file (stdout and stderr).
+    pub log: PathBuf,
+    child: Option<Child>,
+}
+
+/// Settings for `crema init`.
+#[derive(Clone, Debug)]
+pub struct ClusterSpec {
+    /// Nodes.
+    pub nodes: usize,
+    /// DA committee size (the first nodes).
+    pub da_committee: usize,
+    /// Base view timeout.
+    pub view_timeout_ms: u64,
+    /// Largest block payload.
+    pub max_block_bytes: u64,
+    /// VID scheme name.
+    pub scheme: String,
+    /// Extra environment for every node (e.g. `RUST_LOG`).
+    pub env: Vec<(String, String)>,
+}
+
+impl Default for ClusterSpec {
+    fn default() -> Self {
+        ClusterSpec {
+            nodes: 4,
+            da_committee: 3,
+            view_timeout_ms: 1000,
+            max_block_bytes: 1 << 20,
+            scheme: "avidm".into(),
+            env: Vec::new(),
+        }
+    }
+}
+
+/// A local network of node processes.
+#[derive(Debug)]
+pub struct Cluster {
+    exe: PathBuf,
+    dir: PathBuf,
+    /// The nodes, by index.
+    pub nodes: Vec<NodeProc>,
+    env: Vec<(String, String)>,
+}
+
+/// A free TCP port block of `count` consecutive ports on 127.0.0.1 (checked by binding each).
+fn free_ports(count: usize) -> anyhow::Result<u16> {
+    let seed = u64::from(std::process::id()) ^ Instant::now().elapsed().as_nanos() as u64;
+    for attempt in 0..200u64 {
+        let base = 20_000 + ((seed.wrapping_mul(2654435761).wrapping_add(attempt * 7919)) % 30_000) as u16;
+        let all_free = (0..count as u16).all(|i| TcpListener::bind(("127.0.0.1", base + i)).is_ok());
+        if all_free {
+            return Ok(base);
+        }
+    }
+    bail!("no block of {count} free ports found on 127.0.0.1")
+}
+
+impl Cluster {
+    /// Runs `crema init` into `dir` (which must not exist or be empty) with free ports.
+    pub fn init(exe: &Path, dir: &Path, spec: &ClusterSpec) -> anyhow::Result<Self> {
+        let n = spec.nodes;
+        let p2p = free_ports(n)?;
+        let api = free_ports(n)?;
+        let out = Command::new(exe)
+            .args(["init", "--nodes", &n.to_string(), "--da-committee", &spec.da_committee.to_string()])
+            .args(["--out", &dir.display().to_string(), "--base-port", &p2p.to_string()])
+            .args(["--api-base-port", &api.to_string(), "--host", "127.0.0.1"])
+            .args(["--view-timeout-ms", &spec.view_timeout_ms.to_string()])
+            .args(["--max-block-bytes", &spec.max_block_bytes.to_string(), "--scheme", &spec.scheme])
+            .output()
+            .with_context(|| format!("running {} init", exe.display()))?;
+        if !out.status.success() {
+            bail!("crema init failed: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        }
+        let nodes = (0..n)
+            .map(|i| NodeProc {
+                index: i,
+                config: dir.join(format!("node-{i}")).join("node.toml"),
+                api: SocketAddr::from(([127, 0, 0, 1], api + i as u16)),
+                log: dir.join(format!("node-{i}.log")),
+                child: None,
+            })
+            .collect();
+        Ok(Cluster { exe: exe.to_path_buf(), dir: dir.to_path_buf(), nodes, env: spec.env.clone() })
+    }
+
+    /// The cluster's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Starts node `i` (appending to its log).
+    pub fn start(&mut self, i: usize) -> anyhow::Result<()> {
+        let n = &mut self.nodes[i];
+        if n.child.is_some() {
+            return Ok(());
+        }
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(&n.log)?;
+        let child = Command::new(&self.exe)
+            .args(["node", "--config", &n.config.display().to_string()])
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()
+            .with_context(|| format!("starting node {i}"))?;
+        n.child = Some(child);
+        Ok(())
+    }
+
+    /// Starts every node.
+    pub fn start_all(&mut self) -> anyhow::Result<()> {
+        (0..self.nodes.len()).try_for_each(|i| self.start(i))
+    }
+
+    /// Whether node `i`'s process is running (reaps it if it exited).
+    pub fn running(&mut self, i: usize) -> bool {
+        match self.nodes[i].child.as_mut().map(Child::try_wait) {
+            Some(Ok(None)) => true,
+            Some(_) => {
+                self.nodes[i].child = None;
+                false
+            }
+            None => false,
+        }
+    }
+
+    /// Stops node `i`: SIGTERM, then SIGKILL after `grace`.
+    pub fn stop(&mut self, i: usize, grace: Duration) {
+        let Some(mut child) = self.nodes[i].child.take() else { return };
+        terminate(&child);
+        let deadline = Instant::now() + grace;
+        while Instant::now() < deadline {
+            if matches!(child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
+    /// Kills node `i` at once (SIGKILL), as a crash.
+    pub fn kill(&mut self, i: usize) {
+        if let Some(mut child) = self.nodes[i].child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// A client for node `i`'s API.
+    pub fn client(&self, i: usize) -> Client {
+        Client::new(self.nodes[i].api)
+    }
+
+    /// Waits until node `i` answers `/healthcheck`, or fails with the tail of its log.
+    pub fn wait_healthy(&mut self, i: usize, timeout: Duration) -> anyhow::Result<()> {
+        let deadline = Instant::now() + timeout;
+        let client = self.client(i);
+        while Instant::now() < deadline {
+            if client.health().is_ok() {
+                return Ok(());
+            }
+            if !self.running(i) {
+                bail!("node {i} exited:\n{}", self.log_tail(i, 30));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        bail!("node {i} did not become healthy in {timeout:?}:\n{}", self.log_tail(i, 30))
+    }
+
+    /// The last `lines` lines of node `i`'s log.
+    pub fn log_tail(&self, i: usize, lines: usize) -> String {
+        let text = std::fs::read_to_string(&self.nodes[i].log).unwrap_or_default();
+        let all: Vec<&str> = text.lines().collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
+    }
+}
+
+/// Sends SIGTERM to a child we spawned.
+fn terminate(child: &Child) {
+    let Ok(pid) = libc::pid_t::try_from(child.id()) else { return };
+    // SAFETY: kill(2) with a pid of our own, not yet reaped child and a valid signal number has no memory effects;
+    // a failure (the child already exited) is harmless.
+    unsafe {
+        libc::kill(pid, libc::SIGTERM);
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for i in 0..self.nodes.len() {
+            self.stop(i, Duration::from_secs(3));
+        }
+    }
+}

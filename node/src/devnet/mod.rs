@@ -1,0 +1,5 @@
+//! Local networks of real node processes: the cluster runner and the API client (`crema devnet` and the
+//! multi-process tests build on them).
+
+pub mod client;
+pub mod cluster;

@@ -1,0 +1,182 @@
+//! The node process for real: separate `crema node` processes on 127.0.0.1 with libp2p, redb files and the HTTP
+//! API, made by `crema init`. The tests run one at a time (a lock): each starts its own network and stops it.
+
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crema_engine::BackendChoice;
+use crema_engine::vid::{Codec, NamespaceProof, SchemeKind, verify_namespace};
+use crema_node::devnet::client::{Client, metric};
+use crema_node::devnet::cluster::{Cluster, ClusterSpec};
+use serde_json::Value;
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn start(spec: ClusterSpec) -> (tempfile::TempDir, Cluster) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Cluster::init(env!("CARGO_BIN_EXE_crema").as_ref(), &dir.path().join("net"), &spec).unwrap();
+    c.start_all().unwrap();
+    for i in 0..spec.nodes {
+        c.wait_healthy(i, Duration::from_secs(30)).unwrap();
+    }
+    (dir, c)
+}
+
+/// Waits until every node in `nodes` decided at least `height`, or fails with their logs.
+fn wait_height(c: &Cluster, nodes: &[usize], height: u64, within: Duration) {
+    let deadline = Instant::now() + within;
+    loop {
+        let heights: Vec<u64> = nodes.iter().map(|&i| c.client(i).height().unwrap_or(0)).collect();
+        if heights.iter().all(|&h| h >= height) {
+            return;
+        }
+        if Instant::now() > deadline {
+            let logs: Vec<String> = nodes.iter().map(|&i| format!("--- node {i}\n{}", c.log_tail(i, 15))).collect();
+            panic!("heights {heights:?} did not reach {height} in {within:?}\n{}", logs.join("\n"));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn hash_at(client: &Client, height: u64) -> String {
+    let h = client.header(height).unwrap().unwrap_or_else(|| panic!("no header at {height}"));
+    h["header"]["hash"].as_str().unwrap().to_string()
+}
+
+/// Finds `tx` in namespace `ns` of blocks `1..=top` through `client`, checking every namespace proof it reads
+/// against the block's header; returns the heights it was found at.
+fn find_tx(client: &Client, top: u64, ns: u64, tx: &[u8]) -> Vec<u64> {
+    let backend = BackendChoice::Cpu.build().unwrap();
+    let mut found = Vec::new();
+    for h in 1..=top {
+        let Some(v) = client.namespace(h, ns).unwrap() else { continue };
+        check_namespace(backend.as_ref(), &v);
+        let txs: Vec<Vec<u8>> =
+            v["transactions"].as_array().unwrap().iter().map(|t| hex::decode(t.as_str().unwrap()).unwrap()).collect();
+        found.extend(txs.iter().filter(|t| t.as_slice() == tx).map(|_| h));
+    }
+    found
+}
+
+/// What a rollup client does with a namespace answer: check it against the header's commitment alone.
+fn check_namespace(backend: &dyn crema_engine::Backend, v: &Value) {
+    let commitment: [u8; 32] = hex::decode(v["header"]["payload_commitment"].as_str().unwrap()).unwrap().try_into().unwrap();
+    let proof = NamespaceProof::decode(&hex::decode(v["proof"].as_str().unwrap()).unwrap()).unwrap();
+    let common = hex::decode(v["common"].as_str().unwrap()).unwrap();
+    let bytes = hex::decode(v["namespace_bytes"].as_str().unwrap()).unwrap();
+    let scheme: SchemeKind = v["header"]["vid"]["scheme"].as_str().unwrap().parse().unwrap();
+    verify_namespace(backend, scheme, &commitment, &proof, &common, &bytes).expect("the namespace proof verifies");
+}
+
+#[test]
+fn four_nodes_decide_submitted_transactions_and_agree() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let (_dir, c) = start(ClusterSpec { nodes: 4, da_committee: 3, ..ClusterSpec::default() });
+    let txs: Vec<(u64, Vec<u8>)> = (0..12).map(|i| (1 + i % 3, format!("tx number {i}").into_bytes())).collect();
+    for (i, (ns, tx)) in txs.iter().enumerate() {
+        c.client(i % 4).submit(*ns, tx).unwrap();
+    }
+    // Every transaction decided, exactly once, in its namespace, with proofs that verify against the headers.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut missing: BTreeSet<usize> = (0..txs.len()).collect();
+    let mut top = 0;
+    while !missing.is_empty() {
+        assert!(Instant::now() < deadline, "transactions {missing:?} not decided in time");
+        std::thread::sleep(Duration::from_millis(500));
+        let now = c.client(0).height().unwrap();
+        if now == top {
+            continue;
+        }
+        top = now;
+        missing.retain(|&i| {
+            let (ns, tx) = &txs[i];
+            let at = find_tx(&c.client(1), top, *ns, tx);
+            assert!(at.len() <= 1, "transaction {i} decided twice: {at:?}");
+            at.is_empty()
+        });
+    }
+    wait_height(&c, &[0, 1, 2, 3], top, Duration::from_secs(30));
+    for h in 1..=top {
+        let hashes: BTreeSet<String> = (0..4).map(|i| hash_at(&c.client(i), h)).collect();
+        assert_eq!(hashes.len(), 1, "nodes disagree at height {h}");
+    }
+    for i in 0..4 {
+        let m = c.client(i).metrics().unwrap();
+        assert_eq!(metric(&m, "crema_equivocations_total", ""), 0.0);
+        assert!(metric(&m, "crema_decided_blocks_total", "") >= top as f64, "{m}");
+    }
+}
+
+#[test]
+fn a_payload_is_rebuilt_from_shares_when_the_whole_da_committee_is_down() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    // DA committee = nodes 0 and 1; nodes 2 and 3 hold 2 of 4 share units, the 1/3 threshold.
+    let (_dir, mut c) = start(ClusterSpec { nodes: 4, da_committee: 2, ..ClusterSpec::default() });
+    let tx = b"rollup 5 needs this back".to_vec();
+    c.client(2).submit(5, &tx).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let height = loop {
+        assert!(Instant::now() < deadline, "the transaction was not decided");
+        std::thread::sleep(Duration::from_millis(300));
+        let top = c.client(3).height().unwrap();
+        if let Some(&h) = find_tx(&c.client(3), top, 5, &tx).first() {
+            break h;
+        }
+    };
+    wait_height(&c, &[2, 3], height, Duration::from_secs(30));
+    c.stop(0, Duration::from_secs(5));
+    c.stop(1, Duration::from_secs(5));
+    // Node 3 is not on the committee and the committee is gone: the payload comes back from shares alone.
+    let payload = c.client(3).payload(height).unwrap().expect("payload rebuilt");
+    assert!(!payload.is_empty());
+    assert_eq!(find_tx(&c.client(3), height, 5, &tx), vec![height]);
+    let m = c.client(3).metrics().unwrap();
+    assert!(metric(&m, "crema_retrieval_fallbacks_total", "{kind=\"reconstruction\"}") >= 1.0, "{m}");
+}
+
+#[test]
+fn a_node_killed_five_times_loses_nothing_and_never_votes_twice() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let (_dir, mut c) = start(ClusterSpec { nodes: 4, da_committee: 3, view_timeout_ms: 500, ..ClusterSpec::default() });
+    let victim = 2;
+    let mut seen: Vec<(u64, String)> = Vec::new();
+    for round in 0..5u64 {
+        // Kill at a moment that moves from round to round (it lands in different phases of a view).
+        std::thread::sleep(Duration::from_millis(700 + 373 * round));
+        let h = c.client(victim).height().unwrap_or(0);
+        if h > 0 {
+            seen.push((h, hash_at(&c.client(victim), h)));
+        }
+        c.kill(victim);
+        std::thread::sleep(Duration::from_millis(200));
+        c.start(victim).unwrap();
+        c.wait_healthy(victim, Duration::from_secs(30)).unwrap();
+        for (h, hash) in &seen {
+            assert_eq!(&hash_at(&c.client(victim), *h), hash, "a decided block was lost or changed at height {h}");
+        }
+    }
+    let top = c.client(0).height().unwrap();
+    wait_height(&c, &[0, 1, 2, 3], top, Duration::from_secs(60));
+    for i in 0..4 {
+        let m = c.client(i).metrics().unwrap();
+        assert_eq!(metric(&m, "crema_equivocations_total", ""), 0.0, "node {i} saw an equivocation:\n{m}");
+    }
+}
+
+#[test]
+fn a_node_offline_for_200_blocks_catches_up_by_range_sync() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let (_dir, mut c) = start(ClusterSpec { nodes: 4, da_committee: 3, view_timeout_ms: 300, ..ClusterSpec::default() });
+    wait_height(&c, &[3], 2, Duration::from_secs(30));
+    c.stop(3, Duration::from_secs(5));
+    let from = c.client(0).height().unwrap();
+    wait_height(&c, &[0, 1, 2], from + 200, Duration::from_secs(180));
+    c.start(3).unwrap();
+    c.wait_healthy(3, Duration::from_secs(30)).unwrap();
+    let target = c.client(0).height().unwrap();
+    wait_height(&c, &[3], target, Duration::from_secs(120));
+    let m = c.client(3).metrics().unwrap();
+    assert!(metric(&m, "crema_synced_blocks_total", "") >= 150.0, "catch-up was not by range sync:\n{m}");
+    assert_eq!(hash_at(&c.client(3), target), hash_at(&c.client(0), target));
+}
