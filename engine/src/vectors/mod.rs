@@ -136,11 +136,12 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<(PathBuf, CaseKind)>, VectorsErr
 
 /// Reads a case file: a regular file of at most [`MAX_CASE_BYTES`], in UTF-8.
 fn read_case(path: &Path) -> Result<String, String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
-    let meta = file.metadata().map_err(|e| format!("cannot read: {e}"))?;
+    // Checked before opening: opening a FIFO named like a case would block.
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
     if !meta.is_file() {
         return Err("not a regular file".into());
     }
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
     let mut text = String::new();
     file.take(MAX_CASE_BYTES + 1).read_to_string(&mut text).map_err(|e| format!("cannot read: {e}"))?;
     if text.len() as u64 > MAX_CASE_BYTES {
