@@ -164,7 +164,8 @@ fn an_oversized_case_file_is_refused_unread() {
     let path = write_case(&root, "blob_to_kzg_commitment", "big", "");
     fs::File::create(&path).unwrap().set_len(vectors::MAX_CASE_BYTES + 1).unwrap();
     let mut reasons = Vec::new();
-    let outcome = vectors::run(&[root.clone()], Arc::new(Cpu::new()), |f| reasons.push(f.reason.clone())).unwrap();
+    let outcome =
+        vectors::run(std::slice::from_ref(&root), Arc::new(Cpu::new()), |f| reasons.push(f.reason.clone())).unwrap();
     assert_eq!((outcome.passed, reasons.len()), (0, 1));
     assert!(reasons[0].contains("limit"), "{reasons:?}");
     fs::remove_dir_all(&root).unwrap();
