@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use ark_ec::AffineRepr;
-use crema_engine::backend::cpu::Cpu;
+use crema_engine::backend::Cpu;
 use crema_engine::field::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
 use crema_engine::vectors::{self, CaseKind, Runner};
 use crema_engine::{Backend, BackendError, Direction, G1Bases};

@@ -5,12 +5,13 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crema_engine::backend::cpu::Cpu;
+use crema_engine::backend::Cpu;
 use crema_engine::erasure::Gf16Code;
 use crema_engine::vectors::{CaseKind, bls, collect, kzg};
 use crema_engine::vid::avidm::Avidm;
 use crema_engine::vid::kzg::Kzg;
-use crema_engine::vid::{Codec, Fraction, Namespaced, NamespacedPayload, VidScheme, Weights};
+use crema_engine::stake::Fraction;
+use crema_engine::vid::{Codec, Namespaced, NamespacedPayload, VidScheme, Weights};
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 

@@ -5,7 +5,7 @@
 
 use std::sync::OnceLock;
 
-use crema_engine::backend::cpu::Cpu;
+use crema_engine::backend::Cpu;
 use crema_engine::erasure::{Gf16Code, Shard};
 use libfuzzer_sys::fuzz_target;
 

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use crema_engine::backend::cpu::Cpu;
+use crema_engine::backend::Cpu;
 use crema_engine::vectors::{CaseKind, Runner, bls, kzg};
 use libfuzzer_sys::fuzz_target;
 

@@ -11,5 +11,5 @@ fuzz_target!(|data: &[u8]| {
         let _ = common.commitment();
     }
     canonical::<Share>(data);
-    let _ = crema_engine::vid::wire::common_kind(data);
+    let _ = crema_engine::vid::common_kind(data);
 });

@@ -2,7 +2,7 @@
 //! namespace proofs (`CNP`); a proof that decodes is checked against the decoded table.
 #![no_main]
 
-use crema_engine::vid::namespace::{NamespaceProof, NsCommon, NsShare};
+use crema_engine::vid::{NamespaceProof, NsCommon, NsShare};
 use crema_engine::vid::{avidm, kzg};
 use crema_fuzz::canonical;
 use libfuzzer_sys::fuzz_target;
