@@ -8,7 +8,6 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     if let Some(common) = canonical::<Common>(data) {
         let _ = common.commitment();
-        let _ = common.blob_count();
     }
     canonical::<Share>(data);
 });
