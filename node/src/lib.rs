@@ -5,4 +5,6 @@ pub mod atomic_write;
 pub mod cli;
 pub mod consensus;
 pub mod da;
+pub mod mempool;
 pub mod net;
+pub mod store;
