@@ -6,4 +6,6 @@ pub mod cli;
 pub mod consensus;
 pub mod da;
 pub mod metrics;
+pub mod mempool;
 pub mod net;
+pub mod store;
