@@ -34,6 +34,7 @@
 mod behaviour;
 mod codec;
 mod dialer;
+mod listen;
 mod peers;
 mod sender;
 mod stats;
@@ -44,9 +45,7 @@ mod tests;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use libp2p::futures::StreamExt;
 use libp2p::identity::Keypair;
-use libp2p::swarm::SwarmEvent;
 use libp2p::{Multiaddr, PeerId, SwarmBuilder, noise, tcp, yamux};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -59,8 +58,6 @@ pub use self::stats::{FlowStats, P2pStats};
 use crate::consensus::NodeId;
 use crate::net::network::{Inbound, NetError, Network, Outbound};
 
-/// How long [`P2p::start`] waits for the listener to report its address.
-const LISTEN_TIMEOUT: Duration = Duration::from_secs(10);
 /// Connections stay open while idle: peers are static, closing them would only cost a redial.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 
@@ -187,22 +184,9 @@ impl P2p {
             .map_err(|e| P2pError::Build(e.to_string()))?
             .with_swarm_config(|c| c.with_idle_connection_timeout(IDLE_TIMEOUT))
             .build();
-        let listen_err = |reason: String| P2pError::Listen { addr: cfg.listen.clone(), reason };
-        swarm.listen_on(cfg.listen.clone()).map_err(|e| listen_err(e.to_string()))?;
-        // Nothing has been dialled yet, so the only events before the first address are the listener's.
-        let first = tokio::time::timeout(LISTEN_TIMEOUT, async {
-            loop {
-                match swarm.select_next_some().await {
-                    SwarmEvent::NewListenAddr { address, .. } => return Ok(address),
-                    SwarmEvent::ListenerClosed { reason, .. } => return Err(format!("listener closed: {reason:?}")),
-                    SwarmEvent::ListenerError { error, .. } => return Err(error.to_string()),
-                    _ => {}
-                }
-            }
-        })
-        .await
-        .map_err(|_| listen_err("no listen address reported".into()))?
-        .map_err(listen_err)?;
+        let first = listen::listen(&mut swarm, &cfg.listen)
+            .await
+            .map_err(|reason| P2pError::Listen { addr: cfg.listen.clone(), reason })?;
         tracing::info!(address = %first, peer = %local, node = cfg.me, "p2p listening");
         let listen = Arc::new(RwLock::new(vec![first]));
         let (cmd_tx, cmd_rx) = mpsc::channel(cfg.queue);

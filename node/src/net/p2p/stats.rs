@@ -125,7 +125,8 @@ pub struct P2pStats {
     pub dropped_inbound_full: u64,
     /// Messages this node refused to send because they exceed the frame limit.
     pub dropped_over_size: u64,
-    /// Point-to-point messages dropped because the peer was not connected, or had too many pushes in flight.
+    /// Pushes dropped because the peer had too many in flight, and sends dropped because the peer was not
+    /// connected (broadcasts go to the connected peers only).
     pub dropped_unreachable: u64,
     /// Pushes that failed on the wire (timeout, connection closed, refused by the peer).
     pub send_failures: u64,

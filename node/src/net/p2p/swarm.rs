@@ -131,11 +131,12 @@ impl State {
         }
     }
 
-    /// Pushes `msg` to every peer passing `filter` (a disconnected one counts as unreachable).
+    /// Pushes `msg` to every connected peer passing `filter`. A broadcast skips disconnected peers (they catch up
+    /// by sync when they return); only a send to one counts as unreachable.
     fn push_all(&mut self, msg: &Outbound, filter: impl Fn(&PeerId) -> bool) {
-        let dir = self.cfg.directory.clone();
-        for (peer, _) in dir.addrs().iter().filter(|(p, _)| filter(p)) {
-            self.push(*peer, Frame { class: msg.class, bytes: msg.bytes.clone() });
+        let peers: Vec<PeerId> = self.connected().filter(|p| filter(p)).collect();
+        for peer in peers {
+            self.push(peer, Frame { class: msg.class, bytes: msg.bytes.clone() });
         }
     }
 
