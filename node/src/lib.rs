@@ -1,8 +1,14 @@
 //! The Crema node: HotShot consensus and Tiramisu data availability around `crema-engine`,
 //! and the `crema` command's subcommands.
 
+pub mod addr;
 pub mod atomic_write;
 pub mod cli;
+pub mod config;
 pub mod consensus;
 pub mod da;
+pub mod keys;
 pub mod net;
+pub mod network_file;
+pub mod setup;
+pub mod toml_file;
