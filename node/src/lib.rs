@@ -1,11 +1,17 @@
 //! The Crema node: HotShot consensus and Tiramisu data availability around `crema-engine`,
 //! and the `crema` command's subcommands.
 
+pub mod addr;
 pub mod atomic_write;
 pub mod cli;
+pub mod config;
 pub mod consensus;
 pub mod da;
-pub mod metrics;
+pub mod keys;
 pub mod mempool;
+pub mod metrics;
 pub mod net;
+pub mod network_file;
+pub mod setup;
 pub mod store;
+pub mod toml_file;

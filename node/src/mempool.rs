@@ -32,7 +32,9 @@ const TX_HEAD: usize = 4;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MempoolError {
     /// The pool is at its byte or count bound.
-    #[error("mempool full: {txs} transactions of {bytes} bytes held (limits {max_txs} transactions, {max_bytes} bytes)")]
+    #[error(
+        "mempool full: {txs} transactions of {bytes} bytes held (limits {max_txs} transactions, {max_bytes} bytes)"
+    )]
     Full {
         /// Transactions held.
         txs: usize,

@@ -62,7 +62,8 @@ fn write_forever(dir: &Path) {
     loop {
         let h = header(parent.height + 1, parent.hash());
         let child = header(h.height + 1, h.hash());
-        let safety = PersistedState { last_voted_view: h.view, last_proposed_view: h.view, high_qc: qc(&h), decided: parent };
+        let safety =
+            PersistedState { last_voted_view: h.view, last_proposed_view: h.view, high_qc: qc(&h), decided: parent };
         store.put_safety(&safety).expect("put_safety");
         println!("ACK safety {}", h.view);
         store.put_share(&share_of(&h)).expect("put_share");

@@ -155,8 +155,14 @@ fn abandon_views_below_puts_the_earliest_view_first() {
 /// One step of the property test.
 #[derive(Clone, Debug)]
 enum Op {
-    Submit { ns: u64, len: usize, salt: u8 },
-    Take { max: usize },
+    Submit {
+        ns: u64,
+        len: usize,
+        salt: u8,
+    },
+    Take {
+        max: usize,
+    },
     /// Abandon the in-flight view picked by this index.
     Abandon(usize),
     /// Decide the whole block of the in-flight view picked by this index.

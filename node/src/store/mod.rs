@@ -99,13 +99,7 @@ macro_rules! from_redb {
         }
     )*};
 }
-from_redb!(
-    redb::TransactionError,
-    redb::TableError,
-    redb::StorageError,
-    redb::CommitError,
-    redb::SetDurabilityError
-);
+from_redb!(redb::TransactionError, redb::TableError, redb::StorageError, redb::CommitError, redb::SetDurabilityError);
 
 /// The node's store, for certificates of scheme `C`. See the module documentation.
 pub struct Store<C> {
@@ -222,8 +216,8 @@ impl<C: CertScheme> Store<C> {
             }
             for (h, qc) in blocks {
                 if let Some(old) = headers.get(h.height)? {
-                    let (old, _) = records::decode_decided::<C>(old.value(), h.height)
-                        .map_err(corrupt("headers", h.height))?;
+                    let (old, _) =
+                        records::decode_decided::<C>(old.value(), h.height).map_err(corrupt("headers", h.height))?;
                     if old != *h {
                         return Err(StoreError::Conflict { height: h.height });
                     }

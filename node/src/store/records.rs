@@ -34,7 +34,12 @@ pub const MAX_BLOB_BYTES: usize = 256 << 20;
 
 /// The limits QCs are read with: node ids are u16, so no certificate names more signers than this.
 fn limits() -> WireLimits {
-    WireLimits { max_nodes: 1 << 16, max_payload: MAX_BLOB_BYTES, max_share: MAX_BLOB_BYTES, max_common: MAX_BLOB_BYTES }
+    WireLimits {
+        max_nodes: 1 << 16,
+        max_payload: MAX_BLOB_BYTES,
+        max_share: MAX_BLOB_BYTES,
+        max_common: MAX_BLOB_BYTES,
+    }
 }
 
 /// A blob too long to store (the caller maps it to a refusal: it would not read back).

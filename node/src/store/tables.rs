@@ -46,9 +46,7 @@ pub fn prepare(db: &Database, path: &Path) -> Result<(), StoreError> {
         let found = meta.get(FORMAT_KEY)?.map(|v| v.value());
         return match found {
             Some(FORMAT_VERSION) => create_tables(db, None),
-            Some(found) => {
-                Err(StoreError::Version { path: path.to_path_buf(), found, supported: FORMAT_VERSION })
-            }
+            Some(found) => Err(StoreError::Version { path: path.to_path_buf(), found, supported: FORMAT_VERSION }),
             None => Err(StoreError::NotAStore { path: path.to_path_buf(), reason: "no format version".into() }),
         };
     }

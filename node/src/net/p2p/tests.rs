@@ -17,10 +17,6 @@ const LIMIT: Duration = Duration::from_secs(60);
 /// Frame limit of the test networks (a 3 MB bulk message fits).
 const MAX: usize = 4 << 20;
 
-fn any_port() -> Multiaddr {
-    "/ip4/127.0.0.1/tcp/0".parse().unwrap()
-}
-
 fn quick(mut cfg: P2pConfig) -> P2pConfig {
     cfg.backoff = Backoff { initial: Duration::from_millis(50), max: Duration::from_millis(500) };
     cfg.request_timeout = Duration::from_secs(10);
