@@ -64,10 +64,10 @@ pub enum KeyError {
     PeerMismatch {
         /// The node's index.
         index: NodeId,
-        /// The PeerId in the stake table.
-        listed: PeerId,
+        /// The PeerId in the stake table (boxed: PeerIds are large, errors should be small).
+        listed: Box<PeerId>,
         /// The PeerId of the p2p key.
-        own: PeerId,
+        own: Box<PeerId>,
     },
 }
 
@@ -154,7 +154,7 @@ impl NodeKeys {
         let own = self.peer_id();
         match network.nodes.get(usize::from(index)) {
             Some(e) if e.peer_id == own => Ok(index),
-            Some(e) => Err(KeyError::PeerMismatch { index, listed: e.peer_id, own }),
+            Some(e) => Err(KeyError::PeerMismatch { index, listed: Box::new(e.peer_id), own: Box::new(own) }),
             None => Err(KeyError::NotInNetwork { bls_key: hex::encode(pk.to_bytes()) }),
         }
     }

@@ -99,6 +99,15 @@ enum Command {
         #[arg(long)]
         config: PathBuf,
     },
+    /// Run a node: consensus, data availability, the HTTP API and metrics, until SIGTERM or Ctrl-C (which stop it
+    /// cleanly). Logs go to stderr (`RUST_LOG=debug` for more). The backend comes from node.toml.
+    ///
+    /// Example: crema init --nodes 4 --out net && crema node --config net/node-0/node.toml
+    Node {
+        /// The node's configuration file (see `crema init`).
+        #[arg(long)]
+        config: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -118,6 +127,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Keygen(args) => return crema_node::cli::keygen::run(args),
         Command::Init(args) => return crema_node::cli::init::run(args),
         Command::Check { config } => return crema_node::cli::check::run(config),
+        Command::Node { config } => return crema_node::cli::node::run(config),
         _ => {}
     }
     // `crema bench` takes `--backend all`, which is no BackendChoice: it reads the string itself.
@@ -126,7 +136,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     let choice: BackendChoice = cli.backend.parse()?;
     match cli.command {
-        Command::Bench(_) | Command::Keygen(_) | Command::Init(_) | Command::Check { .. } => {
+        Command::Bench(_) | Command::Keygen(_) | Command::Init(_) | Command::Check { .. } | Command::Node { .. } => {
             unreachable!("handled above")
         }
         Command::Info => {

@@ -73,7 +73,7 @@ fn write_forever(dir: &Path) {
         let proof = CommitProof { child_qc: qc(&child), child };
         store.put_decided(&[(h.clone(), qc(&h))], &proof).expect("put_decided");
         println!("ACK decided {}", h.height);
-        if h.height % 10 == 0 {
+        if h.height.is_multiple_of(10) {
             store.prune(KEEP).expect("prune");
             println!("ACK pruned {}", h.height);
         }

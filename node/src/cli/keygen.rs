@@ -38,10 +38,10 @@ pub fn run(args: &KeygenArgs) -> anyhow::Result<ExitCode> {
     let p2p: Multiaddr = addr::dialable(&args.p2p, None).map_err(anyhow::Error::msg).context("--p2p")?;
     addr::host_port(&args.api).map_err(anyhow::Error::msg).context("--api")?;
     let files = key_files(&args.out);
-    if !args.force {
-        if let Some(f) = files.iter().find(|f| f.exists()) {
-            bail!("{} already exists; keys are not overwritten without --force", f.display());
-        }
+    if !args.force
+        && let Some(f) = files.iter().find(|f| f.exists())
+    {
+        bail!("{} already exists; keys are not overwritten without --force", f.display());
     }
     let keys = NodeKeys::generate();
     keys.write(&args.out)?;

@@ -5,6 +5,7 @@ pub mod check;
 pub mod info;
 pub mod init;
 pub mod keygen;
+pub mod node;
 pub mod sim;
 pub mod vectors;
 pub mod vid;
