@@ -67,25 +67,33 @@ pub struct Cluster {
     env: Vec<(String, String)>,
 }
 
-/// A free TCP port block of `count` consecutive ports on 127.0.0.1 (checked by binding each).
+/// Clusters made by this process so far: each takes a different port block.
+static CLUSTERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// A block of `count` consecutive free TCP ports on 127.0.0.1 (checked by binding each), below Linux's ephemeral
+/// range (32768+) so that no outgoing connection takes one of them between the check and the node's start.
 fn free_ports(count: usize) -> anyhow::Result<u16> {
-    let seed = u64::from(std::process::id()) ^ Instant::now().elapsed().as_nanos() as u64;
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let nth = CLUSTERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let seed = u64::from(std::process::id()) ^ u64::from(nanos) ^ nth.wrapping_mul(0x9e37_79b9);
+    let span = 32_000 - 20_000 - count as u64;
     for attempt in 0..200u64 {
-        let base = 20_000 + ((seed.wrapping_mul(2654435761).wrapping_add(attempt * 7919)) % 30_000) as u16;
+        let base = 20_000 + (seed.wrapping_mul(2_654_435_761).wrapping_add(attempt * 7919) % span) as u16;
         let all_free = (0..count as u16).all(|i| TcpListener::bind(("127.0.0.1", base + i)).is_ok());
         if all_free {
             return Ok(base);
         }
     }
-    bail!("no block of {count} free ports found on 127.0.0.1")
+    bail!("no block of {count} free ports found on 127.0.0.1 between 20000 and 32000")
 }
 
 impl Cluster {
     /// Runs `crema init` into `dir` (which must not exist or be empty) with free ports.
     pub fn init(exe: &Path, dir: &Path, spec: &ClusterSpec) -> anyhow::Result<Self> {
         let n = spec.nodes;
-        let p2p = free_ports(n)?;
-        let api = free_ports(n)?;
+        // One block: p2p ports first, API ports after them.
+        let p2p = free_ports(2 * n)?;
+        let api = p2p + n as u16;
         let out = Command::new(exe)
             .args(["init", "--nodes", &n.to_string(), "--da-committee", &spec.da_committee.to_string()])
             .args(["--out", &dir.display().to_string(), "--base-port", &p2p.to_string()])

@@ -67,12 +67,16 @@ pub async fn drive(
         let actions = tokio::select! {
             _ = stop.changed() => return Ok(()),
             input = inputs.recv() => match input {
-                Some(input) => node.handle(input),
+                Some(input) => {
+                    trace_input(&input);
+                    node.handle(input)
+                }
                 None => anyhow::bail!("the core's input channel closed"),
             },
             _ = sleep_until(next.map_or(far, |n| n.0)) => match next {
                 Some((_, kind, view)) => {
                     timers.clear(kind);
+                    tracing::trace!(?kind, view, "timer");
                     node.handle(Input::Timer { kind, view })
                 }
                 None => continue,
@@ -98,6 +102,7 @@ impl Executor {
         timers: &mut Timers,
     ) -> anyhow::Result<()> {
         for action in actions {
+            trace_action(&action);
             match action {
                 Action::Send { to, msg } => self.shared.send(to, &msg),
                 Action::Broadcast(msg) => self.shared.broadcast(&msg),
@@ -213,4 +218,27 @@ impl Executor {
 /// Milliseconds since the Unix epoch (block timestamps); 0 if the clock is before 1970.
 pub fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+/// `RUST_LOG=crema_node::runtime=trace`: every input the core takes.
+fn trace_input(input: &CoreInput) {
+    match input {
+        Input::Message(m) => tracing::trace!(kind = m.get().kind(), "message in"),
+        Input::Timer { kind, view } => tracing::trace!(?kind, view, "timer in"),
+        Input::BlockReady { view, .. } => tracing::trace!(view, "block ready"),
+        Input::DataChecked { view, kind, ok, .. } => tracing::trace!(view, ?kind, ok, "data checked"),
+    }
+}
+
+/// `RUST_LOG=crema_node::runtime=trace`: every action the core asks for.
+fn trace_action(action: &Action<BlsScheme>) {
+    match action {
+        Action::Send { to, msg } => tracing::trace!(to, kind = msg.kind(), "send"),
+        Action::Broadcast(msg) => tracing::trace!(kind = msg.kind(), "broadcast"),
+        Action::SetTimer { kind, view, after_ms } => tracing::trace!(?kind, view, after_ms, "set timer"),
+        Action::BuildBlock { view, .. } => tracing::trace!(view, "build block"),
+        Action::Decide { blocks, .. } => tracing::trace!(blocks = blocks.len(), "decide"),
+        Action::Persist(_) => tracing::trace!("persist"),
+        other => tracing::trace!(action = ?std::mem::discriminant(other), "other action"),
+    }
 }
