@@ -107,6 +107,10 @@ enum Command {
         /// The node's configuration file (see `crema init`).
         #[arg(long)]
         config: PathBuf,
+        /// Fault drills only: misbehave on purpose — da-withhold (a DA member that never DA-votes nor serves
+        /// payloads), da-corrupt (serves corrupted payloads), bad-shares (as leader, sends corrupted VID shares).
+        #[arg(long, value_name = "KIND")]
+        byzantine: Option<crema_node::runtime::byzantine::Misbehaviour>,
     },
 }
 
@@ -127,7 +131,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Keygen(args) => return crema_node::cli::keygen::run(args),
         Command::Init(args) => return crema_node::cli::init::run(args),
         Command::Check { config } => return crema_node::cli::check::run(config),
-        Command::Node { config } => return crema_node::cli::node::run(config),
+        Command::Node { config, byzantine } => return crema_node::cli::node::run(config, *byzantine),
         _ => {}
     }
     // `crema bench` takes `--backend all`, which is no BackendChoice: it reads the string itself.

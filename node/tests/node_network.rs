@@ -188,3 +188,88 @@ fn a_node_offline_for_200_blocks_catches_up_by_range_sync() {
     assert!(metric(&m, "crema_synced_blocks_total", "") >= 150.0, "catch-up was not by range sync:\n{m}");
     assert_eq!(hash_at(&c.client(3), target), hash_at(&c.client(0), target));
 }
+
+/// Sums a metric over every label set it has (e.g. `crema_bad_messages_total` over kinds).
+fn metric_sum(text: &str, name: &str) -> f64 {
+    text.lines()
+        .filter(|l| l.starts_with(name) && l[name.len()..].starts_with(['{', ' ']))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+#[test]
+fn a_withholding_da_member_and_a_leader_sending_bad_shares_do_not_stop_progress() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    for kind in ["da-withhold", "bad-shares"] {
+        // All 4 nodes on the DA committee: the 3 honest ones are more than 2/3 of its stake.
+        let spec =
+            ClusterSpec { nodes: 4, da_committee: 4, byzantine: vec![(3, kind.into())], ..ClusterSpec::default() };
+        let (_dir, c) = start(spec);
+        let tx = format!("despite {kind}").into_bytes();
+        c.client(0).submit(2, &tx).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut scanned = 0;
+        let height = loop {
+            assert!(Instant::now() < deadline, "{kind}: the transaction was not decided");
+            std::thread::sleep(Duration::from_millis(300));
+            let now = c.client(1).height().unwrap();
+            if let Some(&h) = find_tx(&c.client(1), scanned + 1, now, 2, &tx).first() {
+                break h;
+            }
+            scanned = now;
+        };
+        // Progress goes on well past it, through views the misbehaving node leads.
+        wait_height(&c, &[0, 1, 2], height + 30, Duration::from_secs(90));
+        for h in [height, height + 30] {
+            let hashes: BTreeSet<String> = (0..3).map(|i| hash_at(&c.client(i), h)).collect();
+            assert_eq!(hashes.len(), 1, "{kind}: honest nodes disagree at height {h}");
+        }
+        if kind == "bad-shares" {
+            let bad: f64 =
+                (0..3).map(|i| metric_sum(&c.client(i).metrics().unwrap(), "crema_bad_messages_total")).sum();
+            let rejected: u64 =
+                (0..3).map(|i| c.client(i).status().unwrap()["rejected_messages"].as_u64().unwrap_or(0)).sum();
+            assert!(bad + rejected as f64 >= 1.0, "the corrupted shares were not noticed");
+        }
+    }
+}
+
+#[test]
+fn a_da_member_serving_corrupt_payloads_is_skipped_by_retrieval() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    // DA committee = nodes 0..3 with node 3 corrupt; node 4 is not on it and must fetch payloads.
+    let spec =
+        ClusterSpec { nodes: 5, da_committee: 4, byzantine: vec![(3, "da-corrupt".into())], ..ClusterSpec::default() };
+    let (_dir, mut c) = start(spec);
+    // Several transactions, so that one lands in a block node 4 did not propose (a proposer keeps its payload).
+    let txs: Vec<Vec<u8>> = (0..6).map(|i| format!("rollup 9 tx {i}").into_bytes()).collect();
+    for tx in &txs {
+        c.client(0).submit(9, tx).unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let height = 'found: loop {
+        assert!(Instant::now() < deadline, "no transaction decided in a block node 4 did not propose");
+        std::thread::sleep(Duration::from_millis(300));
+        let now = c.client(0).height().unwrap();
+        for tx in &txs {
+            for h in find_tx(&c.client(0), 1, now, 9, tx) {
+                let header = c.client(0).header(h).unwrap().unwrap();
+                if header["header"]["proposer"].as_u64() != Some(4) {
+                    break 'found h;
+                }
+            }
+        }
+    };
+    wait_height(&c, &[4], height, Duration::from_secs(30));
+    for i in 0..3 {
+        c.stop(i, Duration::from_secs(5));
+    }
+    // Only the corrupt member is left on the committee: its answer fails the commitment check, and node 4 rebuilds
+    // the payload from its own share and node 3's.
+    let v = c.client(4).namespace(height, 9).unwrap().expect("the namespace was rebuilt");
+    check_namespace(BackendChoice::Cpu.build().unwrap().as_ref(), &v);
+    let m = c.client(4).metrics().unwrap();
+    assert!(metric(&m, "crema_bad_messages_total", "{kind=\"retrieved_payload\"}") >= 1.0, "{m}");
+    assert!(metric(&m, "crema_retrieval_fallbacks_total", "{kind=\"reconstruction\"}") >= 1.0, "{m}");
+}

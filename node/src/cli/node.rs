@@ -5,8 +5,10 @@ use std::process::ExitCode;
 
 use tokio::sync::watch;
 
+use crate::runtime::byzantine::Misbehaviour;
+
 /// Starts logging (`RUST_LOG`, default `info`), the tokio runtime and the node; stops cleanly on SIGTERM/Ctrl-C.
-pub fn run(config: &Path) -> anyhow::Result<ExitCode> {
+pub fn run(config: &Path, misbehave: Option<Misbehaviour>) -> anyhow::Result<ExitCode> {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
@@ -18,7 +20,7 @@ pub fn run(config: &Path) -> anyhow::Result<ExitCode> {
             tracing::info!("stopping");
             let _ = stop_tx.send(true);
         });
-        crate::runtime::run(config, stop_rx).await
+        crate::runtime::run(config, misbehave, stop_rx).await
     })?;
     Ok(ExitCode::SUCCESS)
 }

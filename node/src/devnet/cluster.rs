@@ -24,6 +24,8 @@ pub struct NodeProc {
     pub api: SocketAddr,
     /// Its log file (stdout and stderr).
     pub log: PathBuf,
+    /// Its `--byzantine` kind, if it misbehaves on purpose.
+    pub byzantine: Option<String>,
     child: Option<Child>,
 }
 
@@ -42,6 +44,8 @@ pub struct ClusterSpec {
     pub scheme: String,
     /// Extra environment for every node (e.g. `RUST_LOG`).
     pub env: Vec<(String, String)>,
+    /// Nodes that misbehave on purpose: (index, `--byzantine` kind).
+    pub byzantine: Vec<(usize, String)>,
 }
 
 impl Default for ClusterSpec {
@@ -53,6 +57,7 @@ impl Default for ClusterSpec {
             max_block_bytes: 1 << 20,
             scheme: "avidm".into(),
             env: Vec::new(),
+            byzantine: Vec::new(),
         }
     }
 }
@@ -115,6 +120,7 @@ impl Cluster {
                 config: dir.join(format!("node-{i}")).join("node.toml"),
                 api: SocketAddr::from(([127, 0, 0, 1], api + i as u16)),
                 log: dir.join(format!("node-{i}.log")),
+                byzantine: spec.byzantine.iter().find(|(b, _)| *b == i).map(|(_, k)| k.clone()),
                 child: None,
             })
             .collect();
@@ -135,6 +141,7 @@ impl Cluster {
         let log = std::fs::OpenOptions::new().create(true).append(true).open(&n.log)?;
         let child = Command::new(&self.exe)
             .args(["node", "--config", &n.config.display().to_string()])
+            .args(n.byzantine.iter().flat_map(|k| ["--byzantine", k.as_str()]))
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)

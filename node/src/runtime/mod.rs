@@ -14,6 +14,7 @@
 //!
 //! A task that fails stops the node with an error (non-zero exit); SIGTERM or Ctrl-C stops it cleanly.
 
+pub mod byzantine;
 mod core_task;
 mod engine_jobs;
 mod inbound;
@@ -41,7 +42,11 @@ const CORE_QUEUE: usize = 4096;
 const VERIFY_QUEUE: usize = 8192;
 
 /// Runs a node from its config file until `stop` fires or a task fails.
-pub async fn run(config_path: &Path, stop: watch::Receiver<bool>) -> anyhow::Result<()> {
+pub async fn run(
+    config_path: &Path,
+    misbehave: Option<byzantine::Misbehaviour>,
+    stop: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
     let NodeSetup { config: cfg, network, keys, me } = NodeSetup::load(config_path)?;
     let backend = cfg.backend.build().context("building the engine backend")?;
     let consensus = network.consensus_config();
@@ -73,8 +78,12 @@ pub async fn run(config_path: &Path, stop: watch::Receiver<bool>) -> anyhow::Res
         backend.clone(),
         metrics,
         p2p.sender(),
+        misbehave,
     ));
     info!(node = me, backend = backend.name(), peers = shared.network.nodes.len() - 1, "starting");
+    if let Some(m) = misbehave {
+        tracing::warn!(node = me, misbehaviour = m.name(), "this node misbehaves on purpose (--byzantine)");
+    }
 
     let safety = tokio::task::spawn_blocking({
         let store = store.clone();

@@ -198,6 +198,13 @@ pub async fn on_service(shared: Arc<Shared>, inbound: Inbound) {
         ServiceMsg::PayloadRequest { requester, commitment } => {
             let store = shared.store.clone();
             if let Ok(Ok(Some(payload))) = tokio::task::spawn_blocking(move || store.payload(&commitment)).await {
+                let payload = match shared.misbehave {
+                    Some(m) => match m.served_payload(payload) {
+                        Some(p) => p,
+                        None => return,
+                    },
+                    None => payload,
+                };
                 let reply = ServiceMsg::PayloadResponse { commitment, payload: Arc::new(payload) };
                 if let Err(e) = shared.send_service(requester, &reply) {
                     debug!(requester, "could not answer a payload request: {e}");

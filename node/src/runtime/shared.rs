@@ -10,6 +10,7 @@ use crema_engine::vid::{NamespaceId, Vid};
 use tokio::sync::watch;
 use tracing::{debug, warn};
 
+use super::byzantine::Misbehaviour;
 use super::retrieval::Retrieval;
 use crate::config::NodeConfig;
 use crate::consensus::{BlsScheme, BuiltBlock, Config, Digest, Membership, Message, NodeId, View, wire};
@@ -79,6 +80,8 @@ pub struct Shared {
     pub retrieval: Retrieval,
     /// When the node started.
     pub started: Instant,
+    /// The misbehaviour a fault drill asked for (`None`: an honest node).
+    pub misbehave: Option<Misbehaviour>,
 }
 
 /// Why a transaction was not accepted.
@@ -105,6 +108,7 @@ impl Shared {
         backend: Arc<dyn Backend>,
         metrics: Metrics,
         net: P2pSender,
+        misbehave: Option<Misbehaviour>,
     ) -> Self {
         let mempool = Mempool::new(cfg.mempool_max_bytes, cfg.mempool_max_txs);
         Shared {
@@ -124,6 +128,7 @@ impl Shared {
             dispersals: Mutex::new(VecDeque::new()),
             retrieval: Retrieval::default(),
             started: Instant::now(),
+            misbehave,
         }
     }
 
@@ -144,6 +149,17 @@ impl Shared {
 
     /// Sends a consensus message to one node.
     pub fn send(&self, to: NodeId, msg: &Message<BlsScheme>) {
+        let altered;
+        let msg = match self.misbehave {
+            Some(m) => match m.outgoing(self.me, to, msg) {
+                Some(a) => {
+                    altered = a;
+                    &altered
+                }
+                None => return,
+            },
+            None => msg,
+        };
         let out = self.encode(msg);
         if let Err(e) = self.net.send(to, out) {
             self.metrics.drop_on("send");
