@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod check;
+pub mod devnet;
 pub mod info;
 pub mod init;
 pub mod keygen;

@@ -46,6 +46,8 @@ pub struct ClusterSpec {
     pub env: Vec<(String, String)>,
     /// Nodes that misbehave on purpose: (index, `--byzantine` kind).
     pub byzantine: Vec<(usize, String)>,
+    /// The engine backend every node uses (`backend` in node.toml); `None` keeps `crema init`'s `auto`.
+    pub backend: Option<String>,
 }
 
 impl Default for ClusterSpec {
@@ -58,6 +60,7 @@ impl Default for ClusterSpec {
             scheme: "avidm".into(),
             env: Vec::new(),
             byzantine: Vec::new(),
+            backend: None,
         }
     }
 }
@@ -113,6 +116,18 @@ impl Cluster {
                 String::from_utf8_lossy(&out.stdout),
                 String::from_utf8_lossy(&out.stderr)
             );
+        }
+        if let Some(b) = &spec.backend {
+            for i in 0..n {
+                let path = dir.join(format!("node-{i}")).join("node.toml");
+                let text = std::fs::read_to_string(&path)?;
+                let set = text
+                    .lines()
+                    .map(|l| if l.starts_with("backend =") { format!("backend = {b:?}") } else { l.to_string() })
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                std::fs::write(&path, set + "\n")?;
+            }
         }
         let nodes = (0..n)
             .map(|i| NodeProc {
@@ -184,6 +199,22 @@ impl Cluster {
         let _ = child.wait();
     }
 
+    /// Stops every node: SIGTERM to all at once, then SIGKILL to those still running after `grace`.
+    pub fn stop_all(&mut self, grace: Duration) {
+        for n in &self.nodes {
+            if let Some(c) = &n.child {
+                terminate(c);
+            }
+        }
+        let deadline = Instant::now() + grace;
+        while Instant::now() < deadline && (0..self.nodes.len()).any(|i| self.running(i)) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        for i in 0..self.nodes.len() {
+            self.kill(i);
+        }
+    }
+
     /// Kills node `i` at once (SIGKILL), as a crash.
     pub fn kill(&mut self, i: usize) {
         if let Some(mut child) = self.nodes[i].child.take() {
@@ -233,8 +264,6 @@ fn terminate(child: &Child) {
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        for i in 0..self.nodes.len() {
-            self.stop(i, Duration::from_secs(3));
-        }
+        self.stop_all(Duration::from_secs(3));
     }
 }

@@ -1,0 +1,302 @@
+//! `crema devnet`: brings up a local network of real node processes, drives load through their APIs, applies the
+//! fault drills asked for, then computes the summary through the APIs alone and stops every process.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use crema_engine::BackendChoice;
+
+use super::checks::{self, Check};
+use super::client::{Client, metric};
+use super::cluster::{Cluster, ClusterSpec};
+use super::load::{Load, LoadSpec};
+use super::observe::{Observer, quantile};
+use crate::network_file::NetworkFile;
+
+/// A scheduled fault: at `at` seconds into the load, do `what` to node `node`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fault {
+    /// The node.
+    pub node: usize,
+    /// Seconds after the load starts.
+    pub at: u64,
+    /// Crash (SIGKILL) or restart.
+    pub restart: bool,
+}
+
+/// What to run.
+#[derive(Clone, Debug)]
+pub struct DevnetOptions {
+    /// The `crema` binary the nodes run.
+    pub exe: PathBuf,
+    /// The network.
+    pub cluster: ClusterSpec,
+    /// Seconds of load.
+    pub duration: u64,
+    /// The load.
+    pub load: LoadSpec,
+    /// Crashes and restarts.
+    pub faults: Vec<Fault>,
+    /// Keep the network's directory here (else a temporary directory, removed at the end).
+    pub keep: Option<PathBuf>,
+    /// The backend the summary's own checks use (proof verification, recovery).
+    pub check_backend: BackendChoice,
+}
+
+/// The devnet's result, computed through the HTTP API only.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Summary {
+    /// Nodes.
+    pub nodes: usize,
+    /// DA committee size.
+    pub da_committee: usize,
+    /// VID scheme.
+    pub scheme: String,
+    /// The machine: CPU model and cores.
+    pub machine: String,
+    /// Seconds of load.
+    pub duration_s: f64,
+    /// Blocks decided (observed at the first node).
+    pub blocks: u64,
+    /// Blocks with a non-empty payload.
+    pub nonempty_blocks: u64,
+    /// Payload bytes decided.
+    pub payload_bytes: u64,
+    /// Decided payload per second over the load, MB/s (10^6 bytes).
+    pub throughput_mb_s: f64,
+    /// Transactions submitted (accepted by an API) / refused.
+    pub submitted: u64,
+    /// Submissions the API refused.
+    pub refused: u64,
+    /// Submitted transactions found decided.
+    pub decided_txs: u64,
+    /// Submit-to-decide as a client sees it (one poll of precision), seconds.
+    pub latency_p50_s: Option<f64>,
+    /// 99th percentile of the same.
+    pub latency_p99_s: Option<f64>,
+    /// Mean time per view at the first node, seconds.
+    pub view_time_s: f64,
+    /// Views that decided no block (views entered minus blocks decided, first node).
+    pub views_failed: u64,
+    /// Bytes sent per layer, summed over nodes.
+    pub bytes_sent: Vec<(String, f64)>,
+    /// Bytes the DA layers (mascarpone + savoiardi) sent per decided payload byte: each leader's egress per block
+    /// over the block size, averaged over leaders. O(1) in the number of nodes is the goal.
+    pub leader_egress_per_block_byte: Option<f64>,
+    /// Retrieval fallbacks taken, summed over nodes.
+    pub fallbacks: f64,
+    /// Bad messages counted, summed over nodes.
+    pub bad_messages: f64,
+    /// Equivocations seen, summed over nodes.
+    pub equivocations: f64,
+    /// Faults applied, with their time.
+    pub faults: Vec<String>,
+    /// Every node's decided headers agree.
+    pub safety_ok: Check,
+    /// Every namespace answer verifies and every decided submission appears once.
+    pub namespaces_verified: Check,
+    /// With the DA committee stopped, every decided payload was rebuilt from the other nodes' shares.
+    pub payloads_recovered: Check,
+}
+
+impl Summary {
+    /// Whether the run passed: the three flags hold and something was decided.
+    pub fn passed(&self) -> bool {
+        self.safety_ok.ok && self.namespaces_verified.ok && self.payloads_recovered.ok && self.blocks > 0
+    }
+}
+
+/// Runs the devnet, printing progress to stderr.
+pub fn run(opts: &DevnetOptions) -> anyhow::Result<Summary> {
+    let tmp = tempfile::tempdir()?;
+    let dir = match &opts.keep {
+        Some(d) => d.clone(),
+        None => tmp.path().join("net"),
+    };
+    eprintln!("devnet: {} nodes, DA committee {}, in {}", opts.cluster.nodes, opts.cluster.da_committee, dir.display());
+    let mut cluster = Cluster::init(&opts.exe, &dir, &opts.cluster)?;
+    let network = NetworkFile::read(&dir.join("network.toml"))?;
+    cluster.start_all()?;
+    for i in 0..opts.cluster.nodes {
+        cluster.wait_healthy(i, Duration::from_secs(60))?;
+    }
+    eprintln!("devnet: every node answers /healthcheck; load for {} s", opts.duration);
+    let n = opts.cluster.nodes;
+    let clients: Arc<Mutex<Vec<Option<Client>>>> =
+        Arc::new(Mutex::new((0..n).map(|i| Some(cluster.client(i))).collect()));
+    let started = Instant::now();
+    let until = started + Duration::from_secs(opts.duration);
+    let mut load = Load::start(opts.load.clone(), clients.clone(), until);
+    let mut obs = Observer::new(opts.cluster.max_block_bytes as usize);
+    let mut faults = opts.faults.clone();
+    faults.sort_by_key(|f| f.at);
+    let mut applied = Vec::new();
+    let mut last_line = Instant::now();
+    // The observer follows the first node that is not scheduled to crash.
+    let watcher = (0..n).find(|i| !opts.faults.iter().any(|f| f.node == *i)).unwrap_or(0);
+    // Two extra seconds after the load for its last transactions to be decided.
+    let end = until + Duration::from_secs(2);
+    while Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(200));
+        let elapsed = started.elapsed().as_secs();
+        while let Some(f) = faults.first().copied().filter(|f| f.at <= elapsed) {
+            faults.remove(0);
+            let slot = &mut clients.lock().unwrap_or_else(|e| e.into_inner())[f.node];
+            if f.restart {
+                cluster.start(f.node)?;
+                cluster.wait_healthy(f.node, Duration::from_secs(30))?;
+                *slot = Some(cluster.client(f.node));
+            } else {
+                *slot = None;
+                cluster.kill(f.node);
+            }
+            let what = format!("{} node {} at {} s", if f.restart { "restarted" } else { "crashed" }, f.node, f.at);
+            eprintln!("\ndevnet: {what}");
+            applied.push(what);
+        }
+        for i in 0..n {
+            let expected_down = clients.lock().unwrap_or_else(|e| e.into_inner())[i].is_none();
+            if !expected_down && !cluster.running(i) {
+                anyhow::bail!("node {i} exited unexpectedly; its log ends:\n{}", cluster.log_tail(i, 20));
+            }
+        }
+        let submitted = load.submitted.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        obs.poll(&cluster.client(watcher), &submitted).context("following the decided blocks")?;
+        if last_line.elapsed() >= Duration::from_secs(1) {
+            last_line = Instant::now();
+            let window = Instant::now() - Duration::from_secs(5).min(started.elapsed());
+            let mb_s = obs.bytes_since(window) as f64 / 1e6 / (Instant::now() - window).as_secs_f64().max(1e-3);
+            let p50 = quantile(&obs.latencies, 0.5).map_or("-".into(), |p| format!("{p:.2} s"));
+            eprint!(
+                "\r  {:>3} s  height {:>6}  {:>6.2} MB/s  p50 {:>7}  submitted {:>6}  faults {}   ",
+                elapsed,
+                obs.top(),
+                mb_s,
+                p50,
+                submitted.len(),
+                applied.len()
+            );
+            let _ = std::io::stderr().flush();
+        }
+    }
+    load.stop();
+    eprintln!();
+    let submitted = load.submitted.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let refused = *load.refused.lock().unwrap_or_else(|e| e.into_inner());
+    obs.poll(&cluster.client(watcher), &submitted)?;
+    let duration = started.elapsed().as_secs_f64();
+
+    eprintln!("devnet: checking safety and namespaces through the APIs");
+    let backend = opts.check_backend.build().context("building the backend for the checks")?;
+    let running: Vec<usize> = (0..n).filter(|&i| cluster.running(i)).collect();
+    let live: Vec<(usize, Client)> = running.into_iter().map(|i| (i, cluster.client(i))).collect();
+    let metrics: Vec<String> = live.iter().map(|(_, c)| c.metrics()).collect::<anyhow::Result<_>>()?;
+    let status = cluster.client(watcher).status()?;
+    let safety_ok = checks::safety(&live)?;
+    let namespaces_verified = checks::namespaces(&obs, &live, backend.as_ref())?;
+
+    let da: Vec<usize> = (0..opts.cluster.da_committee.min(n)).collect();
+    eprintln!("devnet: stopping the DA committee {da:?}; rebuilding every payload from the other nodes' shares");
+    for &i in &da {
+        cluster.stop(i, Duration::from_secs(5));
+    }
+    let holders: Vec<(usize, Client)> = live.iter().filter(|(i, _)| !da.contains(i)).cloned().collect();
+    let vid = crate::da::savoiardi::network_vid(&network.consensus_config())?;
+    let payloads_recovered = if holders.is_empty() {
+        Check { ok: false, detail: "every node is on the DA committee: no node left to rebuild from".into() }
+    } else {
+        checks::recovery(&obs, &holders, &vid, backend.as_ref())?
+    };
+    cluster.stop_all(Duration::from_secs(5));
+
+    let sum = |name: &str, labels: &str| metrics.iter().map(|m| metric(m, name, labels)).sum::<f64>();
+    let layers = ["consensus", "mascarpone", "savoiardi", "sync", "service"];
+    let bytes_sent: Vec<(String, f64)> = layers
+        .iter()
+        .map(|l| (l.to_string(), sum("crema_network_bytes_total", &format!("{{layer=\"{l}\",direction=\"sent\"}}"))))
+        .collect();
+    let payload_bytes: u64 = obs.blocks.iter().map(|b| b.payload_len).sum();
+    let da_sent: f64 = bytes_sent.iter().filter(|(l, _)| l == "mascarpone" || l == "savoiardi").map(|(_, b)| b).sum();
+    let view = status["view"].as_u64().unwrap_or(0);
+    let blocks = obs.top();
+    Ok(Summary {
+        nodes: n,
+        da_committee: opts.cluster.da_committee,
+        scheme: opts.cluster.scheme.clone(),
+        machine: machine(),
+        duration_s: duration,
+        blocks,
+        nonempty_blocks: obs.blocks.iter().filter(|b| b.payload_len > 0).count() as u64,
+        payload_bytes,
+        throughput_mb_s: payload_bytes as f64 / 1e6 / duration,
+        submitted: submitted.len() as u64,
+        refused,
+        decided_txs: obs.found.len() as u64,
+        latency_p50_s: quantile(&obs.latencies, 0.5),
+        latency_p99_s: quantile(&obs.latencies, 0.99),
+        view_time_s: if view > 0 { duration / view as f64 } else { 0.0 },
+        views_failed: view.saturating_sub(blocks),
+        bytes_sent,
+        leader_egress_per_block_byte: (payload_bytes > 0).then(|| da_sent / payload_bytes as f64),
+        fallbacks: sum_all(&metrics, "crema_retrieval_fallbacks_total"),
+        bad_messages: sum_all(&metrics, "crema_bad_messages_total"),
+        equivocations: sum_all(&metrics, "crema_equivocations_total"),
+        faults: applied,
+        safety_ok,
+        namespaces_verified,
+        payloads_recovered,
+    })
+}
+
+/// A metric summed over every label set, over every node's exposition.
+fn sum_all(metrics: &[String], name: &str) -> f64 {
+    metrics
+        .iter()
+        .flat_map(|m| m.lines())
+        .filter(|l| l.starts_with(name) && l[name.len()..].starts_with(['{', ' ']))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// "CPU model, N cores" from /proc/cpuinfo and the OS.
+fn machine() -> String {
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    format!("{model}, {cores} cores")
+}
+
+/// Prints the summary for a person.
+pub fn print(s: &Summary) {
+    let flag = |c: &Check| if c.ok { "true " } else { "FALSE" };
+    let opt = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.3} s"));
+    println!("devnet summary ({} nodes, DA committee {}, {}; {})", s.nodes, s.da_committee, s.scheme, s.machine);
+    println!("  duration            {:.1} s", s.duration_s);
+    println!("  blocks decided      {} ({} with transactions)", s.blocks, s.nonempty_blocks);
+    println!("  payload decided     {:.2} MB, {:.3} MB/s", s.payload_bytes as f64 / 1e6, s.throughput_mb_s);
+    println!("  transactions        {} submitted, {} decided, {} refused", s.submitted, s.decided_txs, s.refused);
+    println!("  submit-to-decide    p50 {}  p99 {}", opt(s.latency_p50_s), opt(s.latency_p99_s));
+    println!("  view time           {:.3} s mean, {} views without a block", s.view_time_s, s.views_failed);
+    let layers: Vec<String> = s.bytes_sent.iter().map(|(l, b)| format!("{l} {:.2} MB", b / 1e6)).collect();
+    println!("  bytes sent          {}", layers.join(", "));
+    if let Some(e) = s.leader_egress_per_block_byte {
+        println!("  DA egress / payload {e:.2} (bytes the DA layers sent per decided payload byte)");
+    }
+    println!("  fallbacks {}  bad messages {}  equivocations {}", s.fallbacks, s.bad_messages, s.equivocations);
+    for f in &s.faults {
+        println!("  fault               {f}");
+    }
+    println!("  safety_ok           {}  {}", flag(&s.safety_ok), s.safety_ok.detail);
+    println!("  namespaces_verified {}  {}", flag(&s.namespaces_verified), s.namespaces_verified.detail);
+    println!("  payloads_recovered  {}  {}", flag(&s.payloads_recovered), s.payloads_recovered.detail);
+}
