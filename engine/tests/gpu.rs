@@ -4,8 +4,7 @@
 //!
 //! Without an adapter these tests print a loud skip; with `CREMA_REQUIRE_GPU=1` they fail.
 
-use crema_engine::backend::Gpu;
-use crema_engine::backend::conformance;
+use crema_engine::backend::{Gf16Received, Gpu, conformance};
 use crema_engine::{Backend, BackendError, Direction, G1Bases};
 
 fn gpu() -> Option<Gpu> {
@@ -40,7 +39,8 @@ fn every_op_runs_on_the_device() {
     let unavailable = |r: Result<(), BackendError>| matches!(r, Err(BackendError::Unavailable { .. }));
     assert!(!unavailable(g.gf16_encode(&[&[0u8; 64][..]], 1).map(drop)));
     let shard = g.gf16_encode(&[&[7u8; 64][..]], 1).expect("encode");
-    assert!(!unavailable(g.gf16_decode(1, 1, &[], &[(0, shard[0].as_slice())]).map(drop)));
+    let received = Gf16Received::new(1, 1, vec![], vec![(0, shard[0].as_slice())]);
+    assert!(!unavailable(g.gf16_decode(&received).map(drop)));
     assert!(!unavailable(g.ntt(&mut [], 1, Direction::Forward, None)));
     assert!(!unavailable(g.msm_g1(&G1Bases::new(vec![]), &[]).map(drop)));
     assert!(!unavailable(g.sum_g1(&[]).map(drop)));

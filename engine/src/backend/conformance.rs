@@ -13,7 +13,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::reference::Reference;
-use super::{Backend, Direction, G1Bases};
+use super::{Backend, Direction, G1Bases, Gf16Received};
 use crate::field::{Fr, G1Affine, G1Projective, G2Affine, G2Projective, fr_to_bytes, g1p_to_bytes, g2p_to_bytes};
 
 /// Sizes every batched primitive is checked at (around 64-wide workgroup edges).
@@ -39,9 +39,13 @@ pub fn check_gf16(prospect: &dyn Backend) {
 
         // Lose the first min(k, m) originals; decode from the rest plus recovery shards.
         let lost = k.min(m);
-        let kept: Vec<(usize, &[u8])> = (lost..k).map(|i| (i, refs[i])).collect();
-        let rec: Vec<(usize, &[u8])> = (0..m).map(|i| (i, got[i].as_slice())).collect();
-        let restored = prospect.gf16_decode(k, m, &kept, &rec).expect("prospect decode");
+        let kept = Gf16Received::new(
+            k,
+            m,
+            (lost..k).map(|i| (i, refs[i])).collect(),
+            (0..m).map(|j| (j, got[j].as_slice())).collect(),
+        );
+        let restored = prospect.gf16_decode(&kept).expect("prospect decode");
         assert_eq!(restored.len(), lost);
         for (i, shard) in restored {
             assert_eq!(shard, original[i], "gf16_decode {k}:{m} restored shard {i} wrongly");
@@ -51,11 +55,10 @@ pub fn check_gf16(prospect: &dyn Backend) {
         let mut positions: Vec<usize> = (0..k + m).collect();
         positions.shuffle(&mut r);
         positions.truncate(k);
-        let orig: Vec<(usize, &[u8])> = positions.iter().filter(|&&p| p < k).map(|&p| (p, refs[p])).collect();
-        let rec: Vec<(usize, &[u8])> =
-            positions.iter().filter(|&&p| p >= k).map(|&p| (p - k, got[p - k].as_slice())).collect();
-        let whole = prospect.gf16_reconstruct(k, m, &orig, &rec).expect("prospect reconstruct");
-        assert_eq!(whole, reference.gf16_reconstruct(k, m, &orig, &rec).expect("reference reconstruct"));
+        let shard = |p: usize| if p < k { refs[p] } else { got[p - k].as_slice() };
+        let chosen = Gf16Received::from_codeword(k, m, positions.iter().map(|&p| (p, shard(p))));
+        let whole = prospect.gf16_reconstruct(&chosen).expect("prospect reconstruct");
+        assert_eq!(whole, reference.gf16_reconstruct(&chosen).expect("reference reconstruct"));
         assert_eq!(whole.original.len() + whole.recovery.len(), m, "gf16_reconstruct {k}:{m}: shards missing");
         for (i, shard) in &whole.original {
             assert_eq!(shard, &original[*i], "gf16_reconstruct {k}:{m} restored original {i} wrongly");
@@ -63,14 +66,9 @@ pub fn check_gf16(prospect: &dyn Backend) {
         for (j, shard) in &whole.recovery {
             assert_eq!(shard, &got[*j], "gf16_reconstruct {k}:{m} restored recovery {j} wrongly");
         }
-        let one_more: Vec<(usize, &[u8])> = (0..m.min(1)).map(|j| (j, got[j].as_slice())).collect();
-        assert!(prospect.gf16_reconstruct(k, m, &kept_all(&refs), &one_more).is_err(), "k + 1 shards accepted");
+        let one_more = Gf16Received::from_codeword(k, m, (0..=k).map(|p| (p, shard(p))));
+        assert!(prospect.gf16_reconstruct(&one_more).is_err(), "k + 1 shards accepted");
     }
-}
-
-/// Every original shard with its index.
-fn kept_all<'a>(refs: &[&'a [u8]]) -> Vec<(usize, &'a [u8])> {
-    refs.iter().copied().enumerate().collect()
 }
 
 fn fr_bytes(v: &[Fr]) -> Vec<[u8; 32]> {

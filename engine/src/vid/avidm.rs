@@ -15,13 +15,11 @@
 //! [`VidError::InconsistentEncoding`] when it differs: then the committed units are not one
 //! codeword, and those `k` units with their proofs are the fraud proof.
 
-use std::ops::Range;
-
 use rayon::prelude::*;
 
 use super::weights::Weights;
 use super::{Dispersal, VidError, VidScheme};
-use crate::backend::{Backend, Gf16Restored};
+use crate::backend::{Backend, Gf16Received, Gf16Restored};
 use crate::codec::{Reader, WireError, Writer};
 use crate::erasure::gf16::Gf16Code;
 use crate::merkle::{self, Hash, MerkleTree};
@@ -317,15 +315,8 @@ impl VidScheme for Avidm {
             codeword[i] = slots[i].map(|(u, _)| u);
         }
         let restored = if total > k {
-            let given = |range: Range<usize>| -> Vec<(usize, &[u8])> {
-                let base = range.start;
-                chosen
-                    .iter()
-                    .filter(|i| range.contains(i))
-                    .map(|&i| (i - base, codeword[i].unwrap_or_default()))
-                    .collect()
-            };
-            backend.gf16_reconstruct(k, total - k, &given(0..k), &given(k..total))?
+            let given = chosen.iter().map(|&i| (i, codeword[i].unwrap_or_default()));
+            backend.gf16_reconstruct(&Gf16Received::from_codeword(k, total - k, given))?
         } else {
             Gf16Restored::default()
         };
