@@ -20,81 +20,84 @@ fn data(r: &mut ChaCha8Rng, k: usize, len: usize) -> Vec<Vec<u8>> {
     (0..k).map(|_| (0..len).map(|_| r.r#gen()).collect()).collect()
 }
 
+/// Runs `check` on every backend and round-trip shape with a code and random data for it.
+fn each_case(seed: u64, mut check: impl FnMut(&mut ChaCha8Rng, &dyn Backend, Gf16Code, Vec<Vec<u8>>)) {
+    let mut r = ChaCha8Rng::seed_from_u64(seed);
+    for backend in backends() {
+        for (k, m, len) in [(4, 4, 64), (10, 6, 130), (6, 10, 2), (32, 32, 1024), (100, 30, 66)] {
+            let original = data(&mut r, k, len);
+            check(&mut r, backend.as_ref(), Gf16Code::new(k, m, len).unwrap(), original);
+        }
+    }
+}
+
 /// The plain API: random data, random losses of up to m shards; the recovery shards are
 /// reed-solomon-simd's, the data comes back exactly, and the originals that were given come
 /// back borrowed (the very slices passed in), only the lost ones owned.
 #[test]
 fn plain_round_trip_borrows_what_it_was_given() {
-    let mut r = ChaCha8Rng::seed_from_u64(9);
-    for backend in backends() {
-        for (k, m, len) in [(4, 4, 64), (10, 6, 130), (6, 10, 2), (32, 32, 1024), (100, 30, 66)] {
-            let code = Gf16Code::new(k, m, len).unwrap();
-            let original = data(&mut r, k, len);
-            let refs: Vec<&[u8]> = original.iter().map(Vec::as_slice).collect();
-            let recovery = code.encode(backend.as_ref(), &refs).unwrap();
-            assert_eq!(recovery, reed_solomon_simd::encode(k, m, &refs).unwrap(), "{} {k}:{m}", backend.name());
+    each_case(9, |r, backend, code, original| {
+        let (k, m) = (code.original_count(), code.recovery_count());
+        let refs: Vec<&[u8]> = original.iter().map(Vec::as_slice).collect();
+        let recovery = code.encode(backend, &refs).unwrap();
+        assert_eq!(recovery, reed_solomon_simd::encode(k, m, &refs).unwrap(), "{} {k}:{m}", backend.name());
 
-            let mut positions: Vec<usize> = (0..k + m).collect();
-            positions.shuffle(&mut r);
-            positions.truncate(k + r.gen_range(0..=1));
-            let shard = |p: usize| if p < k { refs[p] } else { recovery[p - k].as_slice() };
-            let given: Vec<(usize, &[u8])> = positions.iter().map(|&p| (p, shard(p))).collect();
-            let restored = code.decode(backend.as_ref(), &given).unwrap();
-            assert_eq!(restored, original, "{} {k}:{m}", backend.name());
-            for (i, o) in restored.iter().enumerate() {
-                match o {
-                    Cow::Borrowed(b) => {
-                        assert!(positions.contains(&i) && std::ptr::eq(*b, refs[i]), "original {i} not the given slice")
-                    }
-                    Cow::Owned(_) => assert!(!positions.contains(&i), "given original {i} was copied"),
+        let mut positions: Vec<usize> = (0..k + m).collect();
+        positions.shuffle(r);
+        positions.truncate(k + r.gen_range(0..=1));
+        let shard = |p: usize| if p < k { refs[p] } else { recovery[p - k].as_slice() };
+        let given: Vec<(usize, &[u8])> = positions.iter().map(|&p| (p, shard(p))).collect();
+        let restored = code.decode(backend, &given).unwrap();
+        assert_eq!(restored, original, "{} {k}:{m}", backend.name());
+        for (i, o) in restored.iter().enumerate() {
+            match o {
+                Cow::Borrowed(b) => {
+                    assert!(positions.contains(&i) && std::ptr::eq(*b, refs[i]), "original {i} not the given slice")
                 }
+                Cow::Owned(_) => assert!(!positions.contains(&i), "given original {i} was copied"),
             }
         }
-    }
+    });
 }
 
 /// The checksummed layer: random data, random losses of up to m shards, one corrupted shard
 /// among the rest; the data comes back exactly and the recovery shards are reed-solomon-simd's.
 #[test]
 fn checksummed_round_trip_with_losses_and_a_corrupted_shard() {
-    let mut r = ChaCha8Rng::seed_from_u64(10);
-    for backend in backends() {
-        for (k, m, len) in [(4, 4, 64), (10, 6, 130), (6, 10, 2), (32, 32, 1024), (100, 30, 66)] {
-            let code = Gf16Code::new(k, m, len).unwrap();
-            let original = data(&mut r, k, len);
-            let refs: Vec<&[u8]> = original.iter().map(Vec::as_slice).collect();
-            let shards = code.encode_shards(backend.as_ref(), &refs).unwrap();
-            assert_eq!(shards.len(), k + m);
-            let want = reed_solomon_simd::encode(k, m, &refs).unwrap();
-            for (j, s) in shards[k..].iter().enumerate() {
-                assert_eq!(s.bytes, want[j], "{} recovery {j} of {k}:{m}", backend.name());
-            }
-
-            // Lose m - 1 shards at random, corrupt one of the survivors: k intact remain.
-            let mut received = shards.clone();
-            received.shuffle(&mut r);
-            received.truncate(k + 1);
-            let victim = r.gen_range(0..received.len());
-            let byte = r.gen_range(0..len);
-            received[victim].bytes[byte] ^= 0x01;
-            let restored = code.decode_shards(backend.as_ref(), &received).unwrap();
-            assert_eq!(restored, original, "{} {k}:{m}", backend.name());
-
-            // One more corruption and the data is out of reach: typed error naming both.
-            let second = (victim + 1) % received.len();
-            received[second].checksum[0] ^= 0x80;
-            match code.decode_shards(backend.as_ref(), &received) {
-                Err(Gf16Error::TooFewShards { have, need, mut corrupted }) => {
-                    assert_eq!((have, need), (k - 1, k));
-                    corrupted.sort_unstable();
-                    let mut expected = vec![received[victim].index, received[second].index];
-                    expected.sort_unstable();
-                    assert_eq!(corrupted, expected);
-                }
-                other => panic!("expected TooFewShards, got {other:?}"),
-            }
+    each_case(10, |r, backend, code, original| {
+        let (k, m) = (code.original_count(), code.recovery_count());
+        let refs: Vec<&[u8]> = original.iter().map(Vec::as_slice).collect();
+        let shards = code.encode_shards(backend, &refs).unwrap();
+        assert_eq!(shards.len(), k + m);
+        let want = reed_solomon_simd::encode(k, m, &refs).unwrap();
+        for (j, s) in shards[k..].iter().enumerate() {
+            assert_eq!(s.bytes, want[j], "{} recovery {j} of {k}:{m}", backend.name());
         }
-    }
+
+        // Lose m - 1 shards at random, corrupt one of the survivors: k intact remain.
+        let mut received = shards.clone();
+        received.shuffle(r);
+        received.truncate(k + 1);
+        let victim = r.gen_range(0..received.len());
+        let byte = r.gen_range(0..code.shard_bytes());
+        received[victim].bytes[byte] ^= 0x01;
+        let restored = code.decode_shards(backend, &received).unwrap();
+        assert_eq!(restored, original, "{} {k}:{m}", backend.name());
+
+        // One more corruption and the data is out of reach: typed error naming both.
+        let second = (victim + 1) % received.len();
+        received[second].checksum[0] ^= 0x80;
+        match code.decode_shards(backend, &received) {
+            Err(Gf16Error::TooFewShards { have, need, mut corrupted }) => {
+                assert_eq!((have, need), (k - 1, k));
+                corrupted.sort_unstable();
+                let mut expected = vec![received[victim].index, received[second].index];
+                expected.sort_unstable();
+                assert_eq!(corrupted, expected);
+            }
+            other => panic!("expected TooFewShards, got {other:?}"),
+        }
+    });
 }
 
 #[test]

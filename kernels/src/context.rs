@@ -107,7 +107,7 @@ pub struct GpuContext {
     /// Buffers uploaded once and kept for the context's life (see [`GpuContext::kept`]).
     kept: Mutex<HashMap<&'static str, (u64, wgpu::Buffer)>>,
     /// Tables the algebra kernels keep resident (twiddles, MSM bases); see `resident.rs`.
-    algebra: Resident,
+    pub(crate) algebra: Resident,
 }
 
 impl GpuContext {
@@ -211,17 +211,6 @@ impl GpuContext {
         match built {
             Ok(b) => b,
         }
-    }
-
-    /// The resident algebra table for `(kind, key)`, made by `build` (e.g. a device job) on a
-    /// miss.
-    pub(crate) fn resident_built<E>(
-        &self,
-        kind: Kind,
-        key: &[u32],
-        build: impl FnOnce() -> Result<wgpu::Buffer, E>,
-    ) -> Result<Arc<wgpu::Buffer>, E> {
-        self.algebra.get_or_build(kind, key, build)
     }
 
     /// A read-only storage buffer holding `words` (for data uploaded once and kept, e.g. tables).

@@ -247,7 +247,7 @@ impl GpuContext {
         n: usize,
         points: &dyn Fn() -> Vec<u32>,
     ) -> Result<Arc<wgpu::Buffer>, GpuError> {
-        self.resident_built(Kind::MsmTable, key, || {
+        self.algebra.get_or_build(Kind::MsmTable, key, || {
             let words = points();
             if words.len() != n * G1_WORDS {
                 return Err(bad_bases(words.len(), n));

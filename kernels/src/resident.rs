@@ -1,7 +1,7 @@
 //! Device buffers the algebra kernels keep across calls: NTT twiddles and scale tables, MSM
 //! base tables. The caller names each table by an exact key (never a hash, so two tables can
 //! never be confused) and builds its buffer only on a miss. The context holds one [`Resident`]
-//! and offers it as `GpuContext::resident_table` / `resident_built`.
+//! (`GpuContext::algebra`; `GpuContext::resident_table` uploads a table's words on a miss).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
