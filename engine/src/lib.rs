@@ -122,5 +122,5 @@ pub mod stake;
 pub mod vectors;
 pub mod vid;
 
-pub use backend::{Backend, BackendChoice, Direction, G1Bases, Gf16Restored};
+pub use backend::{Backend, BackendChoice, Direction, G1Bases, Gf16Received, Gf16Restored};
 pub use error::BackendError;

@@ -2,6 +2,9 @@
 //! any backend: the field and its tables, the layout of a codeword, the request and result
 //! types of a decode, reconstruction written once, and the textbook coder.
 //!
+//! **An advanced module**: to erasure-code data, use [`crate::erasure::Gf16Code`]. This one is
+//! for backend authors, the GPU kernels' tests and anyone checking the code against its spec.
+//!
 //! It sits below the backends, as reed-solomon-simd keeps its tables and its `Engine` below
 //! its rate algorithms; [`crate::erasure::gf16`] (the byte-shard API users call) and avidm sit
 //! above them. Nothing here imports a backend or the erasure layer:
