@@ -82,6 +82,8 @@ impl MerkleTree {
         }
         let leaves = level.len();
         level.resize(leaves.next_power_of_two(), [0u8; 32]);
+        // `levels` starts with one (non-empty, power-of-two) level and only grows: `last()` is
+        // always there, and every level has at least one hash.
         let mut levels = vec![level];
         while levels.last().expect("non-empty").len() > 1 {
             let prev = levels.last().expect("non-empty");
@@ -93,6 +95,7 @@ impl MerkleTree {
 
     /// The root hash (the commitment).
     pub fn root(&self) -> Hash {
+        // A tree is only built by `from_leaf_hashes`, which refuses zero leaves.
         self.levels.last().expect("non-empty")[0]
     }
 

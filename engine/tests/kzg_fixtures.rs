@@ -9,8 +9,8 @@ use crema_engine::vectors;
 fn ckzg_fixtures_pass() {
     let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/kzg"));
     let backend = BackendChoice::Cpu.build().expect("cpu backend");
-    let outcome = vectors::run(&[root], backend.as_ref(), |f| eprintln!("FAIL {}: {}", f.path.display(), f.reason))
-        .expect("run fixtures");
+    let outcome =
+        vectors::run(&[root], backend, |f| eprintln!("FAIL {}: {}", f.path.display(), f.reason)).expect("run fixtures");
     eprintln!("{}", outcome.summary());
     // 10 functions (the two *_challenge ones have no ckzg binding), two cases each.
     assert_eq!(outcome.total(), 20, "{}", outcome.summary());

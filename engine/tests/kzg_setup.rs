@@ -1,6 +1,9 @@
 //! The embedded trusted setup: regenerates `engine/assets/trusted_setup.bin` from the ceremony
 //! text file when `CREMA_REGEN_KZG_SETUP=1`, otherwise checks that the embedded bytes are the
-//! fully validated conversion of that file. Skips loudly when the file is absent.
+//! fully validated conversion of that file. Skips loudly when the file is absent (fails under
+//! `CI=true`).
+
+mod common;
 
 use std::path::PathBuf;
 
@@ -9,14 +12,8 @@ use crema_engine::kzg::TrustedSetup;
 use sha2::{Digest, Sha256};
 
 fn setup_text() -> Option<String> {
-    let path = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/vectors/trusted_setup.txt"));
-    match std::fs::read_to_string(&path) {
-        Ok(t) => Some(t),
-        Err(e) => {
-            eprintln!("SKIPPING kzg_setup: cannot read {}: {e}", path.display());
-            None
-        }
-    }
+    let path = common::shared_vectors("trusted_setup.txt")?;
+    Some(std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display())))
 }
 
 #[test]

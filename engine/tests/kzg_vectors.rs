@@ -1,18 +1,14 @@
 //! Every c-kzg-4844 / consensus-spec-tests KZG case under `../shared/vectors/kzg` must pass on
-//! the cpu backend. Skips loudly when the vectors are absent.
+//! the cpu backend. Skips loudly when the vectors are absent (fails under `CI=true`).
 
-use std::path::PathBuf;
+mod common;
 
 use crema_engine::BackendChoice;
 use crema_engine::vectors::{self, CaseKind};
 
 #[test]
 fn all_kzg_reference_vectors_pass() {
-    let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/vectors/kzg"));
-    if !root.is_dir() {
-        eprintln!("SKIPPING kzg_vectors: {} is absent", root.display());
-        return;
-    }
+    let Some(root) = common::shared_vectors("kzg") else { return };
     let cases = vectors::collect(std::slice::from_ref(&root)).expect("walk vectors");
     let functions: std::collections::BTreeSet<_> = cases
         .iter()
@@ -23,8 +19,8 @@ fn all_kzg_reference_vectors_pass() {
         .collect();
     assert_eq!(functions.len(), vectors::kzg::FUNCTIONS.len(), "every function folder has cases: {functions:?}");
     let backend = BackendChoice::Cpu.build().expect("cpu backend");
-    let outcome = vectors::run(&[root], backend.as_ref(), |f| eprintln!("FAIL {}: {}", f.path.display(), f.reason))
-        .expect("run vectors");
+    let outcome =
+        vectors::run(&[root], backend, |f| eprintln!("FAIL {}: {}", f.path.display(), f.reason)).expect("run vectors");
     eprintln!("{}", outcome.summary());
     assert!(outcome.total() >= 300, "only {} cases found", outcome.total());
     assert!(outcome.failures.is_empty(), "{}", outcome.summary());

@@ -168,3 +168,14 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn an_empty_share_has_one_encoding() {
+    // Found by the vid_avidm_wire fuzz target: with no units, the unit size and proof depth were
+    // read and ignored, so many byte strings decoded to the same share.
+    use crema_engine::vid::Codec;
+    let crash = [67, 86, 83, 1, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 21, 0];
+    assert!(Share::decode(&crash).is_err());
+    let empty = Share { node: 1536, first_unit: 0, units: vec![], proofs: vec![] };
+    assert_eq!(Share::decode(&empty.encode()).unwrap(), empty);
+}

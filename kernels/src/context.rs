@@ -103,6 +103,8 @@ pub struct GpuContext {
     pub(crate) staging: Mutex<Vec<wgpu::Buffer>>,
     /// Nanoseconds spent inside compute passes since the last [`GpuContext::take_kernel_nanos`].
     pub(crate) kernel_nanos: AtomicU64,
+    /// Compute dispatches submitted since the context was built (see [`GpuContext::dispatches`]).
+    pub(crate) dispatches: AtomicU64,
     pub(crate) timestamps: bool,
     /// Buffers uploaded once and kept for the context's life (see [`GpuContext::kept`]).
     kept: Mutex<HashMap<&'static str, (u64, wgpu::Buffer)>>,
@@ -142,6 +144,7 @@ impl GpuContext {
             kernels,
             staging: Mutex::new(Vec::new()),
             kernel_nanos: AtomicU64::new(0),
+            dispatches: AtomicU64::new(0),
             timestamps,
             kept: Mutex::new(HashMap::new()),
             algebra: Default::default(),
@@ -166,6 +169,12 @@ impl GpuContext {
     pub fn take_kernel_nanos(&self) -> Option<u64> {
         let nanos = self.kernel_nanos.swap(0, Ordering::Relaxed);
         self.timestamps.then_some(nanos)
+    }
+
+    /// Compute dispatches submitted to the device since the context was built: a test's proof
+    /// that an op ran on the device rather than returning before any kernel work.
+    pub fn dispatches(&self) -> u64 {
+        self.dispatches.load(Ordering::Relaxed)
     }
 
     /// The kernel built from the spec named `name`. Pipelines are built on first use and kept

@@ -168,6 +168,7 @@ impl Job<'_> {
         let mut encoder = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(op) });
         let mut steps = std::mem::take(&mut self.steps).into_iter().peekable();
         let mut pass_index = 0u32;
+        let mut dispatches = 0u64;
         while let Some(step) = steps.next() {
             match step {
                 Step::Copy { src, src_offset, dst, dst_offset, bytes } => {
@@ -188,6 +189,7 @@ impl Job<'_> {
                         pass.set_pipeline(&pipeline);
                         pass.set_bind_group(0, &bind_group, &[]);
                         pass.dispatch_workgroups(groups[0], groups[1], groups[2]);
+                        dispatches += 1;
                         if let Some(Step::Dispatch { .. }) = steps.peek()
                             && let Some(Step::Dispatch { pipeline, bind_group, groups }) = steps.next()
                         {
@@ -207,6 +209,7 @@ impl Job<'_> {
             encoder.copy_buffer_to_buffer(buffer, 0, stage, 0, (words.max(&1) * 4) as u64);
         }
         ctx.queue.submit([encoder.finish()]);
+        ctx.dispatches.fetch_add(dispatches, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel();
         for (i, stage) in staging.iter().enumerate() {
             let tx = tx.clone();

@@ -5,5 +5,7 @@ pub mod atomic_write;
 pub mod cli;
 pub mod consensus;
 pub mod da;
+pub mod mempool;
 pub mod metrics;
 pub mod net;
+pub mod store;

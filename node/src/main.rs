@@ -109,7 +109,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Vectors { paths } => {
             let backend = choice.build().context("building the backend")?;
-            crema_node::cli::vectors::run(&paths, backend.as_ref())
+            crema_node::cli::vectors::run(&paths, backend)
         }
         Command::Vid { command } => {
             let backend = choice.build().context("building the backend")?;

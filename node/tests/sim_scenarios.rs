@@ -179,3 +179,16 @@ fn bls_end_to_end_with_forgers_on_seven_nodes() {
     assert!(out.violations.is_empty(), "{:?}", out.violations);
     assert!(out.rejected > 0 && out.decided_height >= 3, "{out:?}");
 }
+
+#[test]
+fn every_scenario_runs_at_the_smallest_size_the_cli_accepts() {
+    // `crema sim --scenario partition --nodes 1` panicked (an empty `gen_range(1..1)`); `crema sim` now refuses a
+    // size below `min_nodes` (node/tests/bad_invocations.rs), so each scenario must run at exactly that size.
+    for s in Scenario::ALL {
+        let n = s.min_nodes();
+        for seed in 0..3 {
+            let out = run(s, n, seed, Rules::default());
+            assert!(out.violations.is_empty(), "{} on {n} nodes, seed {seed}: {:?}", s.name(), out.violations);
+        }
+    }
+}

@@ -73,6 +73,18 @@ impl Gpu {
     pub fn take_kernel_nanos(&self) -> Option<u64> {
         self.ctx.take_kernel_nanos()
     }
+
+    /// Compute dispatches submitted by this backend's device so far (tests check that an op
+    /// really ran on the device).
+    pub fn dispatches(&self) -> u64 {
+        self.ctx.dispatches()
+    }
+
+    /// The kernels' context this backend runs on (tests drive the kernels' own API on the same
+    /// device instead of opening a second one).
+    pub fn context(&self) -> &GpuContext {
+        &self.ctx
+    }
 }
 
 fn device(op: &'static str, e: GpuError) -> BackendError {

@@ -200,6 +200,7 @@ impl KzgContext {
         let used: Vec<usize> = (0..CELLS_PER_EXT_BLOB).filter(|&i| per_cell[i].is_some()).collect();
         let mut batch = Vec::with_capacity(used.len() * FIELD_ELEMENTS_PER_CELL);
         for &i in &used {
+            // `used` lists exactly the indices whose slot is Some, each once.
             let mut v = per_cell[i].take().expect("used");
             bit_reverse_in_place(&mut v); // coset order ω^{brp6(j)} → natural
             batch.extend(v);

@@ -134,6 +134,16 @@ pub enum KzgError {
     Setup(#[from] SetupError),
 }
 
+impl KzgError {
+    /// Whether the call refused its input (a non-canonical element, an invalid point, a bad
+    /// index or count), as opposed to failing on its own: a backend or device error, or a
+    /// setup that does not load. The KZG layer checks every input before the backend sees
+    /// it, so a backend error is never the input's fault.
+    pub fn is_input_rejection(&self) -> bool {
+        !matches!(self, KzgError::Backend(_) | KzgError::Setup(_))
+    }
+}
+
 /// Everything a KZG call needs: the trusted setup, its derived bases and domains, and the
 /// backend. Cheap to build and to share (`Arc` it): the bases and FK20 tables derived from a
 /// setup are kept once per process and shared by every context over that setup, so backends

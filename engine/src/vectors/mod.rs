@@ -7,15 +7,27 @@
 //!   `input` / `output` (`output: null` means the call must fail), functions in [`kzg::FUNCTIONS`].
 //!
 //! Every recognised case is run; a case that fails to parse counts as a failure, never a skip.
+//! A case that expects failure passes only when the call *refused its input*: a device, I/O
+//! or internal error fails the case on every backend. The walk follows each directory once
+//! (symlink loops and repeated paths are not run twice) and reads a case file only up to
+//! [`MAX_CASE_BYTES`].
 
 pub mod bls;
 pub mod kzg;
 
+use std::cell::OnceCell;
+use std::collections::HashSet;
+use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use thiserror::Error;
 
 use crate::backend::Backend;
+use crate::kzg::KzgContext;
+
+/// The largest case file read (the biggest public case, a batch of blobs, is under 2 MB).
+pub const MAX_CASE_BYTES: u64 = 16 << 20;
 
 /// One failed case.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,16 +106,25 @@ pub fn classify(path: &Path) -> Option<CaseKind> {
     None
 }
 
-/// Every case file under `paths` (files or directories), sorted for a stable order.
+/// Every case file under `paths` (files or directories), sorted for a stable order. Each
+/// directory is walked once, by its canonical path, so a symlink loop ends and a path given
+/// twice (or reached twice) does not run its cases twice.
 pub fn collect(paths: &[PathBuf]) -> Result<Vec<(PathBuf, CaseKind)>, VectorsError> {
+    fn io(path: &Path) -> impl FnOnce(std::io::Error) -> VectorsError + '_ {
+        move |source| VectorsError::Io { path: path.to_path_buf(), source }
+    }
     let mut out = Vec::new();
+    let mut seen = HashSet::new();
     let mut stack: Vec<PathBuf> = paths.to_vec();
     while let Some(p) = stack.pop() {
-        let meta = std::fs::metadata(&p).map_err(|source| VectorsError::Io { path: p.clone(), source })?;
+        let canonical = std::fs::canonicalize(&p).map_err(io(&p))?;
+        if !seen.insert(canonical) {
+            continue;
+        }
+        let meta = std::fs::metadata(&p).map_err(io(&p))?;
         if meta.is_dir() {
-            let entries = std::fs::read_dir(&p).map_err(|source| VectorsError::Io { path: p.clone(), source })?;
-            for e in entries {
-                stack.push(e.map_err(|source| VectorsError::Io { path: p.clone(), source })?.path());
+            for e in std::fs::read_dir(&p).map_err(io(&p))? {
+                stack.push(e.map_err(io(&p))?.path());
             }
         } else if let Some(kind) = classify(&p) {
             out.push((p, kind));
@@ -113,24 +134,69 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<(PathBuf, CaseKind)>, VectorsErr
     Ok(out)
 }
 
-/// Runs one case; `Err` carries the reason it failed.
-pub fn run_case(path: &Path, kind: &CaseKind, backend: &dyn Backend) -> Result<(), String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
-    match kind {
-        CaseKind::Bls { handler } => bls::run_case(handler, &text, backend),
-        CaseKind::Kzg { function } => kzg::run_case(function, &text, backend),
+/// Reads a case file: a regular file of at most [`MAX_CASE_BYTES`], in UTF-8.
+fn read_case(path: &Path) -> Result<String, String> {
+    // Checked before opening: opening a FIFO named like a case would block.
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
+    if !meta.is_file() {
+        return Err("not a regular file".into());
+    }
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
+    let mut text = String::new();
+    file.take(MAX_CASE_BYTES + 1).read_to_string(&mut text).map_err(|e| format!("cannot read: {e}"))?;
+    if text.len() as u64 > MAX_CASE_BYTES {
+        return Err(format!("larger than the {MAX_CASE_BYTES}-byte limit for a case file"));
+    }
+    Ok(text)
+}
+
+/// Runs cases on one backend. The KZG context is built on the first KZG case and kept for
+/// the rest, over the runner's own backend (so a failing backend fails the cases, never
+/// a stand-in).
+pub struct Runner {
+    backend: Arc<dyn Backend>,
+    kzg: OnceCell<KzgContext>,
+}
+
+impl Runner {
+    /// A runner over `backend`.
+    pub fn new(backend: Arc<dyn Backend>) -> Self {
+        Self { backend, kzg: OnceCell::new() }
+    }
+
+    fn kzg(&self) -> Result<&KzgContext, String> {
+        if let Some(ctx) = self.kzg.get() {
+            return Ok(ctx);
+        }
+        let ctx = KzgContext::new(self.backend.clone()).map_err(|e| format!("KZG context: {e}"))?;
+        Ok(self.kzg.get_or_init(|| ctx))
+    }
+
+    /// Runs one case file; `Err` carries the reason it failed.
+    pub fn run_file(&self, path: &Path, kind: &CaseKind) -> Result<(), String> {
+        self.run_text(kind, &read_case(path)?)
+    }
+
+    /// Runs one case from its text (what a file of `kind` holds); `Err` carries the reason
+    /// it failed. The fuzz target of the case parser calls this.
+    pub fn run_text(&self, kind: &CaseKind, text: &str) -> Result<(), String> {
+        match kind {
+            CaseKind::Bls { handler } => bls::run_case(handler, text, self.backend.as_ref()),
+            CaseKind::Kzg { function } => kzg::run_case(function, text, self.kzg()?),
+        }
     }
 }
 
-/// Runs every case under `paths`, calling `on_failure` as each failure happens.
+/// Runs every case under `paths` on `backend`, calling `on_failure` as each failure happens.
 pub fn run(
     paths: &[PathBuf],
-    backend: &dyn Backend,
+    backend: Arc<dyn Backend>,
     mut on_failure: impl FnMut(&Failure),
 ) -> Result<Outcome, VectorsError> {
+    let runner = Runner::new(backend);
     let mut outcome = Outcome::default();
     for (path, kind) in collect(paths)? {
-        match run_case(&path, &kind, backend) {
+        match runner.run_file(&path, &kind) {
             Ok(()) => outcome.passed += 1,
             Err(reason) => {
                 let f = Failure { path, reason };
@@ -140,4 +206,12 @@ pub fn run(
         }
     }
     Ok(outcome)
+}
+
+/// At most `max` characters of `s`, with `…` when cut (never inside a character).
+pub(crate) fn truncate(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &s[..cut]),
+        None => s.to_string(),
+    }
 }

@@ -142,6 +142,14 @@ impl Share {
         if depth > 16 {
             return Err(WireError::OverLimit { what: "proof depth", got: depth as u64, max: 16 });
         }
+        // Canonical form: an empty share records unit size 0 and depth 0 (what `to_bytes` writes),
+        // so no two encodings decode to the same share (found by the vid_avidm_wire fuzz target).
+        if count == 0 && (unit_bytes != 0 || depth != 0) {
+            return Err(WireError::Invalid {
+                what: "vid share",
+                reason: format!("no units, yet unit size {unit_bytes} and proof depth {depth} (must be 0)"),
+            });
+        }
         // Check the whole body is present before allocating for it.
         let body = count.checked_mul(unit_bytes + 32 * depth).ok_or(WireError::OverLimit {
             what: "share size",

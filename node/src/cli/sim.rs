@@ -53,6 +53,12 @@ pub fn run(opts: &SimOptions) -> anyhow::Result<ExitCode> {
             }
         }
     };
+    if opts.seeds == 0 {
+        bail!("--seeds 0 runs nothing; ask for at least one seed");
+    }
+    let Some(end) = opts.seed.checked_add(opts.seeds) else {
+        bail!("--seed {} plus --seeds {} passes the last seed, {}", opts.seed, opts.seeds, u64::MAX);
+    };
     if let Some(n) = opts.nodes {
         if !(1..=1000).contains(&n) {
             bail!("--nodes must be between 1 and 1000");
@@ -89,7 +95,7 @@ pub fn run(opts: &SimOptions) -> anyhow::Result<ExitCode> {
     let mut total_violations = 0usize;
     for s in scenarios {
         let started = Instant::now();
-        let r = sweep(s, opts.nodes, opts.seed..opts.seed.saturating_add(opts.seeds), rules, opts.bls_every);
+        let r = sweep(s, opts.nodes, opts.seed..end, rules, opts.bls_every);
         let secs = started.elapsed().as_secs_f64().max(1e-9);
         writeln!(
             out,

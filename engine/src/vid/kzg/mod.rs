@@ -274,6 +274,8 @@ impl VidScheme for Kzg {
                 rejected: shares.len() - good.len(),
             });
         }
+        // Called only with indices from `indices` (held), on shares that passed verify_share,
+        // which checks each share's cell count against its blob count and range.
         let cell = |b: usize, c: usize| -> &Cell {
             let s = holder[c].expect("index is held");
             &s.cells[b * s.cell_count as usize + c - s.first_cell as usize]

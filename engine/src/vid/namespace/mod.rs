@@ -148,6 +148,7 @@ impl NsTable {
     }
 
     fn tree(&self) -> MerkleTree {
+        // NsTable::new (the only constructor, decoders included) refuses an empty table.
         MerkleTree::from_leaf_hashes(self.entries.iter().map(NsEntry::leaf).collect()).expect("a table has rows")
     }
 
