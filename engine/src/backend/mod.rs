@@ -6,6 +6,7 @@
 //! [`conformance`] checks.
 
 mod batch_affine;
+mod bls_arithmetic;
 pub mod conformance;
 mod cpu;
 mod cpu_gf16;
@@ -27,6 +28,8 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+pub use bls_arithmetic::BlsArithmetic;
 
 use crate::erasure::gf16::naive::{self, DecodePlan};
 use crate::error::BackendError;
@@ -178,6 +181,12 @@ pub trait Backend: Send + Sync + fmt::Debug {
 
     /// BLAKE3 hash of each chunk (Merkle leaves).
     fn merkle_leaves(&self, chunks: &[&[u8]]) -> Result<Vec<[u8; 32]>, BackendError>;
+
+    /// The library the `bls` module runs this backend's hash to G2, scalar multiplications and
+    /// pairings on (DESIGN.md: they stay on the CPU). Blst unless the backend is the oracle.
+    fn bls_arithmetic(&self) -> BlsArithmetic {
+        BlsArithmetic::Blst
+    }
 }
 
 /// Which backend to build, chosen at run time (`--backend`, `CREMA_BACKEND`).
