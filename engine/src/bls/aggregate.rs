@@ -72,8 +72,8 @@ fn fast_aggregate_verify_in<A: Arith>(
     sig: &Signature,
 ) -> Result<bool, BlsError> {
     // The keys are summed on the backend while the message is hashed and the signature's
-    // Miller loop runs; then one two-pair check.
-    let (agg, hashed) = rayon::join(
+    // Miller loop runs.
+    let (agg, (q, sig_ml)) = rayon::join(
         || sum_one_g1(backend, points),
         || {
             rayon::join(
@@ -89,7 +89,6 @@ fn fast_aggregate_verify_in<A: Arith>(
     if agg.is_zero() {
         return Ok(false);
     }
-    let (q, sig_ml) = hashed;
     let f = A::ml_mul(&A::miller_loop(&[A::g1(&agg)], &[q?]), &sig_ml);
     Ok(A::gt_is_one(&A::final_exp(&f)))
 }

@@ -27,7 +27,7 @@
 //! ```
 
 mod aggregate;
-mod arith;
+pub(crate) mod arith;
 mod batch;
 mod bitmap;
 mod certificate;
@@ -47,8 +47,8 @@ pub use bitmap::SignerBitmap;
 pub use certificate::{Certificate, CertificateBuilder};
 pub use committee::{Committee, KeyTable};
 pub use error::BlsError;
-pub use hash::{DST_POP, DST_SIG, hash_to_g2};
 pub(crate) use hash::hash_to_g2_on;
+pub use hash::{DST_POP, DST_SIG, hash_to_g2};
 pub use keys::{PUBLIC_KEY_BYTES, PublicKey, SECRET_KEY_BYTES, SecretKey};
 pub use pop::{pop_prove, pop_verify};
 pub use sig::{SIGNATURE_BYTES, Signature, sign, verify};

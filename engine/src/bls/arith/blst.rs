@@ -7,14 +7,16 @@
 
 use std::ptr;
 
+use rayon::prelude::*;
+
 use ark_ec::AffineRepr;
 use ark_ff::{BigInt, PrimeField};
 use blst::{
-    MultiPoint, blst_fp, blst_fp_from_uint64, blst_fp2, blst_fp12, blst_fp12_conjugate, blst_fp12_is_one,
-    blst_hash_to_g2, blst_miller_loop_n, blst_p1, blst_p1_affine, blst_p1_affine_generator, blst_p1_affine_is_inf,
-    blst_p1_cneg, blst_p1_from_affine, blst_p1_mult, blst_p1_to_affine, blst_p2, blst_p2_affine,
-    blst_p2_affine_is_inf, blst_p2_from_affine, blst_p2_mult, blst_p2_to_affine, blst_scalar,
-    blst_scalar_from_uint64, blst_sign_pk_in_g1, blst_uint64_from_fp,
+    MultiPoint, blst_fp, blst_fp_from_uint64, blst_fp2, blst_fp6, blst_fp12, blst_fp12_conjugate, blst_fp12_is_one,
+    blst_hash_to_g2, blst_miller_loop_lines, blst_miller_loop_n, blst_p1, blst_p1_add_or_double, blst_p1_affine,
+    blst_p1_affine_generator, blst_p1_affine_is_inf, blst_p1_cneg, blst_p1_from_affine, blst_p1_mult,
+    blst_p1_to_affine, blst_p1s_add, blst_p2, blst_p2_add_or_double, blst_p2_affine, blst_p2_affine_is_inf,
+    blst_p2_from_affine, blst_p2_mult, blst_p2_to_affine, blst_p2s_add, blst_precompute_lines, blst_uint64_from_fp,
 };
 
 use super::Arith;
@@ -23,6 +25,9 @@ use crate::field::{Fq, Fq2, Fr, G1Affine, G2Affine};
 
 /// blst's BLS12-381.
 pub(crate) struct Blst;
+
+/// Line coefficients blst precomputes for one G2 point (68 `blst_fp6`, per its header).
+const LINES: usize = 68;
 
 /// An arkworks base-field element in blst's form.
 fn fp(x: &Fq) -> blst_fp {
@@ -105,11 +110,7 @@ impl Arith for Blst {
 
     #[cfg(test)]
     fn g1_out(p: &blst_p1_affine) -> G1Affine {
-        if g1_is_inf(p) {
-            return G1Affine::identity();
-        }
-        // blst computed the point from subgroup points, so it is on the curve and in G1.
-        G1Affine::new_unchecked(fq(&p.x), fq(&p.y))
+        g1_out(p)
     }
 
     fn g2_out(p: &blst_p2_affine) -> G2Affine {
@@ -137,16 +138,16 @@ impl Arith for Blst {
     }
 
     fn mul_g2_secret(p: &blst_p2_affine, k: &Fr) -> blst_p2_affine {
-        let limbs: [u64; 4] = k.into_bigint().0;
-        let mut scalar = blst_scalar::default();
-        let mut out = blst_p2::default();
-        // SAFETY: `scalar` is live and `limbs` holds the four limbs the call reads; the signing
-        // call reads a live projective point and scalar and writes `out`. blst_sign_pk_in_g1 is
-        // blst's constant-time multiplication for secrets.
-        unsafe {
-            blst_scalar_from_uint64(&mut scalar, limbs.as_ptr());
-            blst_sign_pk_in_g1(&mut out, &p2(p), &scalar);
+        let mut scalar = [0u8; 32];
+        for (bytes, limb) in scalar.chunks_exact_mut(8).zip(k.into_bigint().0) {
+            bytes.copy_from_slice(&limb.to_le_bytes());
         }
+        let mut out = blst_p2::default();
+        // SAFETY: the scalar is 32 little-endian bytes (255 bits, as the call is told) and the
+        // points are live. For 144..=256 bits blst_p2_mult is the constant-time GLS ladder
+        // blst's own signing runs (`POINTonE2_mult_gls`); the affine conversion after it is
+        // blst's constant-time inversion, where signing spends ~60 µs more on a Fermat one.
+        unsafe { blst_p2_mult(&mut out, &p2(p), scalar.as_ptr(), 255) };
         p2_affine(&out)
     }
 
@@ -188,8 +189,21 @@ impl Arith for Blst {
         let (ps, qs): (Vec<blst_p1_affine>, Vec<blst_p2_affine>) =
             g1.iter().zip(g2).filter(|(p, q)| !g1_is_inf(p) && !g2_is_inf(q)).map(|(p, q)| (*p, *q)).unzip();
         let mut out = blst_fp12::default();
-        if ps.is_empty() {
-            return out;
+        match (ps.as_slice(), qs.as_slice()) {
+            ([], _) | (_, []) => return out,
+            ([p], [q]) => {
+                // One pair: precomputing Q's line coefficients and then evaluating them at P is
+                // cheaper than blst's on-the-fly loop (≈ 220 µs against 290 µs here).
+                let mut lines = [blst_fp6::default(); LINES];
+                // SAFETY: `lines` has the 68 entries blst writes and then reads; `p`, `q` and
+                // `out` are live values of the types the calls expect.
+                unsafe {
+                    blst_precompute_lines(lines.as_mut_ptr(), q);
+                    blst_miller_loop_lines(&mut out, lines.as_ptr(), p);
+                }
+                return out;
+            }
+            _ => {}
         }
         // blst reads `n` points from each list; a pointer array whose next entry is null
         // means "contiguous from here".
@@ -235,6 +249,64 @@ impl Arith for Blst {
             .flat_map(|f| fq(f).into_bigint().to_bytes_be())
             .collect()
     }
+}
+
+/// Points summed per blst call when a sum is spread over cores.
+const SUM_CHUNK_MIN: usize = 256;
+
+/// `Σ points` in G1 on blst (its batch-affine accumulation: one inversion shared by many
+/// additions, about half the field multiplications of mixed additions), a chunk per core.
+/// The cpu backend's key aggregation.
+pub(crate) fn sum_g1(points: &[G1Affine]) -> G1Affine {
+    let chunk = points.len().div_ceil(rayon::current_num_threads()).max(SUM_CHUNK_MIN);
+    let sum = points
+        .par_chunks(chunk)
+        .map(|c| {
+            let converted: Vec<blst_p1_affine> = c.iter().map(Blst::g1).collect();
+            let ptrs: [*const blst_p1_affine; 2] = [converted.as_ptr(), ptr::null()];
+            let mut out = blst_p1::default();
+            // SAFETY: `converted` holds `c.len()` points and outlives the call.
+            unsafe { blst_p1s_add(&mut out, ptrs.as_ptr(), converted.len()) };
+            out
+        })
+        .reduce(blst_p1::default, |a, b| {
+            let mut out = blst_p1::default();
+            // SAFETY: all three are live blst_p1 values.
+            unsafe { blst_p1_add_or_double(&mut out, &a, &b) };
+            out
+        });
+    g1_out(&p1_affine(&sum))
+}
+
+/// `Σ points` in G2 on blst, as [`sum_g1`]: the cpu backend's signature aggregation.
+pub(crate) fn sum_g2(points: &[G2Affine]) -> G2Affine {
+    let chunk = points.len().div_ceil(rayon::current_num_threads()).max(SUM_CHUNK_MIN);
+    let sum = points
+        .par_chunks(chunk)
+        .map(|c| {
+            let converted: Vec<blst_p2_affine> = c.iter().map(Blst::g2).collect();
+            let ptrs: [*const blst_p2_affine; 2] = [converted.as_ptr(), ptr::null()];
+            let mut out = blst_p2::default();
+            // SAFETY: `converted` holds `c.len()` points and outlives the call.
+            unsafe { blst_p2s_add(&mut out, ptrs.as_ptr(), converted.len()) };
+            out
+        })
+        .reduce(blst_p2::default, |a, b| {
+            let mut out = blst_p2::default();
+            // SAFETY: all three are live blst_p2 values.
+            unsafe { blst_p2_add_or_double(&mut out, &a, &b) };
+            out
+        });
+    Blst::g2_out(&p2_affine(&sum))
+}
+
+/// A blst G1 point in arkworks' form.
+fn g1_out(p: &blst_p1_affine) -> G1Affine {
+    if g1_is_inf(p) {
+        return G1Affine::identity();
+    }
+    // blst computed the point from subgroup points, so it is on the curve and in G1.
+    G1Affine::new_unchecked(fq(&p.x), fq(&p.y))
 }
 
 /// 64-bit scalars as the 8-byte little-endian strings blst's multi-scalar multiplication reads.

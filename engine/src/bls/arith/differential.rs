@@ -10,7 +10,7 @@ use ark_ff::{Field, UniformRand};
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::{Ark, Arith, Blst, miller_product};
+use super::{Arith, Ark, Blst, miller_product};
 use crate::backend::BlsArithmetic::{Arkworks, Blst as BlstChoice};
 use crate::backend::cpu::Cpu;
 use crate::backend::reference::Reference;
@@ -88,8 +88,16 @@ fn scalar_multiplications_agree() {
         }
         let b1: Vec<_> = g1.iter().map(Blst::g1).collect();
         let b2: Vec<_> = g2.iter().map(Blst::g2).collect();
-        assert_eq!(g1_to_bytes(&Blst::g1_out(&Blst::msm_g1_u64(&b1, &scalars))), g1_to_bytes(&Ark::msm_g1_u64(&g1, &scalars)), "G1 MSM of {n}");
-        assert_eq!(g2_to_bytes(&Blst::g2_out(&Blst::msm_g2_u64(&b2, &scalars))), g2_to_bytes(&Ark::msm_g2_u64(&g2, &scalars)), "G2 MSM of {n}");
+        assert_eq!(
+            g1_to_bytes(&Blst::g1_out(&Blst::msm_g1_u64(&b1, &scalars))),
+            g1_to_bytes(&Ark::msm_g1_u64(&g1, &scalars)),
+            "G1 MSM of {n}"
+        );
+        assert_eq!(
+            g2_to_bytes(&Blst::g2_out(&Blst::msm_g2_u64(&b2, &scalars))),
+            g2_to_bytes(&Ark::msm_g2_u64(&g2, &scalars)),
+            "G2 MSM of {n}"
+        );
     }
     assert!(Blst::g2_out(&Blst::msm_g2_u64(&[], &[])).is_zero());
 }
@@ -131,10 +139,12 @@ fn sign_and_verify_agree() {
     let sks = keys(&mut r, 6);
     let mut one = [0u8; 32];
     one[31] = 1;
-    let edge = [SecretKey::from_bytes(&one).unwrap(), SecretKey::from_bytes(&crate::field::fr_to_bytes(&-Fr::ONE)).unwrap()];
+    let edge =
+        [SecretKey::from_bytes(&one).unwrap(), SecretKey::from_bytes(&crate::field::fr_to_bytes(&-Fr::ONE)).unwrap()];
     for (i, sk) in sks.iter().chain(&edge).enumerate() {
         let msg = bytes(&mut r, i * 17);
-        let (a, b) = (core_sign(Arkworks, sk, &msg, DST_SIG).unwrap(), core_sign(BlstChoice, sk, &msg, DST_SIG).unwrap());
+        let (a, b) =
+            (core_sign(Arkworks, sk, &msg, DST_SIG).unwrap(), core_sign(BlstChoice, sk, &msg, DST_SIG).unwrap());
         assert_eq!(a.to_bytes(), b.to_bytes(), "signature {i}");
         assert_eq!(bls::pop_prove(sk).unwrap(), core_sign(Arkworks, sk, &sk.public_key().to_bytes(), DST_POP).unwrap());
 
@@ -200,7 +210,11 @@ fn batch_verification_and_bisection_agree() {
         let bad: Vec<usize> = (0..n).filter(|&i| i == n / 2 || r.gen_bool(0.2)).collect();
         let good = sigs.clone();
         for &i in &bad {
-            sigs[i] = if n > 1 { good[(i + 1) % n] } else { Signature::from_bytes(&g2_to_bytes(&G2Affine::identity())).unwrap() };
+            sigs[i] = if n > 1 {
+                good[(i + 1) % n]
+            } else {
+                Signature::from_bytes(&g2_to_bytes(&G2Affine::identity())).unwrap()
+            };
         }
         // A swapped-in signature is another key's, so it never verifies in its new place.
         for backend in [&cpu as &dyn crate::Backend, &reference] {
@@ -208,7 +222,12 @@ fn batch_verification_and_bisection_agree() {
             assert_eq!(batch_verify_with_rng(backend, &pks, &refs, &good, &mut rng(seed)), Ok(true));
             assert_eq!(batch_find_invalid_with_rng(backend, &pks, &refs, &good, &mut rng(seed)), Ok(vec![]));
             assert_eq!(batch_verify_with_rng(backend, &pks, &refs, &sigs, &mut rng(seed)), Ok(false));
-            assert_eq!(batch_find_invalid_with_rng(backend, &pks, &refs, &sigs, &mut rng(seed)), Ok(bad.clone()), "{n}/{distinct} on {}", backend.name());
+            assert_eq!(
+                batch_find_invalid_with_rng(backend, &pks, &refs, &sigs, &mut rng(seed)),
+                Ok(bad.clone()),
+                "{n}/{distinct} on {}",
+                backend.name()
+            );
         }
     }
 }

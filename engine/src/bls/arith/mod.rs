@@ -11,7 +11,7 @@
 //! [`Backend::bls_arithmetic`]: crate::backend::Backend::bls_arithmetic
 
 mod ark;
-mod blst;
+pub(crate) mod blst;
 
 pub(crate) use self::ark::Ark;
 pub(crate) use self::blst::Blst;
@@ -100,22 +100,21 @@ pub(crate) fn miller_product<A: Arith>(g1: &[A::G1], g2: &[A::G2]) -> A::Ml {
         .reduce(A::ml_one, |a, b| A::ml_mul(&a, &b))
 }
 
-/// Checks `Π e(g1[i], H(msgs[i])) · e(−G1, sig) == 1`: the messages are hashed over every
-/// core while the signature's Miller loop runs, then one final exponentiation. Verify,
-/// FastAggregateVerify (one pair, the summed key) and AggregateVerify (one pair per distinct
-/// message) are all this check.
+/// Checks `Π e(g1[i], H(msgs[i])) · e(−G1, sig) == 1`: on one side the messages are hashed
+/// (over every core) and paired with their keys, on the other the signature's Miller loop
+/// runs; then one final exponentiation. Verify, AggregateVerify (one pair per distinct
+/// message) and, on a summed key, FastAggregateVerify are all this check.
 pub(crate) fn check_hashed<A: Arith>(
     g1: &[A::G1],
     msgs: &[&[u8]],
     dst: &[u8],
     sig: &G2Affine,
 ) -> Result<bool, BlsError> {
-    let (hashes, sig_ml) = rayon::join(
-        || hash_all::<A>(msgs, dst),
+    let (keys_ml, sig_ml) = rayon::join(
+        || Ok::<_, BlsError>(miller_product::<A>(g1, &hash_all::<A>(msgs, dst)?)),
         || A::miller_loop(&[A::neg_g1_generator()], &[A::g2(sig)]),
     );
-    let f = A::ml_mul(&miller_product::<A>(g1, &hashes?), &sig_ml);
-    Ok(A::gt_is_one(&A::final_exp(&f)))
+    Ok(A::gt_is_one(&A::final_exp(&A::ml_mul(&keys_ml?, &sig_ml))))
 }
 
 /// Every message hashed to G2, over every core.
