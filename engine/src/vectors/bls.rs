@@ -164,7 +164,15 @@ fn batch_verify(input: &Value, backend: &dyn Backend) -> Verdict {
     let msgs = messages(input)?;
     let refs: Vec<&[u8]> = msgs.iter().map(Vec::as_slice).collect();
     match (pubkeys(input)?, signatures(hex_list(input, "signatures")?)) {
-        (Some(pks), Some(sigs)) => bls::batch_verify(backend, &pks, &refs, &sigs).map_err(|e| e.to_string()),
+        (Some(pks), Some(sigs)) => {
+            let verdict = bls::batch_verify(backend, &pks, &refs, &sigs).map_err(|e| e.to_string())?;
+            // Bisection must tell the same story: nothing invalid exactly when the batch holds.
+            let invalid = bls::batch_find_invalid(backend, &pks, &refs, &sigs).map_err(|e| e.to_string())?;
+            if !pks.is_empty() && verdict != invalid.is_empty() {
+                return Err(format!("batch_verify says {verdict} but batch_find_invalid names {invalid:?}"));
+            }
+            Ok(verdict)
+        }
         _ => Ok(false),
     }
 }
