@@ -133,7 +133,11 @@ impl Floor {
     fn new(originals: &[&Vec<u8>], recovery: usize) -> Self {
         let len = originals[0].len();
         let ranges = (0..len).step_by(FLOOR_RANGE_BYTES).map(|s| s..(s + FLOOR_RANGE_BYTES).min(len)).collect();
-        Self { originals: originals.iter().map(|o| o.to_vec()).collect(), recovery: vec![vec![0; len]; recovery], ranges }
+        Self {
+            originals: originals.iter().map(|o| o.to_vec()).collect(),
+            recovery: vec![vec![0; len]; recovery],
+            ranges,
+        }
     }
 
     /// Encodes every column range (over all cores), then hashes every unit (over all cores).
