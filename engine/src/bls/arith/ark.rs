@@ -6,7 +6,7 @@ use ark_ec::hashing::curve_maps::wb::WBMap;
 use ark_ec::hashing::map_to_curve_hasher::MapToCurveBasedHasher;
 use ark_ec::hashing::{HashToCurve, HashToCurveError};
 use ark_ec::pairing::{MillerLoopOutput, Pairing, PairingOutput};
-use ark_ec::{CurveGroup, PrimeGroup, VariableBaseMSM};
+use ark_ec::{AffineRepr, CurveGroup, VariableBaseMSM};
 use ark_ff::field_hashers::DefaultFieldHasher;
 use ark_ff::{AdditiveGroup, Field, Zero};
 use sha2::Sha256;
@@ -46,7 +46,7 @@ impl Arith for Ark {
     }
 
     fn neg_g1_generator() -> G1Affine {
-        (-G1Projective::generator()).into_affine()
+        -G1Affine::generator()
     }
 
     fn hash_to_g2(msg: &[u8], dst: &[u8]) -> Result<G2Affine, BlsError> {

@@ -6,6 +6,7 @@
 //! form (six little-endian u64 limbs), so neither library's internal representation matters.
 
 use std::ptr;
+use std::sync::LazyLock;
 
 use rayon::prelude::*;
 
@@ -122,11 +123,14 @@ impl Arith for Blst {
     }
 
     fn neg_g1_generator() -> blst_p1_affine {
-        // SAFETY: blst returns a pointer to its static generator.
-        let mut g = p1(unsafe { &*blst_p1_affine_generator() });
-        // SAFETY: `g` is a live blst_p1.
-        unsafe { blst_p1_cneg(&mut g, true) };
-        p1_affine(&g)
+        static NEG_G1: LazyLock<blst_p1_affine> = LazyLock::new(|| {
+            // SAFETY: blst returns a pointer to its static generator.
+            let mut g = p1(unsafe { &*blst_p1_affine_generator() });
+            // SAFETY: `g` is a live blst_p1.
+            unsafe { blst_p1_cneg(&mut g, true) };
+            p1_affine(&g)
+        });
+        *NEG_G1
     }
 
     fn hash_to_g2(msg: &[u8], dst: &[u8]) -> Result<blst_p2_affine, BlsError> {

@@ -133,6 +133,9 @@ fn pairings_agree_in_gt() {
     assert!(Blst::gt_is_one(&Blst::final_exp(&Blst::miller_loop(&[Blst::g1(&G1Affine::identity())], &[Blst::g2(&q)]))));
 }
 
+/// Key, message, signature, DST and the expected verdict.
+type VerifyCase<'a> = (&'a PublicKey, &'a [u8], &'a Signature, &'a [u8], bool);
+
 #[test]
 fn sign_and_verify_agree() {
     let mut r = rng(5);
@@ -152,7 +155,7 @@ fn sign_and_verify_agree() {
         let other = sks[(i + 1) % sks.len()].public_key();
         let doubled = Signature::from_bytes(&g2_to_bytes(&a.point().into_group().double().into_affine())).unwrap();
         let inf = Signature::from_bytes(&g2_to_bytes(&G2Affine::identity())).unwrap();
-        let cases: [(&PublicKey, &[u8], &Signature, &[u8], bool); 6] = [
+        let cases: [VerifyCase<'_>; 6] = [
             (&pk, &msg, &a, DST_SIG, true),
             (&pk, b"another message", &a, DST_SIG, false),
             (&other, &msg, &a, DST_SIG, false),
@@ -191,9 +194,9 @@ fn aggregate_verification_agrees() {
                 assert_eq!(bls::aggregate_verify(backend, &pks, &refs, &missing_one), Ok(false), "{n}/{distinct}");
             }
             if distinct == 1 {
-                assert_eq!(bls::fast_aggregate_verify(backend, &pks, &refs[0], &agg), Ok(true));
+                assert_eq!(bls::fast_aggregate_verify(backend, &pks, refs[0], &agg), Ok(true));
                 assert_eq!(bls::fast_aggregate_verify(backend, &pks, b"not it", &agg), Ok(false));
-                assert_eq!(bls::fast_aggregate_verify(backend, &pks[1..], &refs[0], &agg), Ok(false));
+                assert_eq!(bls::fast_aggregate_verify(backend, &pks[1..], refs[0], &agg), Ok(false));
             }
         }
     }
