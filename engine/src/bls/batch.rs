@@ -49,12 +49,7 @@ pub fn batch_verify_with_rng<R: RngCore + CryptoRng>(
     sigs: &[Signature],
     rng: &mut R,
 ) -> Result<bool, BlsError> {
-    check_lengths(pks, msgs, sigs)?;
-    if pks.is_empty() {
-        return Ok(false);
-    }
-    let coeffs = coefficients(pks.len(), rng);
-    dispatch!(backend.bls_arithmetic(), all_valid(pks, msgs, sigs, coeffs))
+    Ok(!pks.is_empty() && check(backend, pks, msgs, sigs, rng, false)?.is_none())
 }
 
 /// Checks every triple at once and, when the batch fails, finds the triples that do not verify
@@ -81,12 +76,26 @@ pub fn batch_find_invalid_with_rng<R: RngCore + CryptoRng>(
     sigs: &[Signature],
     rng: &mut R,
 ) -> Result<Vec<usize>, BlsError> {
+    Ok(check(backend, pks, msgs, sigs, rng, true)?.unwrap_or_default())
+}
+
+/// Both entry points: checks the shapes, draws the coefficients and runs the batch on the
+/// backend's arithmetic. `None` when every triple verifies (an empty batch included); else
+/// the bad indices, found by bisection when `bisect` is set (else left empty).
+fn check<R: RngCore + CryptoRng>(
+    backend: &dyn Backend,
+    pks: &[PublicKey],
+    msgs: &[&[u8]],
+    sigs: &[Signature],
+    rng: &mut R,
+    bisect: bool,
+) -> Result<Option<Vec<usize>>, BlsError> {
     check_lengths(pks, msgs, sigs)?;
     if pks.is_empty() {
-        return Ok(Vec::new());
+        return Ok(None);
     }
     let coeffs = coefficients(pks.len(), rng);
-    dispatch!(backend.bls_arithmetic(), invalid_indices(pks, msgs, sigs, coeffs))
+    dispatch!(backend.bls_arithmetic(), check_in(pks, msgs, sigs, coeffs, bisect))
 }
 
 fn check_lengths(pks: &[PublicKey], msgs: &[&[u8]], sigs: &[Signature]) -> Result<(), BlsError> {
@@ -111,25 +120,20 @@ fn coefficients<R: RngCore + CryptoRng>(n: usize, rng: &mut R) -> Vec<u64> {
     (0..n).map(|_| rng.gen_range(1..=u64::MAX)).collect()
 }
 
-fn all_valid<A: Arith>(
+fn check_in<A: Arith>(
     pks: &[PublicKey],
     msgs: &[&[u8]],
     sigs: &[Signature],
     coeffs: Vec<u64>,
-) -> Result<bool, BlsError> {
-    let batch = Batch::<A>::new(pks, msgs, sigs, coeffs)?;
-    Ok(A::gt_is_one(&batch.value(0..pks.len())))
-}
-
-fn invalid_indices<A: Arith>(
-    pks: &[PublicKey],
-    msgs: &[&[u8]],
-    sigs: &[Signature],
-    coeffs: Vec<u64>,
-) -> Result<Vec<usize>, BlsError> {
+    bisect: bool,
+) -> Result<Option<Vec<usize>>, BlsError> {
     let batch = Batch::<A>::new(pks, msgs, sigs, coeffs)?;
     let all = 0..pks.len();
-    Ok(batch.bisect(all.clone(), batch.value(all)))
+    let value = batch.value(all.clone());
+    if A::gt_is_one(&value) {
+        return Ok(None);
+    }
+    Ok(Some(if bisect { batch.bisect(all, value) } else { Vec::new() }))
 }
 
 /// A batch in one arithmetic's types, ready to have the value of any index range computed.

@@ -8,19 +8,17 @@
 use std::ptr;
 use std::sync::LazyLock;
 
-use rayon::prelude::*;
-
 use ark_ec::AffineRepr;
 use ark_ff::{BigInt, PrimeField};
 use blst::{
-    MultiPoint, blst_fp, blst_fp_from_uint64, blst_fp2, blst_fp6, blst_fp12, blst_fp12_conjugate, blst_fp12_is_one,
-    blst_hash_to_g2, blst_miller_loop_lines, blst_miller_loop_n, blst_p1, blst_p1_add_or_double, blst_p1_affine,
-    blst_p1_affine_generator, blst_p1_affine_is_inf, blst_p1_cneg, blst_p1_from_affine, blst_p1_mult,
-    blst_p1_to_affine, blst_p1s_add, blst_p2, blst_p2_add_or_double, blst_p2_affine, blst_p2_affine_is_inf,
-    blst_p2_from_affine, blst_p2_mult, blst_p2_to_affine, blst_p2s_add, blst_precompute_lines, blst_uint64_from_fp,
+    blst_fp, blst_fp_from_uint64, blst_fp2, blst_fp6, blst_fp12, blst_fp12_conjugate, blst_fp12_is_one,
+    blst_hash_to_g2, blst_miller_loop_lines, blst_miller_loop_n, blst_p1_affine, blst_p1_affine_generator,
+    blst_p1_affine_is_inf, blst_p1_cneg, blst_p2, blst_p2_affine, blst_p2_affine_is_inf, blst_precompute_lines,
+    blst_uint64_from_fp,
 };
 
 use super::Arith;
+use super::blst_group::{G1, G2, Group, msm_u64, par_sum};
 use crate::bls::error::BlsError;
 use crate::field::{Fq, Fq2, Fr, G1Affine, G2Affine};
 
@@ -54,34 +52,6 @@ fn fp2(x: &Fq2) -> blst_fp2 {
 
 fn fq2(x: &blst_fp2) -> Fq2 {
     Fq2::new(fq(&x.fp[0]), fq(&x.fp[1]))
-}
-
-fn p1_affine(p: &blst_p1) -> blst_p1_affine {
-    let mut out = blst_p1_affine::default();
-    // SAFETY: both pointers are to live values of the types the call expects.
-    unsafe { blst_p1_to_affine(&mut out, p) };
-    out
-}
-
-fn p2_affine(p: &blst_p2) -> blst_p2_affine {
-    let mut out = blst_p2_affine::default();
-    // SAFETY: both pointers are to live values of the types the call expects.
-    unsafe { blst_p2_to_affine(&mut out, p) };
-    out
-}
-
-fn p1(p: &blst_p1_affine) -> blst_p1 {
-    let mut out = blst_p1::default();
-    // SAFETY: both pointers are to live values of the types the call expects.
-    unsafe { blst_p1_from_affine(&mut out, p) };
-    out
-}
-
-fn p2(p: &blst_p2_affine) -> blst_p2 {
-    let mut out = blst_p2::default();
-    // SAFETY: both pointers are to live values of the types the call expects.
-    unsafe { blst_p2_from_affine(&mut out, p) };
-    out
 }
 
 fn g1_is_inf(p: &blst_p1_affine) -> bool {
@@ -125,10 +95,10 @@ impl Arith for Blst {
     fn neg_g1_generator() -> blst_p1_affine {
         static NEG_G1: LazyLock<blst_p1_affine> = LazyLock::new(|| {
             // SAFETY: blst returns a pointer to its static generator.
-            let mut g = p1(unsafe { &*blst_p1_affine_generator() });
+            let mut g = G1::from_affine(unsafe { &*blst_p1_affine_generator() });
             // SAFETY: `g` is a live blst_p1.
             unsafe { blst_p1_cneg(&mut g, true) };
-            p1_affine(&g)
+            G1::to_affine(&g)
         });
         *NEG_G1
     }
@@ -138,7 +108,7 @@ impl Arith for Blst {
         // SAFETY: each pointer comes with its slice's length; the augmentation is empty (null
         // with length 0, which blst never reads).
         unsafe { blst_hash_to_g2(&mut out, msg.as_ptr(), msg.len(), dst.as_ptr(), dst.len(), ptr::null(), 0) };
-        Ok(p2_affine(&out))
+        Ok(G2::to_affine(&out))
     }
 
     fn mul_g2_secret(p: &blst_p2_affine, k: &Fr) -> blst_p2_affine {
@@ -146,46 +116,18 @@ impl Arith for Blst {
         for (bytes, limb) in scalar.chunks_exact_mut(8).zip(k.into_bigint().0) {
             bytes.copy_from_slice(&limb.to_le_bytes());
         }
-        let mut out = blst_p2::default();
-        // SAFETY: the scalar is 32 little-endian bytes (255 bits, as the call is told) and the
-        // points are live. For 144..=256 bits blst_p2_mult is the constant-time GLS ladder
-        // blst's own signing runs (`POINTonE2_mult_gls`); the affine conversion after it is
-        // blst's constant-time inversion, where signing spends ~60 µs more on a Fermat one.
-        unsafe { blst_p2_mult(&mut out, &p2(p), scalar.as_ptr(), 255) };
-        p2_affine(&out)
+        // For 144..=256 bits blst_p2_mult is the constant-time GLS ladder blst's own signing
+        // runs (`POINTonE2_mult_gls`); the affine conversion after it is blst's constant-time
+        // inversion, where signing spends ~60 µs more on a Fermat one.
+        G2::to_affine(&G2::mult(&G2::from_affine(p), &scalar, 255))
     }
 
     fn msm_g1_u64(points: &[blst_p1_affine], scalars: &[u64]) -> blst_p1_affine {
-        // One point: a plain multiplication (blst's MSM hands even that to its thread pool).
-        match (points, scalars) {
-            ([], _) | (_, []) => blst_p1_affine::default(),
-            ([p], [s]) => {
-                let mut out = blst_p1::default();
-                // SAFETY: the scalar is 8 little-endian bytes, 64 bits as the call is told.
-                unsafe { blst_p1_mult(&mut out, &p1(p), s.to_le_bytes().as_ptr(), 64) };
-                p1_affine(&out)
-            }
-            _ => {
-                let n = points.len().min(scalars.len());
-                p1_affine(&points[..n].mult(&scalar_bytes(&scalars[..n]), 64))
-            }
-        }
+        msm_u64::<G1>(points, scalars)
     }
 
     fn msm_g2_u64(points: &[blst_p2_affine], scalars: &[u64]) -> blst_p2_affine {
-        match (points, scalars) {
-            ([], _) | (_, []) => blst_p2_affine::default(),
-            ([p], [s]) => {
-                let mut out = blst_p2::default();
-                // SAFETY: the scalar is 8 little-endian bytes, 64 bits as the call is told.
-                unsafe { blst_p2_mult(&mut out, &p2(p), s.to_le_bytes().as_ptr(), 64) };
-                p2_affine(&out)
-            }
-            _ => {
-                let n = points.len().min(scalars.len());
-                p2_affine(&points[..n].mult(&scalar_bytes(&scalars[..n]), 64))
-            }
-        }
+        msm_u64::<G2>(points, scalars)
     }
 
     fn miller_loop(g1: &[blst_p1_affine], g2: &[blst_p2_affine]) -> blst_fp12 {
@@ -255,53 +197,15 @@ impl Arith for Blst {
     }
 }
 
-/// Points summed per blst call when a sum is spread over cores.
-const SUM_CHUNK_MIN: usize = 256;
-
-/// `Σ points` in G1 on blst (its batch-affine accumulation: one inversion shared by many
-/// additions, about half the field multiplications of mixed additions), a chunk per core.
-/// The cpu backend's key aggregation.
+/// `Σ points` in G1 on blst (batch-affine accumulation, about half the field multiplications
+/// of mixed additions), a chunk per core: the cpu backend's key aggregation.
 pub(crate) fn sum_g1(points: &[G1Affine]) -> G1Affine {
-    let chunk = points.len().div_ceil(rayon::current_num_threads()).max(SUM_CHUNK_MIN);
-    let sum = points
-        .par_chunks(chunk)
-        .map(|c| {
-            let converted: Vec<blst_p1_affine> = c.iter().map(Blst::g1).collect();
-            let ptrs: [*const blst_p1_affine; 2] = [converted.as_ptr(), ptr::null()];
-            let mut out = blst_p1::default();
-            // SAFETY: `converted` holds `c.len()` points and outlives the call.
-            unsafe { blst_p1s_add(&mut out, ptrs.as_ptr(), converted.len()) };
-            out
-        })
-        .reduce(blst_p1::default, |a, b| {
-            let mut out = blst_p1::default();
-            // SAFETY: all three are live blst_p1 values.
-            unsafe { blst_p1_add_or_double(&mut out, &a, &b) };
-            out
-        });
-    g1_out(&p1_affine(&sum))
+    g1_out(&par_sum::<G1, _>(points, Blst::g1))
 }
 
 /// `Σ points` in G2 on blst, as [`sum_g1`]: the cpu backend's signature aggregation.
 pub(crate) fn sum_g2(points: &[G2Affine]) -> G2Affine {
-    let chunk = points.len().div_ceil(rayon::current_num_threads()).max(SUM_CHUNK_MIN);
-    let sum = points
-        .par_chunks(chunk)
-        .map(|c| {
-            let converted: Vec<blst_p2_affine> = c.iter().map(Blst::g2).collect();
-            let ptrs: [*const blst_p2_affine; 2] = [converted.as_ptr(), ptr::null()];
-            let mut out = blst_p2::default();
-            // SAFETY: `converted` holds `c.len()` points and outlives the call.
-            unsafe { blst_p2s_add(&mut out, ptrs.as_ptr(), converted.len()) };
-            out
-        })
-        .reduce(blst_p2::default, |a, b| {
-            let mut out = blst_p2::default();
-            // SAFETY: all three are live blst_p2 values.
-            unsafe { blst_p2_add_or_double(&mut out, &a, &b) };
-            out
-        });
-    Blst::g2_out(&p2_affine(&sum))
+    Blst::g2_out(&par_sum::<G2, _>(points, Blst::g2))
 }
 
 /// A blst G1 point in arkworks' form.
@@ -311,9 +215,4 @@ fn g1_out(p: &blst_p1_affine) -> G1Affine {
     }
     // blst computed the point from subgroup points, so it is on the curve and in G1.
     G1Affine::new_unchecked(fq(&p.x), fq(&p.y))
-}
-
-/// 64-bit scalars as the 8-byte little-endian strings blst's multi-scalar multiplication reads.
-fn scalar_bytes(scalars: &[u64]) -> Vec<u8> {
-    scalars.iter().flat_map(|s| s.to_le_bytes()).collect()
 }

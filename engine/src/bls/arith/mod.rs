@@ -12,6 +12,7 @@
 
 mod ark;
 pub(crate) mod blst;
+mod blst_group;
 
 pub(crate) use self::ark::Ark;
 pub(crate) use self::blst::Blst;
