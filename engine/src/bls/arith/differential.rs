@@ -12,8 +12,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::{Arith, Ark, Blst, miller_product};
 use crate::backend::BlsArithmetic::{Arkworks, Blst as BlstChoice};
-use crate::backend::cpu::Cpu;
-use crate::backend::reference::Reference;
+use crate::backend::{Cpu, Reference};
 use crate::bls::{
     self, DST_POP, DST_SIG, PublicKey, SecretKey, Signature, batch_find_invalid_with_rng, batch_verify_with_rng,
     core_sign, core_verify, hash_to_g2_on,
