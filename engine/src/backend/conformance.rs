@@ -187,6 +187,53 @@ pub fn check_merkle_leaves(prospect: &dyn Backend) {
     assert!(prospect.merkle_leaves(&[]).unwrap().is_empty());
 }
 
+/// BLS through the public API (aggregation, FastAggregateVerify, AggregateVerify, batch
+/// verification and bisection) against the reference backend, whose hash to G2 and pairings
+/// are arkworks': an implementation independent of the prospect's blst. Messages shared by
+/// every signer (votes), by some, by none; forged triples at the ends and in the middle.
+pub fn check_bls(prospect: &dyn Backend) {
+    use crate::bls::{self, PublicKey, SecretKey, Signature};
+    let reference = Reference::new();
+    let mut r = rng(500);
+    let n = 24;
+    let sks: Vec<SecretKey> =
+        (0..n).map(|_| SecretKey::key_gen(&r.r#gen::<[u8; 32]>(), b"conformance").expect("32-byte IKM")).collect();
+    let pks: Vec<PublicKey> = sks.iter().map(SecretKey::public_key).collect();
+    for distinct in [1, 5, n] {
+        let msgs: Vec<Vec<u8>> = (0..n).map(|i| format!("view 7, message {}", i % distinct).into_bytes()).collect();
+        let refs: Vec<&[u8]> = msgs.iter().map(Vec::as_slice).collect();
+        let good: Vec<Signature> = sks.iter().zip(&refs).map(|(sk, m)| sk.sign(m).expect("sign")).collect();
+        let agg = bls::aggregate(prospect, &good).expect("prospect aggregate");
+        assert_eq!(agg, bls::aggregate(&reference, &good).expect("reference aggregate"), "aggregate of {n}");
+        let partial = bls::aggregate(prospect, &good[1..]).expect("prospect aggregate");
+        for (backend, name) in [(prospect, "prospect"), (&reference as &dyn Backend, "reference")] {
+            let case = format!("{distinct} distinct messages on the {name}");
+            assert_eq!(bls::aggregate_verify(backend, &pks, &refs, &agg), Ok(true), "{case}");
+            assert_eq!(bls::aggregate_verify(backend, &pks, &refs, &partial), Ok(false), "{case}");
+            if distinct == 1 {
+                assert_eq!(bls::fast_aggregate_verify(backend, &pks, refs[0], &agg), Ok(true), "{case}");
+                assert_eq!(bls::fast_aggregate_verify(backend, &pks, b"view 8", &agg), Ok(false), "{case}");
+            }
+        }
+        let bad = [0, n / 2 - 1, n - 1];
+        let mut forged = good.clone();
+        for &i in &bad {
+            forged[i] = good[(i + 1) % n]; // another signer's signature
+        }
+        let seed = r.r#gen::<u64>();
+        for (sigs, want) in [(&good, vec![]), (&forged, bad.to_vec())] {
+            let verdict = |b: &dyn Backend| bls::batch_verify_with_rng(b, &pks, &refs, sigs, &mut rng(seed));
+            let invalid = |b: &dyn Backend| bls::batch_find_invalid_with_rng(b, &pks, &refs, sigs, &mut rng(seed));
+            assert_eq!(verdict(prospect), Ok(want.is_empty()), "batch of {n}, {distinct} distinct messages");
+            assert_eq!(verdict(prospect), verdict(&reference));
+            assert_eq!(invalid(prospect), Ok(want.clone()), "bisection, {distinct} distinct messages");
+            assert_eq!(invalid(prospect), invalid(&reference));
+        }
+    }
+    assert_eq!(bls::batch_find_invalid(prospect, &[], &[], &[]), Ok(vec![]));
+    assert_eq!(bls::batch_verify(prospect, &[], &[], &[]), Ok(false));
+}
+
 /// Generates one `#[test]` per conformance check for a backend expression. The example is not
 /// run as a doctest (it expands to `#[test]` functions, which a doctest never runs); it runs for
 /// real in `engine/tests/conformance.rs` and the gpu test files.
@@ -220,6 +267,10 @@ macro_rules! backend_conformance {
             #[test]
             fn merkle_leaves() {
                 c::check_merkle_leaves(&$make);
+            }
+            #[test]
+            fn bls() {
+                c::check_bls(&$make);
             }
         }
     };

@@ -4,7 +4,8 @@
 //! on crema's AVX-512 engine or reed-solomon-simd's AVX2/SSSE3/NEON one; field and
 //! curve work goes through arkworks' parallel NTT and Pippenger MSM, except MSMs over
 //! resident bases ([`G1Bases::resident`]), which use precomputed fixed-base window tables
-//! cached per [`G1Bases::id`] (see `fixed_base.rs`).
+//! cached per [`G1Bases::id`] (see `fixed_base.rs`). Point sums (BLS key and signature
+//! aggregation) run on blst's batch-affine accumulation, like the rest of the cpu's BLS.
 
 use ark_ec::AffineRepr;
 use ark_poly::{EvaluationDomain, Radix2EvaluationDomain};
@@ -15,6 +16,7 @@ use super::fixed_base::{self, FixedBaseTable};
 use super::{pippenger, table_cache};
 
 use super::{Backend, Direction, G1Bases, Gf16Received, Gf16Restored, check_msm_shape, check_ntt_shape, cpu_gf16};
+use crate::bls::arith::blst;
 use crate::error::BackendError;
 use crate::field::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
 
@@ -102,25 +104,14 @@ impl Backend for Cpu {
     }
 
     fn sum_g1(&self, groups: &[&[G1Affine]]) -> Result<Vec<G1Projective>, BackendError> {
-        Ok(groups.iter().map(|g| par_sum(g)).collect())
+        Ok(groups.iter().map(|g| blst::sum_g1(g).into_group()).collect())
     }
 
     fn sum_g2(&self, groups: &[&[G2Affine]]) -> Result<Vec<G2Projective>, BackendError> {
-        Ok(groups.iter().map(|g| par_sum(g)).collect())
+        Ok(groups.iter().map(|g| blst::sum_g2(g).into_group()).collect())
     }
 
     fn merkle_leaves(&self, chunks: &[&[u8]]) -> Result<Vec<[u8; 32]>, BackendError> {
         Ok(chunks.par_iter().map(|c| *blake3::hash(c).as_bytes()).collect())
     }
-}
-
-/// Parallel sum of affine points (mixed addition into projective accumulators).
-fn par_sum<A: AffineRepr>(points: &[A]) -> A::Group
-where
-    A::Group: Send,
-{
-    points
-        .par_chunks(1024)
-        .map(|c| c.iter().fold(A::Group::default(), |acc, p| acc + p))
-        .reduce(A::Group::default, |a, b| a + b)
 }

@@ -36,6 +36,9 @@
 //!
 //! - this file: the trait and [`Direction`];
 //! - `bases.rs`: [`G1Bases`], MSM bases with an id for resident tables;
+//! - `bls_arithmetic.rs`: [`BlsArithmetic`], the library [`Backend::bls_arithmetic`] names for
+//!   the `bls` module's pairings, hash to G2 and scalar multiplications (not a primitive: they
+//!   stay on the CPU, blst unless the backend is the reference);
 //! - `choice.rs`: [`BackendChoice`], the run-time choice and the factory (`auto`'s adapter
 //!   detection);
 //! - the backends: `reference.rs` ([`Reference`]), `cpu.rs` ([`Cpu`], with `cpu_gf16.rs`,
@@ -45,6 +48,7 @@
 
 mod bases;
 mod batch_affine;
+mod bls_arithmetic;
 mod checks;
 mod choice;
 pub mod conformance;
@@ -63,6 +67,7 @@ mod table_cache;
 use std::fmt;
 
 pub use bases::G1Bases;
+pub use bls_arithmetic::BlsArithmetic;
 pub(crate) use checks::{check_msm_shape, check_ntt_shape};
 pub use choice::BackendChoice;
 pub use cpu::Cpu;
@@ -143,4 +148,10 @@ pub trait Backend: Send + Sync + fmt::Debug {
 
     /// BLAKE3 hash of each chunk (Merkle leaves).
     fn merkle_leaves(&self, chunks: &[&[u8]]) -> Result<Vec<[u8; 32]>, BackendError>;
+
+    /// The library the `bls` module runs this backend's hash to G2, scalar multiplications and
+    /// pairings on (DESIGN.md: they stay on the CPU). Blst unless the backend is the oracle.
+    fn bls_arithmetic(&self) -> BlsArithmetic {
+        BlsArithmetic::Blst
+    }
 }

@@ -5,7 +5,7 @@ use ark_ec::{AdditiveGroup, AffineRepr, PrimeGroup};
 use ark_ff::{Field, PrimeField, Zero};
 use ark_poly::{EvaluationDomain, Radix2EvaluationDomain};
 
-use super::{Backend, Direction, G1Bases, Gf16Received, check_msm_shape, check_ntt_shape};
+use super::{Backend, BlsArithmetic, Direction, G1Bases, Gf16Received, check_msm_shape, check_ntt_shape};
 use crate::error::BackendError;
 use crate::field::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
 use crate::gf16::naive;
@@ -80,6 +80,11 @@ impl Backend for Reference {
 
     fn merkle_leaves(&self, chunks: &[&[u8]]) -> Result<Vec<[u8; 32]>, BackendError> {
         Ok(chunks.iter().map(|c| *blake3::hash(c).as_bytes()).collect())
+    }
+
+    /// arkworks: the oracle's BLS is an implementation independent of the other backends'.
+    fn bls_arithmetic(&self) -> BlsArithmetic {
+        BlsArithmetic::Arkworks
     }
 }
 

@@ -120,7 +120,8 @@ impl Share {
     pub fn to_bytes(&self) -> Vec<u8> {
         let unit_bytes = self.units.first().map_or(0, Vec::len);
         let depth = self.proofs.first().map_or(0, Vec::len);
-        let mut w = Writer::new(SHARE_TAG, VERSION);
+        let body = 17 + self.units.len() * (unit_bytes + 32 * depth);
+        let mut w = Writer::with_capacity(SHARE_TAG, VERSION, body);
         w.u32(self.node).u32(self.first_unit).u32(self.units.len() as u32).u32(unit_bytes as u32).u8(depth as u8);
         for (unit, proof) in self.units.iter().zip(&self.proofs) {
             w.bytes(unit);
