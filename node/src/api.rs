@@ -78,9 +78,8 @@ pub fn router(shared: Arc<Shared>) -> Router {
 /// Serves the API on the configured address until `stop` fires.
 pub async fn serve(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) -> anyhow::Result<()> {
     let addr = shared.cfg.api_listen;
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| anyhow::anyhow!("binding the API to {addr}: {e}"))?;
+    let listener =
+        tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("binding the API to {addr}: {e}"))?;
     tracing::info!(%addr, "API listening");
     axum::serve(listener, router(shared))
         .with_graceful_shutdown(async move {
@@ -99,11 +98,17 @@ struct Submission {
 
 async fn submit(State(shared): State<Arc<Shared>>, body: axum::body::Bytes) -> ApiResult<axum::Json<Value>> {
     let s: Submission = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("expected {{\"namespace\": u64, \"transaction\": hex}}: {e}"))
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("expected {{\"namespace\": u64, \"transaction\": hex}}: {e}"),
+        )
     })?;
     let tx = hex::decode(s.transaction.trim())
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_hex", format!("transaction is not hex: {e}")))?;
-    let hash = shared.submit(s.namespace, tx).map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "not_accepted", e.to_string()))?;
+    let hash = shared
+        .submit(s.namespace, tx)
+        .map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "not_accepted", e.to_string()))?;
     Ok(axum::Json(json!({ "hash": hex::encode(hash) })))
 }
 
@@ -137,7 +142,9 @@ async fn decided(shared: &Arc<Shared>, height: u64) -> ApiResult<(Header, Qc<Bls
         .await
         .map_err(ApiError::internal)?
         .map_err(ApiError::internal)?;
-    found.ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_decided", format!("no decided block at height {height}")))
+    found.ok_or_else(|| {
+        ApiError::new(StatusCode::NOT_FOUND, "not_decided", format!("no decided block at height {height}"))
+    })
 }
 
 /// A header as JSON.
@@ -237,7 +244,9 @@ async fn share_at(State(shared): State<Arc<Shared>>, Path(height): Path<u64>) ->
         .await
         .map_err(ApiError::internal)?
         .map_err(ApiError::internal)?
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no_share", format!("this node holds no share of block {height}")))?;
+        .ok_or_else(|| {
+            ApiError::new(StatusCode::NOT_FOUND, "no_share", format!("this node holds no share of block {height}"))
+        })?;
     Ok(axum::Json(json!({
         "height": height,
         "commitment": share.commitment.hex(),

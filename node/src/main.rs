@@ -82,6 +82,32 @@ enum Command {
         #[arg(long)]
         views: Option<u64>,
     },
+    /// Generate a node's keys (a BLS key with its proof of possession, a libp2p ed25519 key) into --out, and print
+    /// its `[[node]]` entry for network.toml's stake table.
+    ///
+    /// Example: crema keygen --out node-7/keys --p2p /ip4/10.0.0.7/tcp/9000 --api 10.0.0.7:8000
+    Keygen(crema_node::cli::keygen::KeygenArgs),
+    /// Write a local network: DIR/network.toml (parameters and stake table) and, per node i,
+    /// DIR/node-<i>/node.toml with its keys in DIR/node-<i>/keys/; then print how to start each node.
+    ///
+    /// Example: crema init --nodes 4 --out devnet && crema node --config devnet/node-0/node.toml
+    Init(crema_node::cli::init::InitArgs),
+    /// Load a node's node.toml, the network.toml it names and its keys, exactly as the node does at start-up, and
+    /// print what node they make; exit 1 naming the file, key and problem if they do not make one.
+    Check {
+        /// The node's configuration file.
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Run a node: consensus, data availability, the HTTP API and metrics, until SIGTERM or Ctrl-C (which stop it
+    /// cleanly). Logs go to stderr (`RUST_LOG=debug` for more). The backend comes from node.toml.
+    ///
+    /// Example: crema init --nodes 4 --out net && crema node --config net/node-0/node.toml
+    Node {
+        /// The node's configuration file (see `crema init`).
+        #[arg(long)]
+        config: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -96,13 +122,23 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match &cli.command {
+        // Key and file tools: no backend involved.
+        Command::Keygen(args) => return crema_node::cli::keygen::run(args),
+        Command::Init(args) => return crema_node::cli::init::run(args),
+        Command::Check { config } => return crema_node::cli::check::run(config),
+        Command::Node { config } => return crema_node::cli::node::run(config),
+        _ => {}
+    }
     // `crema bench` takes `--backend all`, which is no BackendChoice: it reads the string itself.
     if let Command::Bench(args) = &cli.command {
         return crema_node::cli::bench::run(&cli.backend, args);
     }
     let choice: BackendChoice = cli.backend.parse()?;
     match cli.command {
-        Command::Bench(_) => unreachable!("handled above"),
+        Command::Bench(_) | Command::Keygen(_) | Command::Init(_) | Command::Check { .. } | Command::Node { .. } => {
+            unreachable!("handled above")
+        }
         Command::Info => {
             crema_node::cli::info::print(choice);
             Ok(ExitCode::SUCCESS)

@@ -95,7 +95,11 @@ impl Cluster {
             .output()
             .with_context(|| format!("running {} init", exe.display()))?;
         if !out.status.success() {
-            bail!("crema init failed: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+            bail!(
+                "crema init failed: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
         let nodes = (0..n)
             .map(|i| NodeProc {

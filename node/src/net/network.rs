@@ -48,6 +48,14 @@ pub enum NetError {
     /// The transport's queue is full: the message was dropped (and counted).
     #[error("send queue full: message dropped")]
     QueueFull,
+    /// The message is larger than the transport's frame limit: it was dropped (and counted).
+    #[error("message of {len} bytes exceeds the transport's limit of {max} bytes: dropped")]
+    TooLarge {
+        /// Bytes in the message.
+        len: usize,
+        /// The largest message the transport carries.
+        max: usize,
+    },
     /// The transport has shut down.
     #[error("the transport is closed")]
     Closed,

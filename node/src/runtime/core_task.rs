@@ -91,7 +91,12 @@ struct Executor {
 }
 
 impl Executor {
-    async fn run(&mut self, node: &Node<BlsScheme>, actions: Vec<Action<BlsScheme>>, timers: &mut Timers) -> anyhow::Result<()> {
+    async fn run(
+        &mut self,
+        node: &Node<BlsScheme>,
+        actions: Vec<Action<BlsScheme>>,
+        timers: &mut Timers,
+    ) -> anyhow::Result<()> {
         for action in actions {
             match action {
                 Action::Send { to, msg } => self.shared.send(to, &msg),
@@ -103,7 +108,9 @@ impl Executor {
                     tokio::task::spawn_blocking(move || store.put_safety(&ps)).await??;
                 }
                 Action::Decide { blocks, proof } => self.decide(blocks, proof).await?,
-                Action::BuildBlock { view, parent } => engine_jobs::build(self.shared.clone(), view, parent, self.results.clone()),
+                Action::BuildBlock { view, parent } => {
+                    engine_jobs::build(self.shared.clone(), view, parent, self.results.clone())
+                }
                 Action::RequestData(req) => engine_jobs::check(self.shared.clone(), req, self.results.clone()),
                 Action::ServeShare { to, view, commitment } => {
                     engine_jobs::serve_share(self.shared.clone(), to, view, commitment)
@@ -117,7 +124,11 @@ impl Executor {
     }
 
     /// Stores decided blocks (durably), then settles the mempool and the metrics.
-    async fn decide(&mut self, blocks: Vec<(Header, Qc<BlsScheme>)>, proof: CommitProof<BlsScheme>) -> anyhow::Result<()> {
+    async fn decide(
+        &mut self,
+        blocks: Vec<(Header, Qc<BlsScheme>)>,
+        proof: CommitProof<BlsScheme>,
+    ) -> anyhow::Result<()> {
         let store = self.shared.store.clone();
         let stored = blocks.clone();
         tokio::task::spawn_blocking(move || store.put_decided(&stored, &proof)).await??;

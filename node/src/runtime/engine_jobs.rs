@@ -28,10 +28,9 @@ pub fn build(shared: Arc<Shared>, view: View, _parent: Header, results: mpsc::Se
         let hashes: Vec<[u8; 32]> = block_hashes(&block);
         let job = shared.clone();
         let started = Instant::now();
-        let built = tokio::task::spawn_blocking(move || {
-            savoiardi::build(&job.vid, job.backend.as_ref(), &block, now_ms())
-        })
-        .await;
+        let built =
+            tokio::task::spawn_blocking(move || savoiardi::build(&job.vid, job.backend.as_ref(), &block, now_ms()))
+                .await;
         shared.metrics.engine("disperse", shared.backend.name(), started.elapsed());
         match built {
             Ok(Ok(built)) => {
@@ -62,7 +61,9 @@ pub fn check(shared: Arc<Shared>, req: DataRequest, results: mpsc::Sender<CoreIn
         let job = shared.clone();
         let started = Instant::now();
         let (view, commitment, kind, op) = match &req {
-            DataRequest::CheckPayload { view, commitment, .. } => (*view, *commitment, DataKind::Payload, "check_payload"),
+            DataRequest::CheckPayload { view, commitment, .. } => {
+                (*view, *commitment, DataKind::Payload, "check_payload")
+            }
             DataRequest::VerifyShare(s) => (s.view, s.commitment, DataKind::Share, "verify_share"),
         };
         let ok = tokio::task::spawn_blocking(move || -> anyhow::Result<bool> {

@@ -29,12 +29,10 @@ use tracing::info;
 
 pub use shared::{Shared, Status};
 
-use crate::config::NodeConfig;
 use crate::consensus::{BlsScheme, MessageVerifier, Node};
-use crate::keys::NodeKeys;
 use crate::metrics::Metrics;
 use crate::net::p2p::{P2p, P2pConfig, Peer};
-use crate::network_file::NetworkFile;
+use crate::setup::NodeSetup;
 use crate::store::Store;
 
 /// Capacity of the verified-message channel into the core.
@@ -44,12 +42,7 @@ const VERIFY_QUEUE: usize = 8192;
 
 /// Runs a node from its config file until `stop` fires or a task fails.
 pub async fn run(config_path: &Path, stop: watch::Receiver<bool>) -> anyhow::Result<()> {
-    let cfg = NodeConfig::read(config_path)?;
-    let network = NetworkFile::read(&cfg.network)?;
-    let keys = NodeKeys::read(&cfg.keys_dir)?;
-    let me = network
-        .index_of(&keys.bls.public_key())
-        .with_context(|| format!("this node's BLS key (in {}) is not in {}", cfg.keys_dir.display(), cfg.network.display()))?;
+    let NodeSetup { config: cfg, network, keys, me } = NodeSetup::load(config_path)?;
     let backend = cfg.backend.build().context("building the engine backend")?;
     let consensus = network.consensus_config();
     let verifier_keys = crate::consensus::bls::BlsVerifier::new(network.public_keys(), backend.clone());
@@ -65,18 +58,22 @@ pub async fn run(config_path: &Path, stop: watch::Receiver<bool>) -> anyhow::Res
         .filter(|(id, ..)| *id != me)
         .map(|(node, peer_id, addr)| Peer { node, peer_id, addr })
         .collect();
-    let p2p = P2p::start(P2pConfig {
-        keypair: keys.p2p.clone(),
-        me,
-        listen: cfg.p2p_listen.clone(),
-        peers,
-        max_message_bytes: checker.limits().max_message(),
-        queue: 4096,
-    })
-    .await
-    .context("starting the libp2p transport")?;
+    let mut p2p_config =
+        P2pConfig::new(keys.p2p.clone(), me, cfg.p2p_listen.clone(), peers, checker.limits().max_message());
+    p2p_config.queue = 4096;
+    let p2p = P2p::start(p2p_config).await.context("starting the libp2p transport")?;
 
-    let shared = Arc::new(Shared::new(me, cfg.clone(), network, consensus.clone(), store.clone(), vid, backend.clone(), metrics, p2p.sender()));
+    let shared = Arc::new(Shared::new(
+        me,
+        cfg.clone(),
+        network,
+        consensus.clone(),
+        store.clone(),
+        vid,
+        backend.clone(),
+        metrics,
+        p2p.sender(),
+    ));
     info!(node = me, backend = backend.name(), peers = shared.network.nodes.len() - 1, "starting");
 
     let safety = tokio::task::spawn_blocking({

@@ -147,7 +147,8 @@ async fn from_shares(
     }
     let weights = shared.vid.weights().clone();
     let need = shared.vid.threshold().ceil_of(weights.total());
-    let weight_of = |s: &[VidShare]| -> u64 { s.iter().map(|s| u64::from(weights.weight(s.node as usize).unwrap_or(0))).sum() };
+    let weight_of =
+        |s: &[VidShare]| -> u64 { s.iter().map(|s| u64::from(weights.weight(s.node as usize).unwrap_or(0))).sum() };
     let deadline = tokio::time::Instant::now() + STEP_TIMEOUT;
     while weight_of(&shares) < need {
         let Ok(Some(answer)) = tokio::time::timeout_at(deadline, answers.recv()).await else {
@@ -159,9 +160,10 @@ async fn from_shares(
         }
         let job = shared.clone();
         let candidate = s.clone();
-        let ok = tokio::task::spawn_blocking(move || savoiardi::share_verifies(&job.vid, job.backend.as_ref(), &candidate))
-            .await
-            .unwrap_or(false);
+        let ok =
+            tokio::task::spawn_blocking(move || savoiardi::share_verifies(&job.vid, job.backend.as_ref(), &candidate))
+                .await
+                .unwrap_or(false);
         if ok {
             shares.push(s);
         } else {
@@ -204,10 +206,10 @@ pub async fn on_service(shared: Arc<Shared>, inbound: Inbound) {
         }
         ServiceMsg::ShareRequest { requester, commitment } => {
             let store = shared.store.clone();
-            if let Ok(Ok(Some(share))) = tokio::task::spawn_blocking(move || store.share(&commitment)).await {
-                if let Err(e) = shared.send_service(requester, &ServiceMsg::ShareResponse(share)) {
-                    debug!(requester, "could not answer a share request: {e}");
-                }
+            if let Ok(Ok(Some(share))) = tokio::task::spawn_blocking(move || store.share(&commitment)).await
+                && let Err(e) = shared.send_service(requester, &ServiceMsg::ShareResponse(share))
+            {
+                debug!(requester, "could not answer a share request: {e}");
             }
         }
         ServiceMsg::PayloadResponse { commitment, payload } => {

@@ -61,7 +61,8 @@ fn find_tx(client: &Client, top: u64, ns: u64, tx: &[u8]) -> Vec<u64> {
 
 /// What a rollup client does with a namespace answer: check it against the header's commitment alone.
 fn check_namespace(backend: &dyn crema_engine::Backend, v: &Value) {
-    let commitment: [u8; 32] = hex::decode(v["header"]["payload_commitment"].as_str().unwrap()).unwrap().try_into().unwrap();
+    let commitment: [u8; 32] =
+        hex::decode(v["header"]["payload_commitment"].as_str().unwrap()).unwrap().try_into().unwrap();
     let proof = NamespaceProof::decode(&hex::decode(v["proof"].as_str().unwrap()).unwrap()).unwrap();
     let common = hex::decode(v["common"].as_str().unwrap()).unwrap();
     let bytes = hex::decode(v["namespace_bytes"].as_str().unwrap()).unwrap();
@@ -138,7 +139,8 @@ fn a_payload_is_rebuilt_from_shares_when_the_whole_da_committee_is_down() {
 #[test]
 fn a_node_killed_five_times_loses_nothing_and_never_votes_twice() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let (_dir, mut c) = start(ClusterSpec { nodes: 4, da_committee: 3, view_timeout_ms: 500, ..ClusterSpec::default() });
+    let (_dir, mut c) =
+        start(ClusterSpec { nodes: 4, da_committee: 3, view_timeout_ms: 500, ..ClusterSpec::default() });
     let victim = 2;
     let mut seen: Vec<(u64, String)> = Vec::new();
     for round in 0..5u64 {
@@ -167,7 +169,8 @@ fn a_node_killed_five_times_loses_nothing_and_never_votes_twice() {
 #[test]
 fn a_node_offline_for_200_blocks_catches_up_by_range_sync() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let (_dir, mut c) = start(ClusterSpec { nodes: 4, da_committee: 3, view_timeout_ms: 300, ..ClusterSpec::default() });
+    let (_dir, mut c) =
+        start(ClusterSpec { nodes: 4, da_committee: 3, view_timeout_ms: 300, ..ClusterSpec::default() });
     wait_height(&c, &[3], 2, Duration::from_secs(30));
     c.stop(3, Duration::from_secs(5));
     let from = c.client(0).height().unwrap();
