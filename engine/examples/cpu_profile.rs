@@ -12,6 +12,7 @@ use std::time::Instant;
 
 use ark_ec::CurveGroup;
 use ark_ff::UniformRand;
+use crema_engine::backend::Gf16Received;
 use crema_engine::field::{Fr, G1Projective};
 use crema_engine::kzg::{BYTES_PER_BLOB, Blob, Cell, KzgContext};
 use crema_engine::stake::Fraction;
@@ -80,9 +81,9 @@ fn main() {
                 }),
                 "gf16-decode" => {
                     // Every original lost, the last 340 recovery shards kept (as avidm-recover).
-                    let kept: Vec<(usize, &[u8])> = (m - 340..m).map(|j| (j, recovery[j].as_slice())).collect();
+                    let kept = Gf16Received::new(k, m, vec![], (m - 340..m).map(|j| (j, &recovery[j][..])).collect());
                     timed("gf16_decode 334:666 x 31424 B from 340 recovery", calls, || {
-                        backend.gf16_decode(k, m, &[], &kept).expect("decode");
+                        backend.gf16_decode(&kept).expect("decode");
                     })
                 }
                 _ => {

@@ -7,8 +7,9 @@
 
 use std::time::{Duration, Instant};
 
+use crema_engine::backend::Gf16Received;
 use crema_engine::backend::gpu::{gf16_decode_layout, gf16_tables};
-use crema_engine::erasure::gf16::naive;
+use crema_engine::gf16::{plan_decode, use_high_rate};
 use crema_kernels::{Gf16Rate, GpuContext};
 
 /// Median and minimum: on a shared machine the minimum is the steadier figure to compare.
@@ -41,7 +42,7 @@ fn main() {
         let original: Vec<Vec<u8>> =
             (0..k).map(|i| (0..len).map(|b| ((i * 2_654_435_761 + b * 40_503) >> 13) as u8).collect()).collect();
         let refs: Vec<&[u8]> = original.iter().map(Vec::as_slice).collect();
-        let rate = if naive::use_high_rate(k, m) { Gf16Rate::High } else { Gf16Rate::Low };
+        let rate = if use_high_rate(k, m) { Gf16Rate::High } else { Gf16Rate::Low };
         let at = Instant::now();
         let _ = ctx.gf16_encode(&tables, &refs, m, rate).expect("warm-up");
         println!("first encode {k}:{m} x {len} (builds its pipelines): {:.1?}", at.elapsed());
@@ -71,11 +72,16 @@ fn main() {
 
         // Decode after losing the first min(k, m) originals.
         let lost = k.min(m);
-        let orig: Vec<(usize, &[u8])> = (lost..k).map(|i| (i, refs[i])).collect();
-        let rec: Vec<(usize, &[u8])> = (0..m).map(|j| (j, recovery[j].as_slice())).collect();
-        let plan = naive::plan_decode(k, m, &orig, &rec).unwrap().expect("originals missing");
-        let (received, restore) = (plan.received(&orig, &rec), plan.restore());
+        let kept = Gf16Received::new(
+            k,
+            m,
+            (lost..k).map(|i| (i, refs[i])).collect(),
+            (0..m).map(|j| (j, recovery[j].as_slice())).collect(),
+        );
+        let plan = plan_decode(&kept).unwrap().expect("originals missing");
+        let (received, restore) = (plan.received(&kept), plan.restore());
         let d = gf16_decode_layout(&plan, &received, &restore);
+        let (orig, rec) = (&kept.original, &kept.recovery);
         let (mut cpu, mut gpu, mut kernel) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..runs {
             let at = Instant::now();

@@ -69,7 +69,13 @@ pub struct Writer(Vec<u8>);
 impl Writer {
     /// Starts an object with its tag and version.
     pub fn new(tag: &[u8; 3], version: u8) -> Self {
-        let mut v = Vec::with_capacity(64);
+        Self::with_capacity(tag, version, 60)
+    }
+
+    /// [`Writer::new`] with room for `body` bytes after the tag, so an object whose size is
+    /// known up front (a share: megabytes of units) is written without regrowing the buffer.
+    pub fn with_capacity(tag: &[u8; 3], version: u8, body: usize) -> Self {
+        let mut v = Vec::with_capacity(4 + body);
         v.extend_from_slice(tag);
         v.push(version);
         Self(v)

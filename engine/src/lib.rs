@@ -31,9 +31,10 @@
 //! let backend = BackendChoice::Cpu.build().unwrap();
 //! let code = Gf16Code::new(3, 2, 64).unwrap(); // 3 data shards of 64 bytes, 2 recovery shards
 //! let data = [[1u8; 64], [2; 64], [3; 64]];
-//! let shards = code.encode(backend.as_ref(), &[&data[0][..], &data[1][..], &data[2][..]]).unwrap();
-//! // Any 3 of the 5 shards give the data back.
-//! let restored = code.decode(backend.as_ref(), &shards[2..]).unwrap();
+//! let recovery = code.encode(backend.as_ref(), &[&data[0][..], &data[1][..], &data[2][..]]).unwrap();
+//! // Any 3 of the 5 shards give the data back (by codeword index: data 0..3, recovery 3..5).
+//! let kept = [(2, &data[2][..]), (3, &recovery[0][..]), (4, &recovery[1][..])];
+//! let restored = code.decode(backend.as_ref(), &kept).unwrap();
 //! assert_eq!(restored, data.map(|d| d.to_vec()));
 //! ```
 //!
@@ -114,11 +115,12 @@ pub mod codec;
 pub mod erasure;
 mod error;
 pub mod field;
+pub mod gf16;
 pub mod kzg;
 pub mod merkle;
 pub mod stake;
 pub mod vectors;
 pub mod vid;
 
-pub use backend::{Backend, BackendChoice, Direction, G1Bases, Gf16Restored};
+pub use backend::{Backend, BackendChoice, Direction, G1Bases, Gf16Received, Gf16Restored};
 pub use error::BackendError;

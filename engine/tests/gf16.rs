@@ -1,9 +1,8 @@
 //! Differential tests: the naive GF(2^16) code (reference backend) against reed-solomon-simd
 //! itself, over random and edge-case counts, shard sizes and loss patterns.
 
-use crema_engine::backend::Backend;
-use crema_engine::backend::Reference;
-use crema_engine::erasure::gf16::naive;
+use crema_engine::backend::{Backend, Gf16Received, Reference};
+use crema_engine::gf16::naive;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -26,17 +25,18 @@ fn check(r: &mut ChaCha8Rng, k: usize, m: usize, len: usize) {
     positions.shuffle(r);
     let keep = k + r.gen_range(0..=m.min(3));
     let kept = &positions[..keep.min(k + m)];
-    let orig: Vec<(usize, &[u8])> = kept.iter().filter(|&&p| p < k).map(|&p| (p, refs[p])).collect();
-    let rec: Vec<(usize, &[u8])> = kept.iter().filter(|&&p| p >= k).map(|&p| (p - k, want[p - k].as_slice())).collect();
+    let shard = |p: usize| if p < k { refs[p] } else { want[p - k].as_slice() };
+    let received = Gf16Received::from_codeword(k, m, kept.iter().map(|&p| (p, shard(p))));
 
-    let theirs = reed_solomon_simd::decode(k, m, orig.iter().copied(), rec.iter().copied()).expect("rs decode");
-    let ours = naive::decode(k, m, &orig, &rec).expect("naive decode");
+    let (orig, rec) = (received.original.iter().copied(), received.recovery.iter().copied());
+    let theirs = reed_solomon_simd::decode(k, m, orig, rec).expect("rs decode");
+    let ours = naive::decode(&received).expect("naive decode");
     let theirs: Vec<(usize, Vec<u8>)> = theirs.into_iter().collect();
     assert_eq!(ours, theirs, "decode {k}:{m} x {len}, kept {kept:?}");
     for (i, shard) in &ours {
         assert_eq!(shard, &original[*i], "restored original {i} of {k}:{m} x {len}");
     }
-    assert_eq!(ours.len(), k - orig.len());
+    assert_eq!(ours.len(), k - received.original.len());
 }
 
 #[test]
@@ -82,7 +82,7 @@ fn every_original_lost() {
         let refs: Vec<&[u8]> = original.iter().map(Vec::as_slice).collect();
         let rec = naive::encode(&refs, m).unwrap();
         let rec_refs: Vec<(usize, &[u8])> = rec.iter().enumerate().map(|(j, s)| (j, s.as_slice())).collect();
-        let restored = naive::decode(k, m, &[], &rec_refs[..k]).unwrap();
+        let restored = naive::decode(&Gf16Received::new(k, m, vec![], rec_refs[..k].to_vec())).unwrap();
         let restored: Vec<Vec<u8>> = restored.into_iter().map(|(_, s)| s).collect();
         assert_eq!(restored, original, "{k}:{m}");
     }
@@ -99,14 +99,17 @@ fn bad_inputs_are_errors_not_panics() {
     assert!(naive::encode(&[&a[..0]], 1).is_err());
     assert!(naive::encode(&[&a, &b[..2]], 1).is_err());
     // Decode: out of range, duplicates, too few, mismatched sizes.
-    assert!(naive::decode(2, 2, &[(2, &a)], &[(0, &b)]).is_err());
-    assert!(naive::decode(2, 2, &[(0, &a)], &[(2, &b)]).is_err());
-    assert!(naive::decode(2, 2, &[(0, &a), (0, &a)], &[]).is_err());
-    assert!(naive::decode(2, 2, &[], &[(1, &a), (1, &b)]).is_err());
-    assert!(naive::decode(3, 2, &[(0, &a)], &[(1, &b)]).is_err());
-    assert!(naive::decode(2, 2, &[(0, &a)], &[(1, &b[..2])]).is_err());
+    let decode = |k, original: &[(usize, &[u8])], recovery: &[(usize, &[u8])]| {
+        naive::decode(&Gf16Received::new(k, 2, original.to_vec(), recovery.to_vec()))
+    };
+    assert!(decode(2, &[(2, &a)], &[(0, &b)]).is_err());
+    assert!(decode(2, &[(0, &a)], &[(2, &b)]).is_err());
+    assert!(decode(2, &[(0, &a), (0, &a)], &[]).is_err());
+    assert!(decode(2, &[], &[(1, &a), (1, &b)]).is_err());
+    assert!(decode(3, &[(0, &a)], &[(1, &b)]).is_err());
+    assert!(decode(2, &[(0, &a)], &[(1, &b[..2])]).is_err());
     // Nothing missing: nothing to restore.
-    assert_eq!(naive::decode(2, 2, &[(0, &a), (1, &b)], &[]).unwrap(), vec![]);
+    assert_eq!(decode(2, &[(0, &a), (1, &b)], &[]).unwrap(), vec![]);
 }
 
 /// The cpu backend cuts big shards in two 64-byte-aligned halves and encodes them in
@@ -128,7 +131,7 @@ fn cpu_split_encode_matches_one_call() {
         let lost = k.min(m);
         let orig: Vec<(usize, &[u8])> = (lost..k).map(|i| (i, refs[i])).collect();
         let rec: Vec<(usize, &[u8])> = (0..m).map(|j| (j, want[j].as_slice())).collect();
-        let restored = cpu.gf16_decode(k, m, &orig, &rec).unwrap();
+        let restored = cpu.gf16_decode(&Gf16Received::new(k, m, orig, rec)).unwrap();
         assert_eq!(restored.len(), lost);
         for (i, s) in restored {
             assert_eq!(s, original[i], "decode {k}:{m}x{len} original {i}");

@@ -1,12 +1,10 @@
 //! Known-answer GF(2^16) cases from `fixtures/gf16/*.json` (made by `fixtures/generate_gf16.py`
 //! with PyPI reed-solomon-leopard, see the README there), run through the reference and cpu
-//! backends, both raw and through `Gf16Code`.
+//! backends, both raw and through `Gf16Code` (plain and checksummed).
 
 use std::path::PathBuf;
 
-use crema_engine::backend::Backend;
-use crema_engine::backend::Cpu;
-use crema_engine::backend::Reference;
+use crema_engine::backend::{Backend, Cpu, Gf16Received, Reference};
 use crema_engine::erasure::gf16::Gf16Code;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -83,7 +81,8 @@ fn run_case(name: &str, case: &Case, backend: &dyn Backend) {
         assert_eq!(&got, hexes, "{who}: recovery bytes");
     }
     let code = Gf16Code::new(k, m, n).unwrap();
-    let shards = code.encode(backend, &refs).unwrap();
+    assert_eq!(code.encode(backend, &refs).unwrap(), recovery, "{who}: Gf16Code recovery");
+    let shards = code.encode_shards(backend, &refs).unwrap();
 
     for (l, loss) in case.decode.iter().enumerate() {
         let kept: Vec<usize> = match (&loss.kept, &loss.lost) {
@@ -91,10 +90,9 @@ fn run_case(name: &str, case: &Case, backend: &dyn Backend) {
             (None, Some(lost)) => (0..k + m).filter(|p| lost.binary_search(p).is_err()).collect(),
             (None, None) => panic!("{who}: loss case {l} has neither kept nor lost"),
         };
-        let orig: Vec<(usize, &[u8])> = kept.iter().filter(|&&p| p < k).map(|&p| (p, refs[p])).collect();
-        let rec: Vec<(usize, &[u8])> =
-            kept.iter().filter(|&&p| p >= k).map(|&p| (p - k, recovery[p - k].as_slice())).collect();
-        let restored = backend.gf16_decode(k, m, &orig, &rec).unwrap();
+        let shard = |p: usize| if p < k { refs[p] } else { recovery[p - k].as_slice() };
+        let given: Vec<(usize, &[u8])> = kept.iter().map(|&p| (p, shard(p))).collect();
+        let restored = backend.gf16_decode(&Gf16Received::from_codeword(k, m, given.iter().copied())).unwrap();
         assert_eq!(restored.len(), loss.restored_count, "{who}: loss case {l} restored count");
         assert_eq!(
             sha256_hex(restored.iter().map(|(_, s)| s.as_slice())),
@@ -102,8 +100,9 @@ fn run_case(name: &str, case: &Case, backend: &dyn Backend) {
             "{who}: loss case {l} restored hash"
         );
 
+        assert_eq!(code.decode(backend, &given).unwrap(), original, "{who}: Gf16Code loss case {l}");
         let received: Vec<_> = kept.iter().map(|&p| shards[p].clone()).collect();
-        assert_eq!(code.decode(backend, &received).unwrap(), original, "{who}: Gf16Code loss case {l}");
+        assert_eq!(code.decode_shards(backend, &received).unwrap(), original, "{who}: checksummed loss case {l}");
     }
 }
 

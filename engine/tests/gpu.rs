@@ -7,7 +7,7 @@
 use ark_ec::CurveGroup;
 use ark_ff::UniformRand;
 use crema_engine::backend::conformance;
-use crema_engine::backend::{Cpu, Gpu};
+use crema_engine::backend::{Cpu, Gf16Received, Gpu};
 use crema_engine::field::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
 use crema_engine::{Backend, Direction, G1Bases};
 
@@ -55,9 +55,14 @@ fn every_op_runs_on_the_device() {
     let mut recovery = Vec::new();
     on_device("gf16_encode", &mut || recovery = g.gf16_encode(&shards, 2).expect("encode"));
     assert_eq!(recovery, cpu.gf16_encode(&shards, 2).unwrap());
-    let (original, rec) = ([(1, shards[1]), (3, shards[3])], [(0, &recovery[0][..]), (1, &recovery[1][..])]);
+    let received = Gf16Received::new(
+        4,
+        2,
+        vec![(1, shards[1]), (3, shards[3])],
+        vec![(0, &recovery[0][..]), (1, &recovery[1][..])],
+    );
     let mut restored = Vec::new();
-    on_device("gf16_decode", &mut || restored = g.gf16_decode(4, 2, &original, &rec).expect("decode"));
+    on_device("gf16_decode", &mut || restored = g.gf16_decode(&received).expect("decode"));
     assert_eq!(restored, vec![(0, data[0].clone()), (2, data[2].clone())]);
 
     let values: Vec<Fr> = (0..16).map(|_| Fr::rand(&mut r)).collect();

@@ -1,4 +1,4 @@
-//! The gpu backend's algebra (sums, NTT, MSM) against the reference and the CPU, byte for byte,
+//! The gpu backend's algebra (sums, NTT, MSM, and BLS above the sums) against the reference and the CPU, byte for byte,
 //! at the conformance sizes and on the adversarial cases.
 //!
 //! One context is shared by every test of this file: building the pipelines is the slow part
@@ -37,6 +37,13 @@ fn gpu() -> Option<&'static Gpu> {
 fn sums_match_the_reference() {
     let Some(g) = gpu() else { return };
     conformance::check_sums(g);
+}
+
+#[test]
+fn bls_matches_the_reference() {
+    // Key and signature sums on the device, hashing and pairings on blst.
+    let Some(g) = gpu() else { return };
+    conformance::check_bls(g);
 }
 
 #[test]

@@ -5,10 +5,9 @@
 //!
 //! Without an adapter these tests print a loud skip; with `CREMA_REQUIRE_GPU=1` they fail.
 
-use crema_engine::backend::Gpu;
-use crema_engine::backend::conformance;
 use crema_engine::backend::gpu::{gf16_decode_layout, gf16_tables};
-use crema_engine::erasure::gf16::naive;
+use crema_engine::backend::{Gf16Received, Gpu, conformance};
+use crema_engine::gf16::{plan_decode, use_high_rate};
 use crema_engine::{Backend, BackendError};
 use crema_kernels::{Gf16Rate, GpuError};
 use rand::seq::SliceRandom;
@@ -29,24 +28,20 @@ fn random_shards(r: &mut ChaCha8Rng, k: usize, len: usize) -> Vec<Vec<u8>> {
     (0..k).map(|_| (0..len).map(|_| r.r#gen()).collect()).collect()
 }
 
-/// Received shards as the decoder takes them: `(index, bytes)`.
-type Received<'a> = Vec<(usize, &'a [u8])>;
-
 /// Keeps a random `k` of the `k + m` shards (the most the code can lose), or all but `lose`.
 fn survivors<'a>(
     r: &mut ChaCha8Rng,
     original: &'a [Vec<u8>],
     recovery: &'a [Vec<u8>],
     lose: usize,
-) -> (Received<'a>, Received<'a>) {
+) -> Gf16Received<'a> {
     let (k, m) = (original.len(), recovery.len());
     let mut positions: Vec<usize> = (0..k + m).collect();
     positions.shuffle(r);
     positions.truncate(k + m - lose.min(m));
     positions.sort_unstable();
-    let orig = positions.iter().filter(|&&p| p < k).map(|&p| (p, original[p].as_slice())).collect();
-    let rec = positions.iter().filter(|&&p| p >= k).map(|&p| (p - k, recovery[p - k].as_slice())).collect();
-    (orig, rec)
+    let shard = |p: usize| if p < k { original[p].as_slice() } else { recovery[p - k].as_slice() };
+    Gf16Received::from_codeword(k, m, positions.into_iter().map(|p| (p, shard(p))))
 }
 
 /// Encode on the GPU against reed-solomon-simd; then decode on the GPU after losing `lose`
@@ -58,12 +53,13 @@ fn check(g: &Gpu, r: &mut ChaCha8Rng, k: usize, m: usize, len: usize, lose: usiz
     let got = g.gf16_encode(&refs, m).expect("gpu encode");
     assert!(got == want, "gpu encode {k}:{m} x {len} differs from reed-solomon-simd");
 
-    let (orig, rec) = survivors(r, &original, &want, lose);
-    let theirs: Vec<(usize, Vec<u8>)> = reed_solomon_simd::decode(k, m, orig.iter().copied(), rec.iter().copied())
-        .expect("rs decode")
-        .into_iter()
-        .collect();
-    let ours = g.gf16_decode(k, m, &orig, &rec).expect("gpu decode");
+    let kept = survivors(r, &original, &want, lose);
+    let theirs: Vec<(usize, Vec<u8>)> =
+        reed_solomon_simd::decode(k, m, kept.original.iter().copied(), kept.recovery.iter().copied())
+            .expect("rs decode")
+            .into_iter()
+            .collect();
+    let ours = g.gf16_decode(&kept).expect("gpu decode");
     assert!(ours == theirs, "gpu decode {k}:{m} x {len} (lost {lose}) differs from reed-solomon-simd");
     for (i, shard) in &ours {
         assert!(shard == &original[*i], "gpu decode {k}:{m} x {len} restored original {i} wrongly");
@@ -120,9 +116,9 @@ fn gf16_vid_shape() {
     let original = random_shards(&mut r, k, len);
     let refs: Vec<&[u8]> = original.iter().map(Vec::as_slice).collect();
     let recovery = reed_solomon_simd::encode(k, m, &refs).unwrap();
-    let kept: Vec<(usize, &[u8])> = (m - k..m).map(|j| (j, recovery[j].as_slice())).collect();
-    let ours = g.gf16_reconstruct(k, m, &[], &kept).expect("gpu reconstruct");
-    let cpu = crema_engine::backend::Cpu::new().gf16_reconstruct(k, m, &[], &kept).unwrap();
+    let kept = Gf16Received::new(k, m, vec![], (m - k..m).map(|j| (j, recovery[j].as_slice())).collect());
+    let ours = g.gf16_reconstruct(&kept).expect("gpu reconstruct");
+    let cpu = crema_engine::backend::Cpu::new().gf16_reconstruct(&kept).unwrap();
     assert!(ours == cpu, "gpu reconstruct differs from cpu");
     assert!(
         ours.original.iter().all(|(i, s)| s == &original[*i]) && ours.recovery.iter().all(|(j, s)| s == &recovery[*j])
@@ -142,7 +138,7 @@ fn gf16_column_chunks_join_exactly() {
         let original = random_shards(&mut r, k, len);
         let refs: Vec<&[u8]> = original.iter().map(Vec::as_slice).collect();
         let want = reed_solomon_simd::encode(k, m, &refs).unwrap();
-        let rate = if naive::use_high_rate(k, m) { Gf16Rate::High } else { Gf16Rate::Low };
+        let rate = if use_high_rate(k, m) { Gf16Rate::High } else { Gf16Rate::Low };
         // Room for one or two 64-byte blocks of the largest buffer per job.
         let rows = if rate == Gf16Rate::High { k.next_multiple_of(m.next_power_of_two()) } else { m + 2 * k };
         for blocks in [1, 2] {
@@ -151,15 +147,15 @@ fn gf16_column_chunks_join_exactly() {
             assert!(got == want, "chunked encode {k}:{m} x {len}, {blocks} blocks per job");
         }
 
-        let (orig, rec) = survivors(&mut r, &original, &want, m);
-        let plan = naive::plan_decode(k, m, &orig, &rec).unwrap().expect("something is missing");
-        let (received, restore) = (plan.received(&orig, &rec), plan.restore());
+        let kept = survivors(&mut r, &original, &want, m);
+        let plan = plan_decode(&kept).unwrap().expect("something is missing");
+        let (received, restore) = (plan.received(&kept), plan.restore());
         let d = gf16_decode_layout(&plan, &received, &restore);
         let got = ctx.gf16_decode_limited(&tables, &d, (plan.size * 64) as u64).unwrap();
         for (i, shard) in plan.missing.iter().zip(&got) {
             assert!(shard == &original[*i], "chunked decode {k}:{m} x {len} restored {i} wrongly");
         }
-        assert_eq!(g.gf16_decode(k, m, &orig, &rec).unwrap().len(), plan.missing.len());
+        assert_eq!(g.gf16_decode(&kept).unwrap().len(), plan.missing.len());
     }
 }
 
@@ -167,26 +163,29 @@ fn gf16_column_chunks_join_exactly() {
 fn gf16_bad_inputs_are_typed_errors() {
     let Some(g) = gpu() else { return };
     let invalid = |r: Result<(), BackendError>| matches!(r, Err(BackendError::InvalidInput { .. }));
-    let (a, b) = ([1u8, 2, 3, 4], [5u8, 6, 7, 8]);
-    assert!(invalid(g.gf16_encode(&[&a], 0).map(drop)));
+    let (a, b): (&'static [u8], &'static [u8]) = (&[1, 2, 3, 4], &[5, 6, 7, 8]);
+    assert!(invalid(g.gf16_encode(&[a], 0).map(drop)));
     assert!(invalid(g.gf16_encode(&[], 1).map(drop)));
-    assert!(invalid(g.gf16_encode(&[&a[..], &b[..]], 65535).map(drop)));
+    assert!(invalid(g.gf16_encode(&[a, b], 65535).map(drop)));
     assert!(invalid(g.gf16_encode(&[&a[..3]], 1).map(drop)));
-    assert!(invalid(g.gf16_encode(&[&a, &b[..2]], 1).map(drop)));
-    assert!(invalid(g.gf16_decode(2, 2, &[(2, &a)], &[(0, &b)]).map(drop)));
-    assert!(invalid(g.gf16_decode(2, 2, &[(0, &a), (0, &a)], &[]).map(drop)));
-    assert!(invalid(g.gf16_decode(3, 2, &[(0, &a)], &[(1, &b)]).map(drop)));
-    assert!(invalid(g.gf16_decode(2, 2, &[(0, &a)], &[(1, &b[..2])]).map(drop)));
-    assert_eq!(g.gf16_decode(2, 2, &[(0, &a), (1, &b)], &[]).unwrap(), vec![]);
+    assert!(invalid(g.gf16_encode(&[a, &b[..2]], 1).map(drop)));
+    let call = |k, original: &[(usize, &'static [u8])], recovery: &[(usize, &'static [u8])]| {
+        Gf16Received::new(k, 2, original.to_vec(), recovery.to_vec())
+    };
+    assert!(invalid(g.gf16_decode(&call(2, &[(2, a)], &[(0, b)])).map(drop)));
+    assert!(invalid(g.gf16_decode(&call(2, &[(0, a), (0, a)], &[])).map(drop)));
+    assert!(invalid(g.gf16_decode(&call(3, &[(0, a)], &[(1, b)])).map(drop)));
+    assert!(invalid(g.gf16_decode(&call(2, &[(0, a)], &[(1, &b[..2])])).map(drop)));
+    assert_eq!(g.gf16_decode(&call(2, &[(0, a), (1, b)], &[])).unwrap(), vec![]);
 
     // The kernels' own API checks what the engine would never pass.
     let ctx = g.context();
     let bad = |r: Result<Vec<Vec<u8>>, GpuError>| matches!(r, Err(GpuError::InvalidInput { .. }));
-    let plan = naive::plan_decode(2, 2, &[(0, &a)], &[(0, &b)]).unwrap().expect("original 1 is missing");
-    let twice = [(plan.original_base, &a[..]), (plan.original_base, &b[..])];
+    let plan = plan_decode(&call(2, &[(0, a)], &[(0, b)])).unwrap().expect("original 1 is missing");
+    let twice = [(plan.original_base, a), (plan.original_base, b)];
     let restore = plan.restore();
     assert!(bad(ctx.gf16_decode(&gf16_tables(), &gf16_decode_layout(&plan, &twice, &restore))));
     let mut short = gf16_tables();
     short.log_walsh = &short.log_walsh[1..];
-    assert!(bad(ctx.gf16_encode(&short, &[&a], 1, Gf16Rate::High)));
+    assert!(bad(ctx.gf16_encode(&short, &[a], 1, Gf16Rate::High)));
 }

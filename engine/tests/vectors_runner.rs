@@ -10,7 +10,7 @@ use ark_ec::AffineRepr;
 use crema_engine::backend::Cpu;
 use crema_engine::field::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
 use crema_engine::vectors::{self, CaseKind, Runner};
-use crema_engine::{Backend, BackendError, Direction, G1Bases};
+use crema_engine::{Backend, BackendError, Direction, G1Bases, Gf16Received};
 
 /// A backend whose device fails every call, as a broken GPU would.
 #[derive(Debug)]
@@ -27,13 +27,7 @@ impl Backend for Broken {
     fn gf16_encode(&self, _: &[&[u8]], _: usize) -> Result<Vec<Vec<u8>>, BackendError> {
         Err(device("gf16_encode"))
     }
-    fn gf16_decode(
-        &self,
-        _: usize,
-        _: usize,
-        _: &[(usize, &[u8])],
-        _: &[(usize, &[u8])],
-    ) -> Result<Vec<(usize, Vec<u8>)>, BackendError> {
+    fn gf16_decode(&self, _: &Gf16Received<'_>) -> Result<Vec<(usize, Vec<u8>)>, BackendError> {
         Err(device("gf16_decode"))
     }
     fn ntt(&self, _: &mut [Fr], _: usize, _: Direction, _: Option<Fr>) -> Result<(), BackendError> {

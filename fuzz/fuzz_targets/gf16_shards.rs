@@ -27,7 +27,7 @@ fuzz_target!(|data: &[u8]| {
         shards.push(Shard::new(u32::from(*index), tail[..len].to_vec()));
         rest = &tail[len..];
     }
-    if let Ok(restored) = code.decode(cpu(), &shards) {
+    if let Ok(restored) = code.decode_shards(cpu(), &shards) {
         assert_eq!(restored.len(), k);
         assert!(restored.iter().all(|s| s.len() == size));
     }

@@ -1,7 +1,8 @@
 //! `GpuContext::blake3_many`: BLAKE3 of many inputs at once (Merkle leaves).
 
-use crate::context::{Access, GpuContext, KernelSpec};
+use crate::context::GpuContext;
 use crate::error::GpuError;
+use crate::spec::{Access, KernelSpec};
 
 const OP: &str = "blake3_many";
 const WORKGROUP: usize = 64;

@@ -2,13 +2,17 @@
 //!
 //! This file and `job.rs` are the only places that speak wgpu's descriptor and polling API
 //! (it changes at every major release); kernel families describe themselves with a
-//! [`KernelSpec`] and record work through a [`Job`](crate::job::Job).
+//! [`KernelSpec`] and record work through a [`Job`](crate::job::Job). The context builds the
+//! specs it is given and names no family: `registry.rs` lists them and opens the context.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use crate::error::GpuError;
+use crate::resident::{Kind, Resident};
+use crate::spec::{Access, KernelSpec};
 
 /// What `crema info` shows about one adapter.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,32 +79,6 @@ pub fn adapters() -> Vec<AdapterReport> {
     pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all())).iter().map(AdapterReport::of).collect()
 }
 
-/// How a kernel uses one storage binding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Access {
-    /// `var<storage, read>`.
-    Read,
-    /// `var<storage, read_write>`.
-    ReadWrite,
-}
-
-/// One compute entry point: its WGSL module, entry name and bindings. The bind-group layout is
-/// explicit: storage bindings `0..storage.len()` with the given access, then one uniform.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct KernelSpec {
-    /// A unique name; [`GpuContext::kernel`] looks kernels up by it.
-    pub(crate) name: &'static str,
-    /// The file (or template) the module comes from, for error messages.
-    pub(crate) file: &'static str,
-    /// Builds the module's full source (WGSL has no `#include`: families concatenate or fill
-    /// templates here).
-    pub(crate) source: fn() -> String,
-    /// The `@compute` entry point.
-    pub(crate) entry: &'static str,
-    /// Storage bindings in binding order.
-    pub(crate) storage: &'static [Access],
-}
-
 /// A compute pipeline with its explicit bind-group layout.
 #[derive(Debug)]
 pub(crate) struct Kernel {
@@ -112,24 +90,6 @@ pub(crate) struct Kernel {
 
 /// A registered kernel and its pipeline (or the error building it), made on first use.
 type LazyKernel = (KernelSpec, OnceLock<Result<Kernel, GpuError>>);
-
-/// Every kernel of every family.
-fn all_specs() -> Vec<KernelSpec> {
-    [crate::blake3::KERNELS, crate::gf16::KERNELS, crate::curve::KERNELS, crate::ntt::KERNELS, crate::msm::KERNELS]
-        .concat()
-}
-
-/// Test-only kernels (e.g. raw field operations), registered only by
-/// [`GpuContext::with_test_kernels`].
-fn test_specs() -> Vec<KernelSpec> {
-    [crate::field::TEST_KERNELS].concat()
-}
-
-/// Every WGSL module this crate builds (test-only ones included), as `(kernel name, full
-/// source)`, for validation.
-pub fn wgsl_modules() -> Vec<(&'static str, String)> {
-    all_specs().iter().chain(&test_specs()).map(|s| (s.name, (s.source)())).collect()
-}
 
 /// The device, queue and pipelines. Build it once ([`GpuContext::new`]) and share it.
 #[derive(Debug)]
@@ -149,24 +109,14 @@ pub struct GpuContext {
     /// Buffers uploaded once and kept for the context's life (see [`GpuContext::kept`]).
     kept: Mutex<HashMap<&'static str, (u64, wgpu::Buffer)>>,
     /// Tables the algebra kernels keep resident (twiddles, MSM bases); see `resident.rs`.
-    pub(crate) algebra: crate::resident::Resident,
+    pub(crate) algebra: Resident,
 }
 
 impl GpuContext {
     /// Opens the best adapter (a high-performance one when there is a choice) and registers
-    /// every kernel; each pipeline is built on its first use. Fails with
-    /// [`GpuError::NoAdapter`] when there is no adapter.
-    pub fn new() -> Result<Self, GpuError> {
-        Self::build(all_specs())
-    }
-
-    /// Like [`GpuContext::new`], plus the test-only kernels (differential field tests).
-    #[doc(hidden)]
-    pub fn with_test_kernels() -> Result<Self, GpuError> {
-        Self::build([all_specs(), test_specs()].concat())
-    }
-
-    fn build(specs: Vec<KernelSpec>) -> Result<Self, GpuError> {
+    /// `specs` (the registry's `GpuContext::new` passes every family's); each pipeline is built
+    /// on its first use. Fails with [`GpuError::NoAdapter`] when there is no adapter.
+    pub(crate) fn with_kernels(specs: Vec<KernelSpec>) -> Result<Self, GpuError> {
         let instance = instance();
         let adapter = pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
             power_preference: wgpu::PowerPreference::HighPerformance,
@@ -232,9 +182,9 @@ impl GpuContext {
     /// call needs only a few of the many variants the families register. Every source is still
     /// checked without a device by naga (`tests/validate.rs`).
     pub(crate) fn kernel(&self, name: &str) -> Result<&Kernel, GpuError> {
-        // A name missing from all_specs() is a typo in this crate, not bad input.
+        // A name missing from the registry is a typo in this crate, not bad input.
         let (spec, kernel) =
-            self.kernels.get(name).unwrap_or_else(|| panic!("kernel {name} is not registered in all_specs()"));
+            self.kernels.get(name).unwrap_or_else(|| panic!("kernel {name} is not registered (registry.rs)"));
         kernel.get_or_init(|| build_kernel(&self.device, spec)).as_ref().map_err(Clone::clone)
     }
 
@@ -255,6 +205,20 @@ impl GpuContext {
                 kept.insert(label, (version, buffer.clone()));
                 buffer
             }
+        }
+    }
+
+    /// The resident algebra table for `(kind, key)`, uploading `build()` on a miss.
+    pub(crate) fn resident_table(
+        &self,
+        kind: Kind,
+        key: &[u32],
+        build: impl FnOnce() -> Vec<u32>,
+    ) -> Arc<wgpu::Buffer> {
+        let built: Result<_, std::convert::Infallible> =
+            self.algebra.get_or_build(kind, key, || Ok(self.resident(&format!("{kind:?}"), &build())));
+        match built {
+            Ok(b) => b,
         }
     }
 

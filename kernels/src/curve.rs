@@ -6,10 +6,11 @@
 //! Sums use the complete Renes–Costello–Batina addition, so doubling, cancellation and the
 //! identity need no special case anywhere.
 
-use crate::context::{Access, GpuContext, KernelSpec};
+use crate::context::GpuContext;
 use crate::error::GpuError;
 use crate::field::{FP_MODULUS, G1_WORDS, G2_WORDS, g1_module, g2_module, r_mod};
 use crate::job::Job;
+use crate::spec::{Access, KernelSpec};
 
 const REDUCE: &str = include_str!("../wgsl/reduce.wgsl");
 const REDUCE_STORAGE: &[Access] = &[Access::Read, Access::Read, Access::Read, Access::ReadWrite, Access::ReadWrite];

@@ -5,8 +5,9 @@
 //! Elements are little-endian `u32` limbs in Montgomery form with R = 2^256 (Fr) or 2^384
 //! (Fp): exactly arkworks' internal representation, so the engine copies limbs both ways.
 
-use crate::context::{Access, GpuContext, KernelSpec};
+use crate::context::GpuContext;
 use crate::error::GpuError;
+use crate::spec::{Access, KernelSpec};
 
 /// The scalar field modulus r, little-endian limbs.
 pub(crate) const FR_MODULUS: [u32; 8] =

@@ -1,6 +1,6 @@
 //! `GpuContext::gf16_encode` / `gf16_decode`: Leopard GF(2^16) Reed–Solomon (= reed-solomon-simd
 //! 3.x) as WGSL kernels. The engine decides the code's shape (rate, positions, erasures: its
-//! `erasure::gf16::naive` owns that logic and the field tables); this module lays the shards out
+//! `gf16` module owns that logic and the field tables); this module lays the shards out
 //! on the device, plans the FFT passes and runs them. See kernels/README.md for the design.
 
 mod layout;
@@ -8,8 +8,9 @@ mod plan;
 
 use std::hash::{Hash, Hasher};
 
-use crate::context::{Access, GpuContext, KernelSpec};
+use crate::context::GpuContext;
 use crate::error::GpuError;
+use crate::spec::{Access, KernelSpec};
 use layout::Columns;
 use plan::{Load, Step, Transform};
 
@@ -94,7 +95,7 @@ macro_rules! gf16_kernels {
 /// The GF(2^16) family's kernels (K up to [`MAX_RADIX_LOG`]).
 pub(crate) const KERNELS: &[KernelSpec] = gf16_kernels!(0, 1, 2, 3, 4);
 
-/// The field tables the kernels read, as the engine builds them (`erasure::gf16::tables`).
+/// The field tables the kernels read, as the engine builds them (`gf16::tables`).
 /// They are packed and uploaded once per context and kept resident; a call with other tables
 /// (other addresses) uploads those instead.
 #[derive(Debug, Clone, Copy)]
@@ -156,7 +157,7 @@ pub enum Gf16Rate {
     Low,
 }
 
-/// A decode, laid out at field positions by the engine (`naive::plan_decode`).
+/// A decode, laid out at field positions by the engine (`gf16::plan_decode`).
 #[derive(Debug, Clone, Copy)]
 pub struct Gf16Decode<'a> {
     /// Rows of the transform: a power of two, at least every used position.

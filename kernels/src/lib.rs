@@ -12,6 +12,13 @@
 //! [`GpuContext::sum_g2`]), batched NTTs over Fr ([`GpuContext::ntt`]) and Pippenger MSMs over
 //! G1 ([`GpuContext::msm_g1`], [`GpuContext::msm_g1_many`]). See `kernels/README.md` for each
 //! kernel's work, bytes moved, design and measured figures.
+//!
+//! Modules, each importing only those below it: `spec.rs` (what a kernel is: source, entry,
+//! bindings) and `error.rs`; `context.rs` (device, queue, lazily built pipelines, resident
+//! buffers via `resident.rs`) and `job.rs` (one submission); the kernel families (`blake3.rs`,
+//! `gf16.rs`, `field.rs`, `curve.rs`, `ntt.rs`, `msm.rs`), each adding its typed entry to
+//! [`GpuContext`] and declaring its kernels; and `registry.rs`, which lists every family's
+//! kernels and opens the context with them ([`GpuContext::new`]).
 
 mod blake3;
 mod context;
@@ -22,14 +29,17 @@ mod gf16;
 mod job;
 mod msm;
 mod ntt;
+mod registry;
 mod resident;
+mod spec;
 
-pub use context::{AdapterReport, GpuContext, adapters, wgsl_modules};
+pub use context::{AdapterReport, GpuContext, adapters};
 pub use error::GpuError;
 pub use field::{FP_WORDS, FR_WORDS, G1_WORDS, G2_WORDS, TestField};
 pub use gf16::{Gf16Decode, Gf16Rate, Gf16Tables};
 pub use msm::MsmBases;
 pub use ntt::{FrTable, NttSpec, OutputScale};
+pub use registry::wgsl_modules;
 
 /// Reports that a GPU test cannot run because `reason`: it panics when `CREMA_REQUIRE_GPU=1`
 /// (CI and GPU machines must never pass without running), else prints a loud skip.

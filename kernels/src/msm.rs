@@ -17,11 +17,12 @@
 
 use std::sync::Arc;
 
-use crate::context::{Access, GpuContext, KernelSpec};
+use crate::context::GpuContext;
 use crate::curve::{Curve, FAN_IN, plan};
 use crate::error::GpuError;
 use crate::field::{FR_WORDS, G1_WORDS, g1_module};
 use crate::resident::Kind;
+use crate::spec::{Access, KernelSpec};
 
 const OP: &str = "msm_g1";
 const MSM: &str = include_str!("../wgsl/msm.wgsl");
@@ -246,7 +247,7 @@ impl GpuContext {
         n: usize,
         points: &dyn Fn() -> Vec<u32>,
     ) -> Result<Arc<wgpu::Buffer>, GpuError> {
-        self.resident_built(Kind::MsmTable, key, || {
+        self.algebra.get_or_build(Kind::MsmTable, key, || {
             let words = points();
             if words.len() != n * G1_WORDS {
                 return Err(bad_bases(words.len(), n));

@@ -6,10 +6,11 @@
 //! `max(1, ⌈log₂ n / 8⌉)` dispatches of one submission: 256-element tiles run up to 8
 //! butterfly stages in workgroup memory per pass.
 
-use crate::context::{Access, GpuContext, KernelSpec};
+use crate::context::GpuContext;
 use crate::error::GpuError;
 use crate::field::{FR_WORDS, fr_module};
 use crate::resident::Kind;
+use crate::spec::{Access, KernelSpec};
 
 const OP: &str = "ntt";
 /// Elements per workgroup tile (8 stages per pass); 8 KiB of workgroup memory.

@@ -1,11 +1,10 @@
 //! Device buffers the algebra kernels keep across calls: NTT twiddles and scale tables, MSM
 //! base tables. The caller names each table by an exact key (never a hash, so two tables can
-//! never be confused) and builds its words only on a miss.
+//! never be confused) and builds its buffer only on a miss. The context holds one [`Resident`]
+//! (`GpuContext::algebra`; `GpuContext::resident_table` uploads a table's words on a miss).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-
-use crate::context::GpuContext;
 
 /// What a resident table holds; part of its key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -30,35 +29,21 @@ pub(crate) struct Resident {
     buffers: Mutex<HashMap<Key, Arc<wgpu::Buffer>>>,
 }
 
-impl GpuContext {
-    /// The resident buffer for `(kind, key)`, uploading `build()` on a miss.
-    pub(crate) fn resident_table(
-        &self,
-        kind: Kind,
-        key: &[u32],
-        build: impl FnOnce() -> Vec<u32>,
-    ) -> Arc<wgpu::Buffer> {
-        let built: Result<_, std::convert::Infallible> =
-            self.resident_built(kind, key, || Ok(self.resident(&format!("{kind:?}"), &build())));
-        match built {
-            Ok(b) => b,
-        }
-    }
-
-    /// The resident buffer for `(kind, key)`, made by `build` (e.g. a device job) on a miss.
-    pub(crate) fn resident_built<E>(
+impl Resident {
+    /// The buffer for `(kind, key)`, made by `build` on a miss.
+    pub(crate) fn get_or_build<E>(
         &self,
         kind: Kind,
         key: &[u32],
         build: impl FnOnce() -> Result<wgpu::Buffer, E>,
     ) -> Result<Arc<wgpu::Buffer>, E> {
         let key = (kind, key.to_vec());
-        if let Some(b) = self.algebra.buffers.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        if let Some(b) = self.buffers.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
             return Ok(b.clone());
         }
         // Built outside the lock: a racing duplicate is harmless (the first insert wins).
         let buffer = Arc::new(build()?);
-        let mut map = self.algebra.buffers.lock().unwrap_or_else(|e| e.into_inner());
+        let mut map = self.buffers.lock().unwrap_or_else(|e| e.into_inner());
         if kind == Kind::Scale && map.keys().filter(|(k, _)| *k == Kind::Scale).count() >= MAX_SCALES {
             map.retain(|(k, _), _| *k != Kind::Scale);
         }

@@ -57,6 +57,10 @@ fn quick_cpu_run_writes_table_json_and_png() {
     let row = stdout.lines().find(|l| l.starts_with("gf16_encode")).expect("a gf16_encode row");
     assert!(row.contains("1024:1024 x 1 KiB") && row.contains(" cpu ") && row.contains("B/s"), "{row}");
     assert!(!stdout.contains("msm_g1"), "the filter keeps only gf16_encode 1024:\n{stdout}");
+    assert!(
+        stdout.lines().any(|l| l.trim_start().starts_with("gf16_encode: Backend::gf16_encode")),
+        "the legend says what the median times:\n{stdout}"
+    );
 
     let v = json(&out);
     assert_eq!(v["tool"]["name"], "crema bench");

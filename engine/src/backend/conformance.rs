@@ -13,7 +13,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::reference::Reference;
-use super::{Backend, Direction, G1Bases};
+use super::{Backend, Direction, G1Bases, Gf16Received};
 use crate::field::{Fr, G1Affine, G1Projective, G2Affine, G2Projective, fr_to_bytes, g1p_to_bytes, g2p_to_bytes};
 
 /// Sizes every batched primitive is checked at (around 64-wide workgroup edges).
@@ -39,9 +39,13 @@ pub fn check_gf16(prospect: &dyn Backend) {
 
         // Lose the first min(k, m) originals; decode from the rest plus recovery shards.
         let lost = k.min(m);
-        let kept: Vec<(usize, &[u8])> = (lost..k).map(|i| (i, refs[i])).collect();
-        let rec: Vec<(usize, &[u8])> = (0..m).map(|i| (i, got[i].as_slice())).collect();
-        let restored = prospect.gf16_decode(k, m, &kept, &rec).expect("prospect decode");
+        let kept = Gf16Received::new(
+            k,
+            m,
+            (lost..k).map(|i| (i, refs[i])).collect(),
+            (0..m).map(|j| (j, got[j].as_slice())).collect(),
+        );
+        let restored = prospect.gf16_decode(&kept).expect("prospect decode");
         assert_eq!(restored.len(), lost);
         for (i, shard) in restored {
             assert_eq!(shard, original[i], "gf16_decode {k}:{m} restored shard {i} wrongly");
@@ -51,11 +55,10 @@ pub fn check_gf16(prospect: &dyn Backend) {
         let mut positions: Vec<usize> = (0..k + m).collect();
         positions.shuffle(&mut r);
         positions.truncate(k);
-        let orig: Vec<(usize, &[u8])> = positions.iter().filter(|&&p| p < k).map(|&p| (p, refs[p])).collect();
-        let rec: Vec<(usize, &[u8])> =
-            positions.iter().filter(|&&p| p >= k).map(|&p| (p - k, got[p - k].as_slice())).collect();
-        let whole = prospect.gf16_reconstruct(k, m, &orig, &rec).expect("prospect reconstruct");
-        assert_eq!(whole, reference.gf16_reconstruct(k, m, &orig, &rec).expect("reference reconstruct"));
+        let shard = |p: usize| if p < k { refs[p] } else { got[p - k].as_slice() };
+        let chosen = Gf16Received::from_codeword(k, m, positions.iter().map(|&p| (p, shard(p))));
+        let whole = prospect.gf16_reconstruct(&chosen).expect("prospect reconstruct");
+        assert_eq!(whole, reference.gf16_reconstruct(&chosen).expect("reference reconstruct"));
         assert_eq!(whole.original.len() + whole.recovery.len(), m, "gf16_reconstruct {k}:{m}: shards missing");
         for (i, shard) in &whole.original {
             assert_eq!(shard, &original[*i], "gf16_reconstruct {k}:{m} restored original {i} wrongly");
@@ -63,14 +66,9 @@ pub fn check_gf16(prospect: &dyn Backend) {
         for (j, shard) in &whole.recovery {
             assert_eq!(shard, &got[*j], "gf16_reconstruct {k}:{m} restored recovery {j} wrongly");
         }
-        let one_more: Vec<(usize, &[u8])> = (0..m.min(1)).map(|j| (j, got[j].as_slice())).collect();
-        assert!(prospect.gf16_reconstruct(k, m, &kept_all(&refs), &one_more).is_err(), "k + 1 shards accepted");
+        let one_more = Gf16Received::from_codeword(k, m, (0..=k).map(|p| (p, shard(p))));
+        assert!(prospect.gf16_reconstruct(&one_more).is_err(), "k + 1 shards accepted");
     }
-}
-
-/// Every original shard with its index.
-fn kept_all<'a>(refs: &[&'a [u8]]) -> Vec<(usize, &'a [u8])> {
-    refs.iter().copied().enumerate().collect()
 }
 
 fn fr_bytes(v: &[Fr]) -> Vec<[u8; 32]> {
@@ -189,6 +187,53 @@ pub fn check_merkle_leaves(prospect: &dyn Backend) {
     assert!(prospect.merkle_leaves(&[]).unwrap().is_empty());
 }
 
+/// BLS through the public API (aggregation, FastAggregateVerify, AggregateVerify, batch
+/// verification and bisection) against the reference backend, whose hash to G2 and pairings
+/// are arkworks': an implementation independent of the prospect's blst. Messages shared by
+/// every signer (votes), by some, by none; forged triples at the ends and in the middle.
+pub fn check_bls(prospect: &dyn Backend) {
+    use crate::bls::{self, PublicKey, SecretKey, Signature};
+    let reference = Reference::new();
+    let mut r = rng(500);
+    let n = 24;
+    let sks: Vec<SecretKey> =
+        (0..n).map(|_| SecretKey::key_gen(&r.r#gen::<[u8; 32]>(), b"conformance").expect("32-byte IKM")).collect();
+    let pks: Vec<PublicKey> = sks.iter().map(SecretKey::public_key).collect();
+    for distinct in [1, 5, n] {
+        let msgs: Vec<Vec<u8>> = (0..n).map(|i| format!("view 7, message {}", i % distinct).into_bytes()).collect();
+        let refs: Vec<&[u8]> = msgs.iter().map(Vec::as_slice).collect();
+        let good: Vec<Signature> = sks.iter().zip(&refs).map(|(sk, m)| sk.sign(m).expect("sign")).collect();
+        let agg = bls::aggregate(prospect, &good).expect("prospect aggregate");
+        assert_eq!(agg, bls::aggregate(&reference, &good).expect("reference aggregate"), "aggregate of {n}");
+        let partial = bls::aggregate(prospect, &good[1..]).expect("prospect aggregate");
+        for (backend, name) in [(prospect, "prospect"), (&reference as &dyn Backend, "reference")] {
+            let case = format!("{distinct} distinct messages on the {name}");
+            assert_eq!(bls::aggregate_verify(backend, &pks, &refs, &agg), Ok(true), "{case}");
+            assert_eq!(bls::aggregate_verify(backend, &pks, &refs, &partial), Ok(false), "{case}");
+            if distinct == 1 {
+                assert_eq!(bls::fast_aggregate_verify(backend, &pks, refs[0], &agg), Ok(true), "{case}");
+                assert_eq!(bls::fast_aggregate_verify(backend, &pks, b"view 8", &agg), Ok(false), "{case}");
+            }
+        }
+        let bad = [0, n / 2 - 1, n - 1];
+        let mut forged = good.clone();
+        for &i in &bad {
+            forged[i] = good[(i + 1) % n]; // another signer's signature
+        }
+        let seed = r.r#gen::<u64>();
+        for (sigs, want) in [(&good, vec![]), (&forged, bad.to_vec())] {
+            let verdict = |b: &dyn Backend| bls::batch_verify_with_rng(b, &pks, &refs, sigs, &mut rng(seed));
+            let invalid = |b: &dyn Backend| bls::batch_find_invalid_with_rng(b, &pks, &refs, sigs, &mut rng(seed));
+            assert_eq!(verdict(prospect), Ok(want.is_empty()), "batch of {n}, {distinct} distinct messages");
+            assert_eq!(verdict(prospect), verdict(&reference));
+            assert_eq!(invalid(prospect), Ok(want.clone()), "bisection, {distinct} distinct messages");
+            assert_eq!(invalid(prospect), invalid(&reference));
+        }
+    }
+    assert_eq!(bls::batch_find_invalid(prospect, &[], &[], &[]), Ok(vec![]));
+    assert_eq!(bls::batch_verify(prospect, &[], &[], &[]), Ok(false));
+}
+
 /// Generates one `#[test]` per conformance check for a backend expression. The example is not
 /// run as a doctest (it expands to `#[test]` functions, which a doctest never runs); it runs for
 /// real in `engine/tests/conformance.rs` and the gpu test files.
@@ -222,6 +267,10 @@ macro_rules! backend_conformance {
             #[test]
             fn merkle_leaves() {
                 c::check_merkle_leaves(&$make);
+            }
+            #[test]
+            fn bls() {
+                c::check_bls(&$make);
             }
         }
     };

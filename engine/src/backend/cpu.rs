@@ -1,9 +1,11 @@
 //! The `cpu` backend: rayon across batches, SIMD where the crates below provide it.
 //!
-//! GF(2^16) goes through reed-solomon-simd (AVX2/SSSE3/NEON picked at run time); field and
+//! GF(2^16) runs Leopard's transforms in L2-sized column blocks over every core (`cpu_gf16.rs`),
+//! on crema's AVX-512 engine or reed-solomon-simd's AVX2/SSSE3/NEON one; field and
 //! curve work goes through arkworks' parallel NTT and Pippenger MSM, except MSMs over
 //! resident bases ([`G1Bases::resident`]), which use precomputed fixed-base window tables
-//! cached per [`G1Bases::id`] (see `fixed_base.rs`).
+//! cached per [`G1Bases::id`] (see `fixed_base.rs`). Point sums (BLS key and signature
+//! aggregation) run on blst's batch-affine accumulation, like the rest of the cpu's BLS.
 
 use ark_ec::AffineRepr;
 use ark_poly::{EvaluationDomain, Radix2EvaluationDomain};
@@ -13,7 +15,8 @@ use rayon::prelude::*;
 use super::fixed_base::{self, FixedBaseTable};
 use super::{pippenger, table_cache};
 
-use super::{Backend, Direction, G1Bases, Gf16Restored, check_msm_shape, check_ntt_shape, cpu_gf16};
+use super::{Backend, Direction, G1Bases, Gf16Received, Gf16Restored, check_msm_shape, check_ntt_shape, cpu_gf16};
+use crate::bls::arith::blst;
 use crate::error::BackendError;
 use crate::field::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
 
@@ -43,24 +46,12 @@ impl Backend for Cpu {
         cpu_gf16::encode(original, recovery_count)
     }
 
-    fn gf16_decode(
-        &self,
-        original_count: usize,
-        recovery_count: usize,
-        original: &[(usize, &[u8])],
-        recovery: &[(usize, &[u8])],
-    ) -> Result<Vec<(usize, Vec<u8>)>, BackendError> {
-        cpu_gf16::decode(original_count, recovery_count, original, recovery)
+    fn gf16_decode(&self, received: &Gf16Received<'_>) -> Result<Vec<(usize, Vec<u8>)>, BackendError> {
+        cpu_gf16::decode(received)
     }
 
-    fn gf16_reconstruct(
-        &self,
-        original_count: usize,
-        recovery_count: usize,
-        original: &[(usize, &[u8])],
-        recovery: &[(usize, &[u8])],
-    ) -> Result<Gf16Restored, BackendError> {
-        cpu_gf16::reconstruct(original_count, recovery_count, original, recovery)
+    fn gf16_reconstruct(&self, received: &Gf16Received<'_>) -> Result<Gf16Restored, BackendError> {
+        cpu_gf16::reconstruct(received)
     }
 
     fn ntt(&self, values: &mut [Fr], size: usize, direction: Direction, coset: Option<Fr>) -> Result<(), BackendError> {
@@ -113,25 +104,14 @@ impl Backend for Cpu {
     }
 
     fn sum_g1(&self, groups: &[&[G1Affine]]) -> Result<Vec<G1Projective>, BackendError> {
-        Ok(groups.iter().map(|g| par_sum(g)).collect())
+        Ok(groups.iter().map(|g| blst::sum_g1(g).into_group()).collect())
     }
 
     fn sum_g2(&self, groups: &[&[G2Affine]]) -> Result<Vec<G2Projective>, BackendError> {
-        Ok(groups.iter().map(|g| par_sum(g)).collect())
+        Ok(groups.iter().map(|g| blst::sum_g2(g).into_group()).collect())
     }
 
     fn merkle_leaves(&self, chunks: &[&[u8]]) -> Result<Vec<[u8; 32]>, BackendError> {
         Ok(chunks.par_iter().map(|c| *blake3::hash(c).as_bytes()).collect())
     }
-}
-
-/// Parallel sum of affine points (mixed addition into projective accumulators).
-fn par_sum<A: AffineRepr>(points: &[A]) -> A::Group
-where
-    A::Group: Send,
-{
-    points
-        .par_chunks(1024)
-        .map(|c| c.iter().fold(A::Group::default(), |acc, p| acc + p))
-        .reduce(A::Group::default, |a, b| a + b)
 }

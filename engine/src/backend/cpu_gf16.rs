@@ -26,9 +26,9 @@ use std::sync::LazyLock;
 use rayon::prelude::*;
 use reed_solomon_simd::engine::{DefaultEngine, Engine, GF_MODULUS, GF_ORDER, ShardsRefMut, utils::xor_within};
 
-use super::{Gf16Restored, check_gf16_encode_shape, reconstruct_in_one_decode};
-use crate::erasure::gf16::naive::{self, DecodePlan};
+use super::{Gf16Received, Gf16Restored};
 use crate::error::BackendError;
+use crate::gf16::{DecodePlan, check_encode, plan_decode, reconstruct, use_high_rate};
 
 /// The transforms' engine for this CPU, chosen once, with its name: our AVX-512 one where the
 /// CPU has AVX-512BW, else the crate's pick (AVX2, SSSE3, NEON or plain).
@@ -221,12 +221,9 @@ fn high_rate_encode(e: &dyn Engine, w: &mut ShardsRefMut<'_>, k: usize, m: usize
 
 /// `Backend::gf16_encode` for the CPU.
 pub(crate) fn encode(original: &[&[u8]], m: usize) -> Result<Vec<Vec<u8>>, BackendError> {
-    let len = check_gf16_encode_shape(original, m)?;
+    let len = check_encode(original, m)?;
     let k = original.len();
-    if !naive::supports(k, m) {
-        return Err(BackendError::invalid("gf16_encode", format!("unsupported counts {k}:{m}")));
-    }
-    let high = naive::use_high_rate(k, m);
+    let high = use_high_rate(k, m);
     let rows = encode_rows(k, m, high);
     let blocks = column_blocks(rows, k + m, len);
     let mut recovery = zeroed_shards(m, len);
@@ -324,29 +321,19 @@ fn formal_derivative_plain(data: &mut [[u8; 64]], chunks: usize) {
 }
 
 /// `Backend::gf16_decode` for the CPU: the restored originals in increasing index order.
-pub(crate) fn decode(
-    k: usize,
-    m: usize,
-    original: &[(usize, &[u8])],
-    recovery: &[(usize, &[u8])],
-) -> Result<Vec<(usize, Vec<u8>)>, BackendError> {
-    let Some(mut plan) = naive::plan_decode(k, m, original, recovery)? else {
+pub(crate) fn decode(received: &Gf16Received<'_>) -> Result<Vec<(usize, Vec<u8>)>, BackendError> {
+    let Some(mut plan) = plan_decode(received)? else {
         return Ok(Vec::new());
     };
-    let (received, restore) = (plan.received(original, recovery), plan.restore());
-    let restored = restore_rows(&mut plan, &received, &restore)?;
+    let (rows, restore) = (plan.received(received), plan.restore());
+    let restored = restore_rows(&mut plan, &rows, &restore)?;
     Ok(plan.missing.into_iter().zip(restored).collect())
 }
 
 /// `Backend::gf16_reconstruct` for the CPU: one decode restores the missing originals and
 /// recovery shards together (the FFT runs a little further instead of a whole re-encode).
-pub(crate) fn reconstruct(
-    k: usize,
-    m: usize,
-    original: &[(usize, &[u8])],
-    recovery: &[(usize, &[u8])],
-) -> Result<Gf16Restored, BackendError> {
-    reconstruct_in_one_decode(k, m, original, recovery, |all| encode(all, m), restore_rows)
+pub(crate) fn reconstruct(received: &Gf16Received<'_>) -> Result<Gf16Restored, BackendError> {
+    reconstruct::in_one_decode(received, |all| encode(all, received.recovery_count), restore_rows)
 }
 
 /// Leopard erasure decoding of the rows at field `positions` (all erased) from the `received`
@@ -414,13 +401,27 @@ mod tests {
         e.encode().unwrap().recovery_iter().map(<[u8]>::to_vec).collect()
     }
 
-    fn crate_decode(k: usize, m: usize, orig: &[(usize, &[u8])], rec: &[(usize, &[u8])]) -> Vec<(usize, Vec<u8>)> {
-        let mut d = ReedSolomonDecoder::new(k, m, orig.first().or(rec.first()).unwrap().1.len()).unwrap();
-        orig.iter().for_each(|(i, s)| d.add_original_shard(*i, s).unwrap());
-        rec.iter().for_each(|(i, s)| d.add_recovery_shard(*i, s).unwrap());
+    fn crate_decode(received: &Gf16Received<'_>) -> Vec<(usize, Vec<u8>)> {
+        let (k, m) = (received.original_count, received.recovery_count);
+        let len = received.original.iter().chain(&received.recovery).next().unwrap().1.len();
+        let mut d = ReedSolomonDecoder::new(k, m, len).unwrap();
+        received.original.iter().for_each(|(i, s)| d.add_original_shard(*i, s).unwrap());
+        received.recovery.iter().for_each(|(i, s)| d.add_recovery_shard(*i, s).unwrap());
         let mut out: Vec<_> = d.decode().unwrap().restored_original_iter().map(|(i, s)| (i, s.to_vec())).collect();
         out.sort_unstable_by_key(|(i, _)| *i);
         out
+    }
+
+    /// The shards at codeword `positions` of `original ‖ recovery`.
+    fn at<'a>(
+        k: usize,
+        m: usize,
+        positions: &[usize],
+        original: &'a [Vec<u8>],
+        recovery: &'a [Vec<u8>],
+    ) -> Gf16Received<'a> {
+        let shard = |p: usize| if p < k { &original[p][..] } else { &recovery[p - k][..] };
+        Gf16Received::from_codeword(k, m, positions.iter().map(|&p| (p, shard(p))))
     }
 
     /// Both rates, partial last chunks, tails shorter than 64 bytes, one block and many
@@ -460,12 +461,9 @@ mod tests {
             let mut positions: Vec<usize> = (0..k + m).collect();
             positions.shuffle(&mut r);
             positions.truncate((k + r.gen_range(0..2)).min(k + m));
-            let orig: Vec<(usize, &[u8])> =
-                positions.iter().filter(|&&p| p < k).map(|&p| (p, original[p].as_slice())).collect();
-            let rec: Vec<(usize, &[u8])> =
-                positions.iter().filter(|&&p| p >= k).map(|&p| (p - k, recovery[p - k].as_slice())).collect();
-            let ours = decode(k, m, &orig, &rec).unwrap();
-            assert_eq!(ours, crate_decode(k, m, &orig, &rec), "{k}:{m} x {len}");
+            let received = at(k, m, &positions, &original, &recovery);
+            let ours = decode(&received).unwrap();
+            assert_eq!(ours, crate_decode(&received), "{k}:{m} x {len}");
             for (i, s) in &ours {
                 assert_eq!(s, &original[*i], "{k}:{m} x {len}: shard {i} not restored");
             }
@@ -486,19 +484,16 @@ mod tests {
             if let Some(&p) = positions.iter().find(|&&p| p >= k) {
                 recovery[p - k][0] ^= 1;
             }
-            let orig: Vec<(usize, &[u8])> =
-                positions.iter().filter(|&&p| p < k).map(|&p| (p, original[p].as_slice())).collect();
-            let rec: Vec<(usize, &[u8])> =
-                positions.iter().filter(|&&p| p >= k).map(|&p| (p - k, recovery[p - k].as_slice())).collect();
-            let ours = reconstruct(k, m, &orig, &rec).unwrap();
+            let received = at(k, m, &positions, &original, &recovery);
+            let ours = reconstruct(&received).unwrap();
 
             let mut full: Vec<Vec<u8>> = original.clone();
-            for (i, s) in crate_decode(k, m, &orig, &rec) {
+            for (i, s) in crate_decode(&received) {
                 full[i] = s;
             }
             let encoded = crate_encode(&full, m);
-            assert_eq!(ours.original, crate_decode(k, m, &orig, &rec), "{k}:{m} x {len}");
-            let given: Vec<usize> = rec.iter().map(|(j, _)| *j).collect();
+            assert_eq!(ours.original, crate_decode(&received), "{k}:{m} x {len}");
+            let given: Vec<usize> = received.recovery.iter().map(|(j, _)| *j).collect();
             let want: Vec<(usize, Vec<u8>)> =
                 encoded.into_iter().enumerate().filter(|(j, _)| !given.contains(j)).collect();
             assert_eq!(ours.recovery, want, "{k}:{m} x {len}");
@@ -514,8 +509,8 @@ mod tests {
         let original = shards(&mut r, k, len);
         let mut recovery = crate_encode(&original, m);
         recovery[3][100] ^= 0x5a;
-        let rec: Vec<(usize, &[u8])> = (0..k + 5).map(|j| (j, recovery[j].as_slice())).collect();
-        assert_eq!(decode(k, m, &[], &rec).unwrap(), crate_decode(k, m, &[], &rec));
+        let received = Gf16Received::new(k, m, vec![], (0..k + 5).map(|j| (j, recovery[j].as_slice())).collect());
+        assert_eq!(decode(&received).unwrap(), crate_decode(&received));
     }
 
     #[test]
@@ -536,15 +531,18 @@ mod tests {
 
     #[test]
     fn bad_calls_are_typed_errors() {
-        let a = vec![0u8; 64];
+        let (a, half): (&'static [u8], &'static [u8]) = (&[0; 64], &[0; 32]);
         assert!(encode(&[&a[..63]], 1).is_err(), "odd shard size");
-        assert!(encode(&[&a, &a[..62]], 1).is_err(), "mixed sizes");
-        assert!(encode(&[&a], 65536).is_err(), "unsupported counts");
-        assert!(decode(2, 2, &[(2, &a)], &[(0, &a)]).is_err(), "index out of range");
-        assert!(decode(2, 2, &[(0, &a), (0, &a)], &[]).is_err(), "duplicate");
-        assert!(decode(3, 2, &[(0, &a)], &[(1, &a)]).is_err(), "too few shards");
-        assert!(decode(2, 2, &[(0, &a)], &[(1, &a[..32])]).is_err(), "mixed sizes");
-        assert!(reconstruct(2, 2, &[(0, &a)], &[(0, &a), (1, &a)]).is_err(), "more than k shards");
-        assert!(reconstruct(2, 2, &[(0, &a)], &[]).is_err(), "fewer than k shards");
+        assert!(encode(&[a, &a[..62]], 1).is_err(), "mixed sizes");
+        assert!(encode(&[a], 65536).is_err(), "unsupported counts");
+        let call = |k, original: &[(usize, &'static [u8])], recovery: &[(usize, &'static [u8])]| {
+            Gf16Received::new(k, 2, original.to_vec(), recovery.to_vec())
+        };
+        assert!(decode(&call(2, &[(2, a)], &[(0, a)])).is_err(), "index out of range");
+        assert!(decode(&call(2, &[(0, a), (0, a)], &[])).is_err(), "duplicate");
+        assert!(decode(&call(3, &[(0, a)], &[(1, a)])).is_err(), "too few shards");
+        assert!(decode(&call(2, &[(0, a)], &[(1, half)])).is_err(), "mixed sizes");
+        assert!(reconstruct(&call(2, &[(0, a)], &[(0, a), (1, a)])).is_err(), "more than k shards");
+        assert!(reconstruct(&call(2, &[(0, a)], &[])).is_err(), "fewer than k shards");
     }
 }

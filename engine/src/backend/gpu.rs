@@ -2,8 +2,8 @@
 //!
 //! Every primitive runs as GPU kernels: `merkle_leaves` (BLAKE3), `gf16_encode` and
 //! `gf16_decode` (Leopard; the engine keeps the code's logic — rate choice, field positions,
-//! erasures, the field tables in `erasure::gf16::naive` / `tables` — and hands it to the
-//! kernels, so the GPU cannot lay a codeword out differently from the reference), `ntt`,
+//! erasures, the field tables in [`crate::gf16`] — and hands it to the kernels, so the GPU
+//! cannot lay a codeword out differently from the reference), `ntt`,
 //! `msm_g1` / `msm_g1_many` and `sum_g1` / `sum_g2` (in `gpu/algebra.rs`; arkworks conversions
 //! in `gpu/convert.rs`). A device error is returned as [`BackendError::Device`], never hidden
 //! behind a CPU computation.
@@ -16,11 +16,10 @@ use std::sync::Arc;
 pub use crema_kernels::{AdapterReport, adapters};
 use crema_kernels::{Gf16Decode, Gf16Rate, Gf16Tables, GpuContext, GpuError};
 
-use super::{Backend, Direction, G1Bases, Gf16Restored, check_gf16_encode_shape, reconstruct_in_one_decode};
-use crate::erasure::gf16::naive::{self, DecodePlan};
-use crate::erasure::gf16::tables;
+use super::{Backend, Direction, G1Bases, Gf16Received, Gf16Restored};
 use crate::error::BackendError;
 use crate::field::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
+use crate::gf16::{DecodePlan, check_encode, plan_decode, reconstruct, tables, use_high_rate};
 
 /// The primitives that run as GPU kernels in this build.
 pub const PORTED: &[&str] =
@@ -118,49 +117,29 @@ impl Backend for Gpu {
 
     fn gf16_encode(&self, original: &[&[u8]], recovery_count: usize) -> Result<Vec<Vec<u8>>, BackendError> {
         const OP: &str = "gf16_encode";
-        check_gf16_encode_shape(original, recovery_count)?;
-        let (k, m) = (original.len(), recovery_count);
-        if !naive::supports(k, m) {
-            return Err(BackendError::invalid(OP, format!("unsupported counts {k}:{m}")));
-        }
-        let rate = if naive::use_high_rate(k, m) { Gf16Rate::High } else { Gf16Rate::Low };
-        self.ctx.gf16_encode(&gf16_tables(), original, m, rate).map_err(|e| device(OP, e))
+        check_encode(original, recovery_count)?;
+        let rate = if use_high_rate(original.len(), recovery_count) { Gf16Rate::High } else { Gf16Rate::Low };
+        self.ctx.gf16_encode(&gf16_tables(), original, recovery_count, rate).map_err(|e| device(OP, e))
     }
 
-    fn gf16_decode(
-        &self,
-        original_count: usize,
-        recovery_count: usize,
-        original: &[(usize, &[u8])],
-        recovery: &[(usize, &[u8])],
-    ) -> Result<Vec<(usize, Vec<u8>)>, BackendError> {
+    fn gf16_decode(&self, received: &Gf16Received<'_>) -> Result<Vec<(usize, Vec<u8>)>, BackendError> {
         const OP: &str = "gf16_decode";
-        let Some(plan) = naive::plan_decode(original_count, recovery_count, original, recovery)? else {
+        let Some(plan) = plan_decode(received)? else {
             return Ok(Vec::new());
         };
-        let (received, restore) = (plan.received(original, recovery), plan.restore());
-        let decode = gf16_decode_layout(&plan, &received, &restore);
+        let (rows, restore) = (plan.received(received), plan.restore());
+        let decode = gf16_decode_layout(&plan, &rows, &restore);
         let restored = self.ctx.gf16_decode(&gf16_tables(), &decode).map_err(|e| device(OP, e))?;
         Ok(plan.missing.into_iter().zip(restored).collect())
     }
 
-    fn gf16_reconstruct(
-        &self,
-        original_count: usize,
-        recovery_count: usize,
-        original: &[(usize, &[u8])],
-        recovery: &[(usize, &[u8])],
-    ) -> Result<Gf16Restored, BackendError> {
+    fn gf16_reconstruct(&self, received: &Gf16Received<'_>) -> Result<Gf16Restored, BackendError> {
         const OP: &str = "gf16_reconstruct";
-        let (k, m) = (original_count, recovery_count);
-        reconstruct_in_one_decode(
-            k,
-            m,
-            original,
-            recovery,
-            |all| self.gf16_encode(all, m),
-            |plan, received, positions| {
-                let decode = gf16_decode_layout(plan, received, positions);
+        reconstruct::in_one_decode(
+            received,
+            |all| self.gf16_encode(all, received.recovery_count),
+            |plan, rows, positions| {
+                let decode = gf16_decode_layout(plan, rows, positions);
                 self.ctx.gf16_decode(&gf16_tables(), &decode).map_err(|e| device(OP, e))
             },
         )

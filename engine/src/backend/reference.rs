@@ -5,10 +5,10 @@ use ark_ec::{AdditiveGroup, AffineRepr, PrimeGroup};
 use ark_ff::{Field, PrimeField, Zero};
 use ark_poly::{EvaluationDomain, Radix2EvaluationDomain};
 
-use super::{Backend, Direction, G1Bases, check_gf16_encode_shape, check_msm_shape, check_ntt_shape};
-use crate::erasure::gf16::naive;
+use super::{Backend, BlsArithmetic, Direction, G1Bases, Gf16Received, check_msm_shape, check_ntt_shape};
 use crate::error::BackendError;
 use crate::field::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
+use crate::gf16::naive;
 
 /// The reference backend.
 #[derive(Debug, Default, Clone)]
@@ -27,18 +27,11 @@ impl Backend for Reference {
     }
 
     fn gf16_encode(&self, original: &[&[u8]], recovery_count: usize) -> Result<Vec<Vec<u8>>, BackendError> {
-        check_gf16_encode_shape(original, recovery_count)?;
         naive::encode(original, recovery_count)
     }
 
-    fn gf16_decode(
-        &self,
-        original_count: usize,
-        recovery_count: usize,
-        original: &[(usize, &[u8])],
-        recovery: &[(usize, &[u8])],
-    ) -> Result<Vec<(usize, Vec<u8>)>, BackendError> {
-        naive::decode(original_count, recovery_count, original, recovery)
+    fn gf16_decode(&self, received: &Gf16Received<'_>) -> Result<Vec<(usize, Vec<u8>)>, BackendError> {
+        naive::decode(received)
     }
 
     fn ntt(&self, values: &mut [Fr], size: usize, direction: Direction, coset: Option<Fr>) -> Result<(), BackendError> {
@@ -87,6 +80,11 @@ impl Backend for Reference {
 
     fn merkle_leaves(&self, chunks: &[&[u8]]) -> Result<Vec<[u8; 32]>, BackendError> {
         Ok(chunks.iter().map(|c| *blake3::hash(c).as_bytes()).collect())
+    }
+
+    /// arkworks: the oracle's BLS is an implementation independent of the other backends'.
+    fn bls_arithmetic(&self) -> BlsArithmetic {
+        BlsArithmetic::Arkworks
     }
 }
 

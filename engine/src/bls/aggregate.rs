@@ -1,19 +1,18 @@
 //! Aggregate, FastAggregateVerify and AggregateVerify. Every sum of many points goes through
-//! the [`Backend`] (`sum_g1` / `sum_g2`) so a GPU backend can take it.
+//! the [`Backend`] (`sum_g1` / `sum_g2`) so a GPU backend can take it; hashing and pairings
+//! run on the backend's [`crate::backend::BlsArithmetic`].
 
 use std::collections::HashMap;
 
-use ark_ec::pairing::Pairing;
-use ark_ec::{AffineRepr, CurveGroup, PrimeGroup};
-use ark_ff::Zero;
-use rayon::prelude::*;
+use ark_ec::{AffineRepr, CurveGroup};
 
+use super::arith::{Arith, check_hashed, dispatch};
 use super::error::BlsError;
-use super::hash::{DST_SIG, hash_to_g2};
+use super::hash::DST_SIG;
 use super::keys::PublicKey;
 use super::sig::Signature;
 use crate::backend::Backend;
-use crate::field::{Bls12_381, G1Affine, G1Projective, G2Affine};
+use crate::field::{G1Affine, G1Projective, G2Affine};
 
 /// Aggregate(signature_1, ..., signature_n): the sum of the signatures. Fails on an empty list.
 pub fn aggregate(backend: &dyn Backend, sigs: &[Signature]) -> Result<Signature, BlsError> {
@@ -36,7 +35,7 @@ pub fn aggregate_public_keys(backend: &dyn Backend, pks: &[PublicKey]) -> Result
 }
 
 /// FastAggregateVerify(PK_1..PK_n, message, signature): every key signed the same message.
-/// Sums the keys on the backend, hashes once, and does one two-pair multi-pairing.
+/// Sums the keys on the backend, hashes once, and does one two-pair pairing check.
 /// An empty key list is INVALID (`Ok(false)`), as in the spec; so is a key set that sums to
 /// infinity (cancelling keys), which would otherwise accept the infinity signature on any message.
 pub fn fast_aggregate_verify(
@@ -63,12 +62,25 @@ pub(crate) fn fast_aggregate_verify_points(
     if points.is_empty() {
         return Ok(false);
     }
-    // Two independent halves on two cores: (sum the keys, prepare the signature's line
-    // coefficients) beside (hash the message, prepare its line coefficients). Then one
-    // two-pair Miller loop and one final exponentiation.
-    let ((agg, sig_prepared), q_prepared) = rayon::join(
-        || (sum_one_g1(backend, points), G2Prepared::from(*sig.point())),
-        || hash_to_g2(msg, DST_SIG).map(G2Prepared::from),
+    dispatch!(backend.bls_arithmetic(), fast_aggregate_verify_in(backend, points, msg, sig))
+}
+
+fn fast_aggregate_verify_in<A: Arith>(
+    backend: &dyn Backend,
+    points: &[G1Affine],
+    msg: &[u8],
+    sig: &Signature,
+) -> Result<bool, BlsError> {
+    // The keys are summed on the backend while the message is hashed and the signature's
+    // Miller loop runs.
+    let (agg, (q, sig_ml)) = rayon::join(
+        || sum_one_g1(backend, points),
+        || {
+            rayon::join(
+                || A::hash_to_g2(msg, DST_SIG),
+                || A::miller_loop(&[A::neg_g1_generator()], &[A::g2(sig.point())]),
+            )
+        },
     );
     let agg = agg?;
     // Keys that cancel (x·G and −x·G, both with valid PoPs from one holder) sum to infinity,
@@ -77,12 +89,9 @@ pub(crate) fn fast_aggregate_verify_points(
     if agg.is_zero() {
         return Ok(false);
     }
-    let neg_g1 = (-G1Projective::generator()).into_affine();
-    Ok(Bls12_381::multi_pairing([agg, neg_g1], [q_prepared?, sig_prepared]).is_zero())
+    let f = A::ml_mul(&A::miller_loop(&[A::g1(&agg)], &[q?]), &sig_ml);
+    Ok(A::gt_is_one(&A::final_exp(&f)))
 }
-
-/// Line coefficients of a G2 point for the Miller loop.
-type G2Prepared = <Bls12_381 as Pairing>::G2Prepared;
 
 /// AggregateVerify(PK_1..PK_n, message_1..message_n, signature) of the POP ciphersuite, which
 /// is CoreAggregateVerify: messages need not be distinct (proofs of possession stop rogue
@@ -108,39 +117,33 @@ pub fn aggregate_verify(
     }
     let (distinct, groups) = group_by_message(pks.iter().map(|p| *p.point()), msgs);
     let refs: Vec<&[G1Affine]> = groups.iter().map(Vec::as_slice).collect();
-    let sums = backend.sum_g1(&refs)?;
-    let g1: Vec<G1Affine> = G1Projective::normalize_batch(&sums);
-    let g2: Vec<G2Affine> = distinct.par_iter().map(|m| hash_to_g2(m, DST_SIG)).collect::<Result<_, _>>()?;
-    Ok(multi_pairing_check(g1, g2, sig.point()))
+    let sums = G1Projective::normalize_batch(&backend.sum_g1(&refs)?);
+    dispatch!(backend.bls_arithmetic(), aggregate_verify_in(&sums, &distinct, sig))
 }
 
-/// Splits `(point, message)` pairs into the distinct messages (first-seen order) and, for each,
-/// the points that go with it.
-pub(crate) fn group_by_message<'m>(
-    points: impl Iterator<Item = G1Affine>,
+fn aggregate_verify_in<A: Arith>(sums: &[G1Affine], distinct: &[&[u8]], sig: &Signature) -> Result<bool, BlsError> {
+    let g1: Vec<A::G1> = sums.iter().map(A::g1).collect();
+    check_hashed::<A>(&g1, distinct, DST_SIG, sig.point())
+}
+
+/// Splits `(item, message)` pairs into the distinct messages (first-seen order) and, for each,
+/// the items that go with it (in input order).
+pub(crate) fn group_by_message<'m, T>(
+    items: impl Iterator<Item = T>,
     msgs: &[&'m [u8]],
-) -> (Vec<&'m [u8]>, Vec<Vec<G1Affine>>) {
+) -> (Vec<&'m [u8]>, Vec<Vec<T>>) {
     let mut index: HashMap<&[u8], usize> = HashMap::with_capacity(msgs.len());
     let mut distinct = Vec::new();
-    let mut groups: Vec<Vec<G1Affine>> = Vec::new();
-    for (p, m) in points.zip(msgs) {
+    let mut groups: Vec<Vec<T>> = Vec::new();
+    for (item, m) in items.zip(msgs) {
         let i = *index.entry(m).or_insert_with(|| {
             distinct.push(*m);
             groups.push(Vec::new());
             groups.len() - 1
         });
-        groups[i].push(p);
+        groups[i].push(item);
     }
     (distinct, groups)
-}
-
-/// Checks `Π e(g1_i, g2_i) · e(−G1, sig) == 1` with one final exponentiation. The G2 line
-/// coefficients are prepared in parallel (arkworks prepares them serially otherwise).
-pub(crate) fn multi_pairing_check(mut g1: Vec<G1Affine>, g2: Vec<G2Affine>, sig: &G2Affine) -> bool {
-    g1.push((-G1Projective::generator()).into_affine());
-    let mut prepared: Vec<G2Prepared> = g2.into_par_iter().map(Into::into).collect();
-    prepared.push((*sig).into());
-    Bls12_381::multi_pairing(g1, prepared).is_zero()
 }
 
 /// Sums one group of G1 points on the backend.

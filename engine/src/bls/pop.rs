@@ -5,13 +5,14 @@ use super::error::BlsError;
 use super::hash::DST_POP;
 use super::keys::{PublicKey, SecretKey};
 use super::sig::{Signature, core_sign, core_verify};
+use crate::backend::BlsArithmetic;
 
-/// PopProve(SK): a signature on the compressed public key under the PoP DST.
+/// PopProve(SK): a signature on the compressed public key under the PoP DST, on blst.
 pub fn pop_prove(sk: &SecretKey) -> Result<Signature, BlsError> {
-    core_sign(sk, &sk.public_key().to_bytes(), DST_POP)
+    core_sign(BlsArithmetic::default(), sk, &sk.public_key().to_bytes(), DST_POP)
 }
 
-/// PopVerify(PK, proof). The key was validated (KeyValidate) when it was decoded.
+/// PopVerify(PK, proof), on blst. The key was validated (KeyValidate) when it was decoded.
 pub fn pop_verify(pk: &PublicKey, proof: &Signature) -> Result<bool, BlsError> {
-    core_verify(pk, &pk.to_bytes(), proof, DST_POP)
+    core_verify(BlsArithmetic::default(), pk, &pk.to_bytes(), proof, DST_POP)
 }

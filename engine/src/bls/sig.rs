@@ -1,15 +1,15 @@
-//! Signatures: the type, CoreSign / CoreVerify, and the pairing check they share.
+//! Signatures: the type, CoreSign / CoreVerify on either arithmetic, Sign / Verify.
 
 use std::fmt;
 
-use ark_ec::pairing::Pairing;
-use ark_ec::{AffineRepr, CurveGroup, PrimeGroup};
-use ark_ff::Zero;
+use ark_ec::AffineRepr;
 
+use super::arith::{Arith, check_hashed, dispatch};
 use super::error::BlsError;
-use super::hash::{DST_SIG, hash_to_g2};
+use super::hash::DST_SIG;
 use super::keys::{PublicKey, SecretKey};
-use crate::field::{self, Bls12_381, DecodeError, G1Projective, G2Affine};
+use crate::backend::BlsArithmetic;
+use crate::field::{self, DecodeError, G2Affine};
 
 /// Bytes in an encoded signature (compressed G2).
 pub const SIGNATURE_BYTES: usize = 96;
@@ -64,35 +64,43 @@ impl fmt::Debug for Signature {
     }
 }
 
-/// CoreSign(SK, message, DST): `sk · hash_to_G2(message, dst)`.
-pub(crate) fn core_sign(sk: &SecretKey, msg: &[u8], dst: &[u8]) -> Result<Signature, BlsError> {
-    let q = hash_to_g2(msg, dst)?;
-    Ok(Signature::from_point((q * sk.scalar()).into_affine()))
+/// CoreSign(SK, message, DST) on `arith`: `sk · hash_to_G2(message, dst)`.
+pub(crate) fn core_sign(arith: BlsArithmetic, sk: &SecretKey, msg: &[u8], dst: &[u8]) -> Result<Signature, BlsError> {
+    dispatch!(arith, core_sign_in(sk, msg, dst))
 }
 
-/// CoreVerify(PK, message, signature, DST): checks `e(pk, H(msg)) == e(G1, sig)` as one
-/// multi-pairing `e(pk, H(msg)) · e(−G1, sig) == 1` (two Miller loops, one final
-/// exponentiation). The signature's line coefficients are prepared on a second core while
-/// the message is hashed.
-pub(crate) fn core_verify(pk: &PublicKey, msg: &[u8], sig: &Signature, dst: &[u8]) -> Result<bool, BlsError> {
-    let (q, sig_prepared) = rayon::join(
-        || hash_to_g2(msg, dst).map(<Bls12_381 as Pairing>::G2Prepared::from),
-        || <Bls12_381 as Pairing>::G2Prepared::from(sig.point),
-    );
-    let neg_g1 = (-G1Projective::generator()).into_affine();
-    Ok(Bls12_381::multi_pairing([*pk.point(), neg_g1], [q?, sig_prepared]).is_zero())
+fn core_sign_in<A: Arith>(sk: &SecretKey, msg: &[u8], dst: &[u8]) -> Result<Signature, BlsError> {
+    let q = A::hash_to_g2(msg, dst)?;
+    Ok(Signature::from_point(A::g2_out(&A::mul_g2_secret(&q, sk.scalar()))))
 }
 
-/// Sign(SK, message) of the POP ciphersuite.
+/// CoreVerify(PK, message, signature, DST) on `arith`: checks `e(pk, H(msg)) == e(G1, sig)`
+/// as `e(pk, H(msg)) · e(−G1, sig) == 1` (the signature's Miller loop runs on a second core
+/// while the message is hashed; one final exponentiation).
+pub(crate) fn core_verify(
+    arith: BlsArithmetic,
+    pk: &PublicKey,
+    msg: &[u8],
+    sig: &Signature,
+    dst: &[u8],
+) -> Result<bool, BlsError> {
+    dispatch!(arith, core_verify_in(pk, msg, sig, dst))
+}
+
+fn core_verify_in<A: Arith>(pk: &PublicKey, msg: &[u8], sig: &Signature, dst: &[u8]) -> Result<bool, BlsError> {
+    check_hashed::<A>(&[A::g1(pk.point())], &[msg], dst, sig.point())
+}
+
+/// Sign(SK, message) of the POP ciphersuite, on blst.
 pub fn sign(sk: &SecretKey, msg: &[u8]) -> Result<Signature, BlsError> {
-    core_sign(sk, msg, DST_SIG)
+    core_sign(BlsArithmetic::default(), sk, msg, DST_SIG)
 }
 
-/// Verify(PK, message, signature) of the POP ciphersuite. The key and signature types are
-/// validated on construction, so `Ok(false)` means "well-formed but wrong"; `Err` is kept for
-/// failures of the hash itself.
+/// Verify(PK, message, signature) of the POP ciphersuite, on blst. The key and signature
+/// types are validated on construction, so `Ok(false)` means "well-formed but wrong"; `Err`
+/// is kept for failures of the hash itself.
 pub fn verify(pk: &PublicKey, msg: &[u8], sig: &Signature) -> Result<bool, BlsError> {
-    core_verify(pk, msg, sig, DST_SIG)
+    core_verify(BlsArithmetic::default(), pk, msg, sig, DST_SIG)
 }
 
 impl SecretKey {

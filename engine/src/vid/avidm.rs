@@ -15,13 +15,11 @@
 //! [`VidError::InconsistentEncoding`] when it differs: then the committed units are not one
 //! codeword, and those `k` units with their proofs are the fraud proof.
 
-use std::ops::Range;
-
 use rayon::prelude::*;
 
 use super::weights::Weights;
 use super::{Dispersal, VidError, VidScheme};
-use crate::backend::{Backend, Gf16Restored};
+use crate::backend::{Backend, Gf16Received, Gf16Restored};
 use crate::codec::{Reader, WireError, Writer};
 use crate::erasure::gf16::Gf16Code;
 use crate::merkle::{self, Hash, MerkleTree};
@@ -122,7 +120,8 @@ impl Share {
     pub fn to_bytes(&self) -> Vec<u8> {
         let unit_bytes = self.units.first().map_or(0, Vec::len);
         let depth = self.proofs.first().map_or(0, Vec::len);
-        let mut w = Writer::new(SHARE_TAG, VERSION);
+        let body = 17 + self.units.len() * (unit_bytes + 32 * depth);
+        let mut w = Writer::with_capacity(SHARE_TAG, VERSION, body);
         w.u32(self.node).u32(self.first_unit).u32(self.units.len() as u32).u32(unit_bytes as u32).u8(depth as u8);
         for (unit, proof) in self.units.iter().zip(&self.proofs) {
             w.bytes(unit);
@@ -325,15 +324,8 @@ impl VidScheme for Avidm {
             codeword[i] = slots[i].map(|(u, _)| u);
         }
         let restored = if total > k {
-            let given = |range: Range<usize>| -> Vec<(usize, &[u8])> {
-                let base = range.start;
-                chosen
-                    .iter()
-                    .filter(|i| range.contains(i))
-                    .map(|&i| (i - base, codeword[i].unwrap_or_default()))
-                    .collect()
-            };
-            backend.gf16_reconstruct(k, total - k, &given(0..k), &given(k..total))?
+            let given = chosen.iter().map(|&i| (i, codeword[i].unwrap_or_default()));
+            backend.gf16_reconstruct(&Gf16Received::from_codeword(k, total - k, given))?
         } else {
             Gf16Restored::default()
         };

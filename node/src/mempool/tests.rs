@@ -193,13 +193,16 @@ proptest! {
         let mut queue: Vec<TxHash> = Vec::new();
         let mut flight: Vec<(View, Vec<TxHash>)> = Vec::new();
         let mut settled: HashSet<TxHash> = HashSet::new();
+        let mut dropped: HashSet<TxHash> = HashSet::new();
         let mut view = 0;
         for op in ops {
             match op {
                 Op::Submit { ns, len, salt } => {
                     let bytes = vec![salt; len];
                     if let Ok(h) = pool.submit(ns, bytes.clone()) {
-                        prop_assert!(txs.insert(h, (ns, bytes)).is_none());
+                        // The pool forgets a transaction it dropped as unfittable, so that one may come again.
+                        let again = dropped.remove(&h) && settled.remove(&h);
+                        prop_assert!(txs.insert(h, (ns, bytes)).is_none() || again);
                         queue.push(h);
                     }
                 }
@@ -219,6 +222,7 @@ proptest! {
                             per_ns.entry(txs[h].0).or_default().push(txs[h].1.clone());
                         } else {
                             settled.insert(*h); // dropped as unfittable
+                            dropped.insert(*h);
                         }
                     }
                     prop_assert_eq!(pool.unfittable() - dropped_before, (gone.len() - taken.len()) as u64);

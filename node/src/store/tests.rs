@@ -172,7 +172,7 @@ fn decided_headers_are_stored_by_height_with_their_proofs() {
     let chain = Chain::new();
     let blocks = chain.blocks(&[1, 2, 3, 5, 6, 8, 9]);
     let batches = Chain::batches(&blocks);
-    assert_eq!(batches.len(), 3, "[1, 2] by 3, [3, 5] by 6, [6, 8] by 9");
+    assert_eq!(batches.len(), 4, "[1] by 2, [2] by 3, [3, 5] by 6, [6, 8] by 9");
     let store = open(&path);
     for (b, proof) in &batches {
         store.put_decided(b, proof).unwrap();

@@ -1,4 +1,6 @@
-//! One shard of a GF(2^16) codeword with its integrity checksum, and its canonical bytes.
+//! One shard of a GF(2^16) codeword with its integrity checksum, and its canonical bytes: the
+//! unit of [`Gf16Code`](super::Gf16Code)'s opt-in checksummed layer (`encode_shards`,
+//! `decode_shards`).
 //!
 //! The checksum is a BLAKE3 hash (keyed with a key derived from a Crema-specific context, so
 //! it cannot collide with any other BLAKE3 use in Crema) over the shard's index and bytes. It detects accidental corruption

@@ -91,7 +91,9 @@ impl Share {
 
     /// Canonical bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer::new(SHARE_TAG, VERSION);
+        let body =
+            10 + self.cells.iter().map(|c| c.len()).sum::<usize>() + self.proofs.iter().map(|p| p.len()).sum::<usize>();
+        let mut w = Writer::with_capacity(SHARE_TAG, VERSION, body);
         w.u32(self.node).u8(self.first_cell).u8(self.cell_count).u32(self.blob_count() as u32);
         self.cells.iter().for_each(|c| {
             w.bytes(c);

@@ -5,8 +5,7 @@
 //! would make: the raw `Backend` primitive for the primitive families, the high-level engine
 //! function (KZG, BLS certificates, VID) for the rest.
 
-use crema_engine::backend::Cpu;
-use crema_engine::backend::Direction;
+use crema_engine::backend::{Cpu, Direction, Gf16Received};
 use crema_engine::field::{fr_to_bytes, g1p_to_bytes, g2p_to_bytes};
 use crema_engine::kzg::BYTES_PER_BLOB;
 use crema_engine::kzg::TrustedSetup;
@@ -118,11 +117,15 @@ fn gf16_decode(k: usize, m: usize, len: usize) -> Case {
             let recovery = Cpu::new().gf16_encode(&refs, m)?;
             let lost = k.min(m);
             Ok(Box::new(move |t: &Target| {
-                let kept: Vec<(usize, &[u8])> = (lost..k).map(|i| (i, data[i].as_slice())).collect();
-                let rec: Vec<(usize, &[u8])> = recovery.iter().map(Vec::as_slice).enumerate().collect();
+                let kept = Gf16Received::new(
+                    k,
+                    m,
+                    (lost..k).map(|i| (i, data[i].as_slice())).collect(),
+                    recovery.iter().map(Vec::as_slice).enumerate().collect(),
+                );
                 let backend = t.backend()?;
                 t.time(
-                    || Ok(backend.gf16_decode(k, m, &kept, &rec)?),
+                    || Ok(backend.gf16_decode(&kept)?),
                     |out, h| {
                         // Decoding must give the originals back, not merely agree across backends.
                         if out.len() != lost || out.iter().any(|(i, s)| data.get(*i) != Some(s)) {

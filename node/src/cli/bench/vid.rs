@@ -59,8 +59,14 @@ pub fn disperse(scheme: SchemeKind, bytes: usize, units: u32) -> Case {
         size: size(bytes, units),
         work: Work::Bytes(bytes as u64),
         timed: match scheme {
-            SchemeKind::Avidm => "Avidm::disperse (GF(2^16) encode, Merkle tree, shares with proofs) + share encoding",
-            SchemeKind::Kzg => "Kzg::disperse (blob commitments, cells and FK20 proofs per blob) + share encoding",
+            SchemeKind::Avidm => {
+                "Avidm::disperse (GF(2^16) encode, Merkle tree, shares with proofs) + the shares' wire encoding \
+                 (Vid::disperse: one copy of every unit; cargo bench times Avidm::disperse alone)"
+            }
+            SchemeKind::Kzg => {
+                "Kzg::disperse (blob commitments, cells and FK20 proofs per blob) + the shares' wire encoding \
+                 (Vid::disperse; cargo bench times Kzg::disperse alone)"
+            }
         },
         prepare: Box::new(move || {
             let payload = inputs::bytes(13, bytes);
@@ -89,9 +95,13 @@ pub fn verify_share(scheme: SchemeKind, bytes: usize, units: u32) -> Case {
         work: Work::Items { count: 1, unit: "shares" },
         timed: match scheme {
             SchemeKind::Avidm => {
-                "Avidm::verify_share of one node's share (BLAKE3 of its units, Merkle paths; on the host)"
+                "Avidm::verify_share of one node's share (BLAKE3 of its units, Merkle paths; on the host) + decoding \
+                 the share and common data from wire bytes"
             }
-            SchemeKind::Kzg => "Kzg::verify_share of one node's share (one verify_cell_kzg_proof_batch over its cells)",
+            SchemeKind::Kzg => {
+                "Kzg::verify_share of one node's share (one verify_cell_kzg_proof_batch over its cells) + decoding \
+                 the share and common data from wire bytes"
+            }
         },
         prepare: Box::new(move || {
             let s = build(scheme, units)?;
@@ -118,8 +128,14 @@ pub fn recover(scheme: SchemeKind, bytes: usize, units: u32) -> Case {
         size: size(bytes, units),
         work: Work::Bytes(bytes as u64),
         timed: match scheme {
-            SchemeKind::Avidm => "Avidm::recover from the last 34 of 100 nodes (every original lost; re-encode check)",
-            SchemeKind::Kzg => "Kzg::recover from the last 50 of 100 nodes (cell recovery per blob; re-commit check)",
+            SchemeKind::Avidm => {
+                "Avidm::recover from the last 34 of 100 nodes (every original lost; root check) + decoding their \
+                 shares from wire bytes"
+            }
+            SchemeKind::Kzg => {
+                "Kzg::recover from the last 50 of 100 nodes (cell recovery per blob; re-commit check) + decoding \
+                 their shares from wire bytes"
+            }
         },
         prepare: Box::new(move || {
             let payload = inputs::bytes(15, bytes);

@@ -1,5 +1,7 @@
-//! A plain, readable implementation of the Leopard GF(2^16) Reed–Solomon code, byte for byte
-//! what reed-solomon-simd 3.x computes: the oracle for the cpu and gpu backends.
+//! The textbook Leopard GF(2^16) Reed–Solomon coder: plain, readable, byte for byte what
+//! reed-solomon-simd 3.x computes. It is the `reference` backend's GF(2^16), the oracle the cpu
+//! and gpu backends are tested against; the codeword's layout (rate, positions, what a decode
+//! restores) comes from [`super::plan`], shared with them.
 //!
 //! # Shards as symbols
 //!
@@ -42,27 +44,9 @@
 //! inputs are known zeros or whose outputs are never read; both give the same values at every
 //! position that is read, which is what the tests check.
 
-use super::tables::{MODULUS, ORDER, Tables, sub_mod, tables, walsh_hadamard};
+use super::tables::{MODULUS, Tables, sub_mod, tables, walsh_hadamard};
+use super::{Gf16Received, check_encode, plan_decode, use_high_rate};
 use crate::error::BackendError;
-
-/// The largest shard count either side may have: Leopard needs `min(k, m)` rounded up to a
-/// power of two plus `max(k, m)` to fit in the 65536 field points.
-pub fn supports(original_count: usize, recovery_count: usize) -> bool {
-    let (small, large) = (original_count.min(recovery_count), original_count.max(recovery_count));
-    small > 0 && large <= ORDER && small.next_power_of_two() + large <= ORDER
-}
-
-/// reed-solomon-simd's choice of rate for `k` originals and `m` recovery shards: the rate of
-/// the side with more shards (rounded up to powers of two); on a tie it deliberately takes the
-/// "wrong" one, because that decodes faster. Requires [`supports`].
-pub fn use_high_rate(original_count: usize, recovery_count: usize) -> bool {
-    let (k2, m2) = (original_count.next_power_of_two(), recovery_count.next_power_of_two());
-    match k2.cmp(&m2) {
-        std::cmp::Ordering::Less => false,
-        std::cmp::Ordering::Greater => true,
-        std::cmp::Ordering::Equal => original_count <= recovery_count,
-    }
-}
 
 /// Splits a shard into symbols (see the module doc for the block layout).
 pub fn to_symbols(shard: &[u8]) -> Vec<u16> {
@@ -161,10 +145,7 @@ fn formal_derivative(rows: &mut [Vec<u16>]) {
 /// Encodes `original` (all one even, nonzero length) into `recovery_count` recovery shards.
 pub fn encode(original: &[&[u8]], recovery_count: usize) -> Result<Vec<Vec<u8>>, BackendError> {
     let k = original.len();
-    if !supports(k, recovery_count) {
-        return Err(BackendError::invalid("gf16_encode", format!("unsupported counts {k}:{recovery_count}")));
-    }
-    let symbols = check_shard_len("gf16_encode", original.iter().copied())? / 2;
+    let symbols = check_encode(original, recovery_count)? / 2;
     let rows: Vec<Vec<u16>> = original.iter().map(|s| to_symbols(s)).collect();
     let recovery = if use_high_rate(k, recovery_count) {
         encode_high(rows, recovery_count, symbols)
@@ -206,164 +187,14 @@ fn encode_low(mut originals: Vec<Vec<u16>>, m: usize, symbols: usize) -> Vec<Vec
     out
 }
 
-/// Checks that the shards share one even, nonzero length and returns it.
-fn check_shard_len<'a>(op: &'static str, shards: impl Iterator<Item = &'a [u8]>) -> Result<usize, BackendError> {
-    let mut len = None;
-    for s in shards {
-        match len {
-            None if s.is_empty() || s.len() % 2 != 0 => {
-                return Err(BackendError::invalid(op, format!("shard size {} is not a positive even number", s.len())));
-            }
-            None => len = Some(s.len()),
-            Some(l) if l != s.len() => {
-                return Err(BackendError::invalid(op, format!("shard of {} bytes, expected {l}", s.len())));
-            }
-            Some(_) => {}
-        }
-    }
-    len.ok_or_else(|| BackendError::invalid(op, "no shards"))
-}
-
-/// Where a decode puts every shard, what is erased and what it must restore: the layout of the
-/// codeword at its field positions (see the module doc). The naive decoder and the gpu backend
-/// both start from it, so they cannot disagree on it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DecodePlan {
-    /// Field position of original shard 0 (`chunk` in high rate, 0 in low rate).
-    pub original_base: usize,
-    /// Field position of recovery shard 0 (0 in high rate, `chunk` in low rate).
-    pub recovery_base: usize,
-    /// Positions at or past this hold no shard: the rows the IFFT may skip.
-    pub end: usize,
-    /// Rows of the decoder's transforms: `end.next_power_of_two()`.
-    pub size: usize,
-    /// 1 at every erased position of the 65536 (lost shards and never-filled slots), else 0.
-    pub erased: Vec<u16>,
-    /// The missing original indices, increasing.
-    pub missing: Vec<usize>,
-    /// The missing recovery indices, increasing.
-    pub missing_recovery: Vec<usize>,
-    /// Bytes per shard.
-    pub shard_bytes: usize,
-}
-
-impl DecodePlan {
-    /// The received shards at their field positions (originals, then recovery shards).
-    pub fn received<'a>(
-        &self,
-        original: &[(usize, &'a [u8])],
-        recovery: &[(usize, &'a [u8])],
-    ) -> Vec<(usize, &'a [u8])> {
-        let at = |base: usize, &(i, s): &(usize, &'a [u8])| (base + i, s);
-        (original.iter().map(|o| at(self.original_base, o)))
-            .chain(recovery.iter().map(|r| at(self.recovery_base, r)))
-            .collect()
-    }
-
-    /// The field positions of the missing originals, in the order of [`DecodePlan::missing`].
-    pub fn restore(&self) -> Vec<usize> {
-        self.missing.iter().map(|&i| self.original_base + i).collect()
-    }
-
-    /// The field positions of the missing recovery shards, in the order of
-    /// [`DecodePlan::missing_recovery`].
-    pub fn restore_recovery(&self) -> Vec<usize> {
-        self.missing_recovery.iter().map(|&j| self.recovery_base + j).collect()
-    }
-}
-
-/// Validates a decode call (counts, indices, duplicates, enough shards, one even shard size)
-/// and lays it out; `None` when no original is missing (nothing to restore).
-pub fn plan_decode(
-    original_count: usize,
-    recovery_count: usize,
-    original: &[(usize, &[u8])],
-    recovery: &[(usize, &[u8])],
-) -> Result<Option<DecodePlan>, BackendError> {
-    const OP: &str = "gf16_decode";
-    let (k, m) = (original_count, recovery_count);
-    if !supports(k, m) {
-        return Err(BackendError::invalid(OP, format!("unsupported counts {k}:{m}")));
-    }
-    let mut have_original = vec![false; k];
-    for &(i, _) in original {
-        if i >= k {
-            return Err(BackendError::invalid(OP, format!("original index {i} out of range 0..{k}")));
-        }
-        if std::mem::replace(&mut have_original[i], true) {
-            return Err(BackendError::invalid(OP, format!("duplicate original index {i}")));
-        }
-    }
-    let mut have_recovery = vec![false; m];
-    for &(j, _) in recovery {
-        if j >= m {
-            return Err(BackendError::invalid(OP, format!("recovery index {j} out of range 0..{m}")));
-        }
-        if std::mem::replace(&mut have_recovery[j], true) {
-            return Err(BackendError::invalid(OP, format!("duplicate recovery index {j}")));
-        }
-    }
-    if original.len() + recovery.len() < k {
-        return Err(BackendError::invalid(
-            OP,
-            format!("{} original + {} recovery shards received, {k} needed", original.len(), recovery.len()),
-        ));
-    }
-    if original.len() == k {
-        return Ok(None);
-    }
-    let shard_bytes = check_shard_len(OP, original.iter().chain(recovery).map(|&(_, s)| s))?;
-
-    let high = use_high_rate(k, m);
-    let (original_base, recovery_base, end) = if high {
-        let chunk = m.next_power_of_two();
-        (chunk, 0, chunk + k)
-    } else {
-        let chunk = k.next_power_of_two();
-        (0, chunk, chunk + m)
-    };
-    let mut erased = vec![0u16; ORDER];
-    // Positions never filled by the encoder (unused recovery slots, and in low rate every point
-    // past the last recovery shard) are erasures; zero-padding originals are known zeros.
-    if high {
-        erased[m..original_base].fill(1);
-    } else {
-        erased[end..].fill(1);
-    }
-    for i in 0..k {
-        erased[original_base + i] = u16::from(!have_original[i]);
-    }
-    for j in 0..m {
-        erased[recovery_base + j] = u16::from(!have_recovery[j]);
-    }
-    let missing = (0..k).filter(|&i| !have_original[i]).collect();
-    let missing_recovery = (0..m).filter(|&j| !have_recovery[j]).collect();
-    Ok(Some(DecodePlan {
-        original_base,
-        recovery_base,
-        end,
-        size: end.next_power_of_two(),
-        erased,
-        missing,
-        missing_recovery,
-        shard_bytes,
-    }))
-}
-
-/// Restores the missing original shards of a `original_count : recovery_count` code from the
-/// received `(index, bytes)` pairs; returns them as `(index, bytes)` in increasing index order
-/// (nothing when no original is missing).
-pub fn decode(
-    original_count: usize,
-    recovery_count: usize,
-    original: &[(usize, &[u8])],
-    recovery: &[(usize, &[u8])],
-) -> Result<Vec<(usize, Vec<u8>)>, BackendError> {
-    let Some(plan) = plan_decode(original_count, recovery_count, original, recovery)? else {
+/// Restores the missing original shards of the codeword `received` comes from; returns them as
+/// `(index, bytes)` in increasing index order (nothing when no original is missing).
+pub fn decode(received: &Gf16Received<'_>) -> Result<Vec<(usize, Vec<u8>)>, BackendError> {
+    let Some(plan) = plan_decode(received)? else {
         return Ok(Vec::new());
     };
     let mut rows = vec![Vec::new(); plan.size];
-    for (p, s) in plan.received(original, recovery) {
+    for (p, s) in plan.received(received) {
         rows[p] = to_symbols(s);
     }
     let logs = erasure_logs(&plan.erased);
@@ -433,13 +264,6 @@ mod tests {
             ifft(&mut r, delta);
             fft(&mut r, delta);
             assert_eq!(r, rows, "skew_delta {delta}");
-        }
-    }
-
-    #[test]
-    fn supported_counts_match_reed_solomon_simd() {
-        for (k, m) in [(1, 1), (0, 1), (1, 0), (65535, 1), (1, 65535), (65536, 1), (32768, 32768), (32769, 32768)] {
-            assert_eq!(supports(k, m), reed_solomon_simd::ReedSolomonEncoder::supports(k, m), "{k}:{m}");
         }
     }
 }
