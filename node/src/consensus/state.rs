@@ -90,7 +90,7 @@ pub(super) const MAX_ORPHANS: usize = 256;
 /// runtime's store and reach peers by range sync.
 pub(super) const RETAIN_BLOCKS: u64 = 64;
 /// Views of first-proposal records kept below the current view.
-const RETAIN_VIEWS: View = 256;
+pub(super) const RETAIN_VIEWS: View = 256;
 
 /// One consensus node. Drive it with [`Node::start`] once, then [`Node::handle`] per input.
 pub struct Node<C: CertScheme> {
@@ -139,6 +139,8 @@ pub struct Node<C: CertScheme> {
     pub(super) share_ok: HashSet<(View, Digest)>,
     pub(super) share_checking: HashSet<(View, Digest)>,
     pub(super) held_shares: BTreeMap<View, Vec<VidShare>>,
+    /// Checks started for shares of views already left, by view (bounded per view; pruned with `by_view`).
+    pub(super) late_share_checks: BTreeMap<View, u8>,
     pub(super) share_asks: u32,
     /// Vote collection (as a leader) and equivocation tracking.
     pub(super) votes: BTreeMap<(View, Digest), Accumulator<C::Sig>>,
@@ -197,6 +199,7 @@ impl<C: CertScheme> Node<C> {
             share_ok: HashSet::new(),
             share_checking: HashSet::new(),
             held_shares: BTreeMap::new(),
+            late_share_checks: BTreeMap::new(),
             share_asks: 0,
             votes: BTreeMap::new(),
             vote_seen: BTreeMap::new(),
@@ -318,6 +321,7 @@ impl<C: CertScheme> Node<C> {
             + self.share_ok.len()
             + self.share_checking.len()
             + self.held_shares.values().map(Vec::len).sum::<usize>()
+            + self.late_share_checks.len()
             + self.votes.len()
             + self.vote_seen.len()
             + self.da_votes.len()
@@ -375,6 +379,7 @@ impl<C: CertScheme> Node<C> {
             set.retain(|(v, _)| *v >= keep);
         }
         self.by_view = self.by_view.split_off(&self.view.saturating_sub(RETAIN_VIEWS));
+        self.late_share_checks = self.late_share_checks.split_off(&self.view.saturating_sub(RETAIN_VIEWS));
         // Orphans whose parent never came (or that fell below the root) would otherwise pin the buffer full.
         let (root_height, view) = (self.root.height, self.view);
         self.orphans.retain(|_, ps| {

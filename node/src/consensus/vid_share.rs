@@ -10,7 +10,7 @@
 
 use super::certificate::CertScheme;
 use super::leader::Membership;
-use super::state::Node;
+use super::state::{Node, RETAIN_VIEWS};
 use super::types::{Action, DataRequest, Digest, Message, NodeId, TimerKind, VidShare, View};
 use super::verify::Reject;
 
@@ -32,7 +32,7 @@ impl<C: CertScheme> Node<C> {
             return Ok(()); // Someone else's share: not ours to check.
         }
         if !self.in_window(s.view) {
-            return Err(Reject::OutOfWindow(s.view));
+            return self.on_late_share(s);
         }
         let key = (s.view, s.commitment);
         if self.share_ok.contains(&key) {
@@ -51,6 +51,27 @@ impl<C: CertScheme> Node<C> {
             return Ok(()); // The share request after the delay recovers from a flood.
         }
         held.push(s);
+        Ok(())
+    }
+
+    /// A share for a view already left: no vote depends on it any more, but the node must hold its share of every
+    /// block (for retrieval by others). Checked — and stored by the runtime — when its commitment is the known
+    /// proposal's, at most [`MAX_HELD_PER_VIEW`] times per view (a flood of copies costs a bounded amount of work).
+    fn on_late_share(&mut self, s: VidShare) -> Result<(), Reject> {
+        if s.view.saturating_add(RETAIN_VIEWS) < self.view {
+            return Err(Reject::OutOfWindow(s.view));
+        }
+        let proposed = self.by_view.get(&s.view).and_then(|h| self.proposals.get(h));
+        if !proposed.is_some_and(|p| p.header.payload_commitment == s.commitment) {
+            return Err(Reject::OutOfWindow(s.view));
+        }
+        let checks = self.late_share_checks.entry(s.view).or_insert(0);
+        if usize::from(*checks) >= MAX_HELD_PER_VIEW {
+            self.stats.dropped_shares += 1;
+            return Ok(());
+        }
+        *checks += 1;
+        self.out.push(Action::RequestData(DataRequest::VerifyShare(s)));
         Ok(())
     }
 
@@ -85,6 +106,10 @@ impl<C: CertScheme> Node<C> {
         } else {
             self.stats.bad_shares += 1;
             self.release_held_shares(view, commitment);
+            // No held candidate left: ask for the share (the timer was not armed while this one was checked).
+            if view == self.view && !self.share_checking.contains(&(view, commitment)) {
+                self.arm_share_timer();
+            }
         }
     }
 
@@ -135,7 +160,8 @@ impl<C: CertScheme> Node<C> {
         if requester == self.id {
             return Ok(());
         }
-        if !self.in_window(view) {
+        // Late requests too (within the retained views): a node must get its share of a block decided without it.
+        if view.saturating_add(RETAIN_VIEWS) < self.view || !self.in_window(view.max(self.view)) {
             return Err(Reject::OutOfWindow(view));
         }
         self.out.push(Action::ServeShare { to: requester, view, commitment });

@@ -212,7 +212,8 @@ pub fn run(opts: &DevnetOptions) -> anyhow::Result<Summary> {
     };
     cluster.stop_all(Duration::from_secs(5));
 
-    let sum = |name: &str, labels: &str| metrics.iter().map(|m| metric(m, name, labels)).sum::<f64>();
+    // `+ 0.0`: an empty float sum is -0.0, which would print as "-0".
+    let sum = |name: &str, labels: &str| metrics.iter().map(|m| metric(m, name, labels)).sum::<f64>() + 0.0;
     let layers = ["consensus", "mascarpone", "savoiardi", "sync", "service"];
     let bytes_sent: Vec<(String, f64)> = layers
         .iter()
@@ -258,7 +259,8 @@ fn sum_all(metrics: &[String], name: &str) -> f64 {
         .flat_map(|m| m.lines())
         .filter(|l| l.starts_with(name) && l[name.len()..].starts_with(['{', ' ']))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
+        .sum::<f64>()
+        + 0.0 // An empty float sum is -0.0.
 }
 
 /// "CPU model, N cores" from /proc/cpuinfo and the OS.

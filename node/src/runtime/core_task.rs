@@ -12,7 +12,7 @@ use tracing::{debug, info, warn};
 use super::engine_jobs;
 use super::shared::Shared;
 use crate::consensus::{
-    Action, BlsScheme, CommitProof, Equivocation, Header, Input, Membership, Node, Qc, TimerKind, View,
+    Action, BlsScheme, CommitProof, Equivocation, Header, Input, Membership, Message, Node, NodeId, Qc, TimerKind, View,
 };
 
 /// Inputs to the core.
@@ -168,6 +168,7 @@ impl Executor {
         for at in arrivals {
             shared.metrics.submit_to_decide_seconds.observe(at.elapsed().as_secs_f64());
         }
+        fetch_missing_shares(shared.clone(), blocks.iter().map(|(h, _)| (h.view, h.payload_commitment)).collect());
         if let Some((h, _)) = blocks.last() {
             shared.metrics.decided_height.set(h.height as i64);
             shared.update_status(|s| {
@@ -218,6 +219,28 @@ impl Executor {
 /// Milliseconds since the Unix epoch (block timestamps); 0 if the clock is before 1970.
 pub fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Decided blocks whose share this node does not hold (its view moved on before the share came, e.g. from a leader
+/// that sent a bad one): ask the DA committee, whose members rebuild it from the payload. The answer goes through
+/// the core like any share, is verified, and stored; a node must hold its share of every decided block.
+fn fetch_missing_shares(shared: Arc<Shared>, decided: Vec<(View, crate::consensus::Digest)>) {
+    tokio::spawn(async move {
+        let store = shared.store.clone();
+        let missing = tokio::task::spawn_blocking(move || {
+            decided.into_iter().filter(|(_, c)| matches!(store.share(c), Ok(None))).collect::<Vec<_>>()
+        })
+        .await
+        .unwrap_or_default();
+        let n = shared.consensus.table.len() as NodeId;
+        for (view, commitment) in missing {
+            debug!(view, commitment = %commitment.short(), "decided without our share: asking the DA committee");
+            let ask = Message::ShareRequest { requester: shared.me, view, commitment };
+            for to in (0..n).filter(|&i| i != shared.me && shared.consensus.da_table.node_stake(i).unwrap_or(0) > 0) {
+                shared.send(to, &ask);
+            }
+        }
+    });
 }
 
 /// `RUST_LOG=crema_node::runtime=trace`: every input the core takes.
