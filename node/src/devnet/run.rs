@@ -193,10 +193,11 @@ pub fn run(opts: &DevnetOptions) -> anyhow::Result<Summary> {
     let backend = opts.check_backend.build().context("building the backend for the checks")?;
     let running: Vec<usize> = (0..n).filter(|&i| cluster.running(i)).collect();
     let live: Vec<(usize, Client)> = running.into_iter().map(|i| (i, cluster.client(i))).collect();
-    let metrics: Vec<String> = live.iter().map(|(_, c)| c.metrics()).collect::<anyhow::Result<_>>()?;
     let status = cluster.client(watcher).status()?;
     let safety_ok = checks::safety(&live)?;
     let namespaces_verified = checks::namespaces(&obs, &live, backend.as_ref())?;
+    // After the namespace checks: their retrievals (and what they ran into) count too.
+    let metrics: Vec<String> = live.iter().map(|(_, c)| c.metrics()).collect::<anyhow::Result<_>>()?;
 
     let da: Vec<usize> = (0..opts.cluster.da_committee.min(n)).collect();
     eprintln!("devnet: stopping the DA committee {da:?}; rebuilding every payload from the other nodes' shares");

@@ -19,8 +19,10 @@ use crate::da::service::ServiceMsg;
 use crate::da::{block, mascarpone, savoiardi};
 use crate::net::network::Inbound;
 
-/// How long each retrieval step waits for answers.
+/// How long reconstruction waits for enough shares.
 const STEP_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long one DA committee member has to answer a payload request before the next is asked.
+const MEMBER_TIMEOUT: Duration = Duration::from_millis(1500);
 /// Answers buffered per pending retrieval.
 const ANSWERS: usize = 256;
 
@@ -91,37 +93,44 @@ pub async fn payload(shared: &Arc<Shared>, header: &Header) -> Result<Arc<Vec<u8
     result
 }
 
-/// Asks every DA committee member; the first payload that recomputes to the commitment wins.
+/// Asks the DA committee members one at a time, in random order (the payload crosses the network once, not once
+/// per member, and no member is always asked first); the first payload that recomputes to the commitment wins. A
+/// member that sends a bad payload is counted and the next one is asked; one that does not answer in time is
+/// skipped.
 async fn from_committee(
     shared: &Arc<Shared>,
     commitment: &Digest,
     answers: &mut mpsc::Receiver<Answer>,
 ) -> Option<Arc<Vec<u8>>> {
+    use rand::seq::SliceRandom;
     let n = shared.consensus.table.len() as NodeId;
-    let members: Vec<NodeId> =
+    let mut members: Vec<NodeId> =
         (0..n).filter(|&i| i != shared.me && shared.consensus.da_table.node_stake(i).unwrap_or(0) > 0).collect();
+    members.shuffle(&mut rand::thread_rng());
     for &m in &members {
-        let _ = shared.send_service(m, &ServiceMsg::PayloadRequest { requester: shared.me, commitment: *commitment });
-    }
-    let deadline = tokio::time::Instant::now() + STEP_TIMEOUT;
-    let mut left = members.len();
-    while left > 0 {
-        let answer = tokio::time::timeout_at(deadline, answers.recv()).await.ok()??;
-        let Answer::Payload(payload) = answer else { continue };
-        left -= 1;
-        let job = shared.clone();
-        let candidate = payload.clone();
-        let c = *commitment;
-        let ok = tokio::task::spawn_blocking(move || {
-            let max = job.consensus.max_block_bytes as usize;
-            mascarpone::payload_matches(&job.vid, job.backend.as_ref(), &c, &candidate, max)
-        })
-        .await
-        .unwrap_or(false);
-        if ok {
-            return Some(payload);
+        let ask = ServiceMsg::PayloadRequest { requester: shared.me, commitment: *commitment };
+        if shared.send_service(m, &ask).is_err() {
+            continue;
         }
-        shared.metrics.bad("retrieved_payload");
+        let deadline = tokio::time::Instant::now() + MEMBER_TIMEOUT;
+        // Answers to an earlier member's request may still arrive here: each is checked the same way.
+        while let Ok(Some(answer)) = tokio::time::timeout_at(deadline, answers.recv()).await {
+            let Answer::Payload(payload) = answer else { continue };
+            let job = shared.clone();
+            let candidate = payload.clone();
+            let c = *commitment;
+            let ok = tokio::task::spawn_blocking(move || {
+                let max = job.consensus.max_block_bytes as usize;
+                mascarpone::payload_matches(&job.vid, job.backend.as_ref(), &c, &candidate, max)
+            })
+            .await
+            .unwrap_or(false);
+            if ok {
+                return Some(payload);
+            }
+            shared.metrics.bad("retrieved_payload");
+            break; // This member (or an earlier one) lied: ask the next.
+        }
     }
     shared.metrics.fallback("committee_failed");
     None
