@@ -244,6 +244,20 @@ impl Cluster {
         bail!("node {i} did not become healthy in {timeout:?}:\n{}", self.log_tail(i, 30))
     }
 
+    /// CPU seconds (user + system) node `i`'s current process has used, from `/proc` (Linux; `None` elsewhere or
+    /// when the node is not running).
+    pub fn cpu_seconds(&self, i: usize) -> Option<f64> {
+        let pid = self.nodes[i].child.as_ref()?.id();
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // Fields after the command name (which may hold spaces) start after the last ')'; utime and stime are
+        // fields 14 and 15 of the whole line, i.e. 12 and 13 after it.
+        let rest: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+        let ticks: f64 = rest.get(11)?.parse::<f64>().ok()? + rest.get(12)?.parse::<f64>().ok()?;
+        // SAFETY: sysconf has no memory effects.
+        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+        (hz > 0).then(|| ticks / hz as f64)
+    }
+
     /// The last `lines` lines of node `i`'s log.
     pub fn log_tail(&self, i: usize, lines: usize) -> String {
         let text = std::fs::read_to_string(&self.nodes[i].log).unwrap_or_default();

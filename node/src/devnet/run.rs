@@ -92,6 +92,9 @@ pub struct Summary {
     pub bad_messages: f64,
     /// Equivocations seen, summed over nodes.
     pub equivocations: f64,
+    /// Each node's CPU time during the load over its wall time (1.0 = one core busy throughout), from `/proc`;
+    /// `None` for a node crashed or restarted during the run.
+    pub cpu_share: Vec<Option<f64>>,
     /// Faults applied, with their time.
     pub faults: Vec<String>,
     /// Every node's decided headers agree.
@@ -127,6 +130,7 @@ pub fn run(opts: &DevnetOptions) -> anyhow::Result<Summary> {
     let n = opts.cluster.nodes;
     let clients: Arc<Mutex<Vec<Option<Client>>>> =
         Arc::new(Mutex::new((0..n).map(|i| Some(cluster.client(i))).collect()));
+    let cpu_start: Vec<Option<f64>> = (0..n).map(|i| cluster.cpu_seconds(i)).collect();
     let started = Instant::now();
     let until = started + Duration::from_secs(opts.duration);
     let mut load = Load::start(opts.load.clone(), clients.clone(), until);
@@ -196,6 +200,14 @@ pub fn run(opts: &DevnetOptions) -> anyhow::Result<Summary> {
     let status = cluster.client(watcher).status()?;
     let safety_ok = checks::safety(&live)?;
     let namespaces_verified = checks::namespaces(&obs, &live, backend.as_ref())?;
+    // A node crashed or restarted in the run is a new process: its share is not comparable, so it is left out.
+    let cpu_share: Vec<Option<f64>> = (0..n)
+        .map(|i| {
+            let faulted = opts.faults.iter().any(|f| f.node == i);
+            let (Some(a), Some(b)) = (cpu_start[i], cluster.cpu_seconds(i)) else { return None };
+            (!faulted).then(|| (b - a) / duration)
+        })
+        .collect();
     // After the namespace checks: their retrievals (and what they ran into) count too.
     let metrics: Vec<String> = live.iter().map(|(_, c)| c.metrics()).collect::<anyhow::Result<_>>()?;
 
@@ -246,6 +258,7 @@ pub fn run(opts: &DevnetOptions) -> anyhow::Result<Summary> {
         fallbacks: sum_all(&metrics, "crema_retrieval_fallbacks_total"),
         bad_messages: sum_all(&metrics, "crema_bad_messages_total"),
         equivocations: sum_all(&metrics, "crema_equivocations_total"),
+        cpu_share,
         faults: applied,
         safety_ok,
         namespaces_verified,
@@ -296,6 +309,8 @@ pub fn print(s: &Summary) {
         println!("  DA egress / payload {e:.2} (bytes the DA layers sent per decided payload byte)");
     }
     println!("  fallbacks {}  bad messages {}  equivocations {}", s.fallbacks, s.bad_messages, s.equivocations);
+    let cpu: Vec<String> = s.cpu_share.iter().map(|c| c.map_or("-".into(), |c| format!("{:.0}%", c * 100.0))).collect();
+    println!("  CPU per node        {} (of one core, over the run)", cpu.join(" "));
     for f in &s.faults {
         println!("  fault               {f}");
     }
