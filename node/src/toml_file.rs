@@ -89,8 +89,13 @@ pub(crate) fn parse<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T, C
         let key = e.path().to_string();
         let inner = e.into_inner();
         let line = inner.span().map(|s| format!(" (line {})", line_of(text, s.start))).unwrap_or_default();
+        // An unknown field's path ends with the field itself, which the message names: point at its table.
+        let key = match inner.message().starts_with("unknown field") {
+            true => key.rsplit_once('.').map_or(".".to_string(), |(table, _)| table.to_string()),
+            false => key,
+        };
         // The root path prints as "."; name the file's top level instead.
-        let key = if key == "." { "(top level)".to_string() } else { key };
+        let key = if key == "." || key.is_empty() { "(top level)".to_string() } else { key };
         ConfigError::invalid(path, key, format!("{}{line}", inner.message()))
     })
 }

@@ -61,8 +61,11 @@ impl<C: CertScheme> Node<C> {
         if s.view.saturating_add(RETAIN_VIEWS) < self.view {
             return Err(Reject::OutOfWindow(s.view));
         }
+        // Vouched for by the proposal we saw, or by a block we hold (decided, or taken in by range sync).
         let proposed = self.by_view.get(&s.view).and_then(|h| self.proposals.get(h));
-        if proposed.is_none_or(|p| p.header.payload_commitment != s.commitment) {
+        let vouched = proposed.is_some_and(|p| p.header.payload_commitment == s.commitment)
+            || self.blocks.values().any(|h| h.view == s.view && h.payload_commitment == s.commitment);
+        if !vouched {
             return Err(Reject::OutOfWindow(s.view));
         }
         let checks = self.late_share_checks.entry(s.view).or_insert(0);
