@@ -59,7 +59,8 @@ fuzz_target!(|data: &[u8]| {
         }
         4 => {
             if let Ok((view, payload)) = records::decode_payload(data) {
-                let encoded = records::encode_payload(view, &payload).expect("a decoded payload is within the blob limit");
+                let encoded =
+                    records::encode_payload(view, &payload).expect("a decoded payload is within the blob limit");
                 assert_round_trip(&(view, &payload), &encoded, data);
                 assert_eq!(records::record_view(data), Ok(view));
             }
