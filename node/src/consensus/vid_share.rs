@@ -62,7 +62,7 @@ impl<C: CertScheme> Node<C> {
             return Err(Reject::OutOfWindow(s.view));
         }
         let proposed = self.by_view.get(&s.view).and_then(|h| self.proposals.get(h));
-        if !proposed.is_some_and(|p| p.header.payload_commitment == s.commitment) {
+        if proposed.is_none_or(|p| p.header.payload_commitment != s.commitment) {
             return Err(Reject::OutOfWindow(s.view));
         }
         let checks = self.late_share_checks.entry(s.view).or_insert(0);
