@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Writes a small seed corpus for every fuzz target into fuzz/corpus/<target>/ (made here, never
 # committed): real encodings from small dispersals by the crema binary, a GF(2^16) codeword in
-# the gf16_shards record format, and small vector cases (the repo's fixtures, the shared BLS
-# suite when present) behind the byte that selects their function. Needs the release binary
+# the gf16_shards record format, small vector cases (the repo's fixtures, the shared BLS suite
+# when present) behind the byte that selects their function, the node.toml and network.toml of a
+# `crema init` network, and one encoding of every node message, store record and p2p frame (BLS
+# signatures taken from that network's proofs of possession, so they decode). Needs the release binary
 # (`cargo run --release -- info` builds it); run from anywhere.
 set -euo pipefail
 fuzz=$(cd "$(dirname "$0")" && pwd)
@@ -12,6 +14,7 @@ crema=${CARGO_TARGET_DIR:-$repo/target}/release/crema
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 cd "$fuzz"
 mkdir -p corpus/{vid_avidm_wire,vid_kzg_wire,vid_namespaced_wire,gf16_shards,vectors_case}
+mkdir -p corpus/{consensus_wire,da_service,store_records,p2p_frame,node_config}
 printf 'a block' > "$work/p1"; : > "$work/p0"; head -c 3000 /dev/urandom > "$work/p2"; printf 'rollup seven' > "$work/a"
 first_share() { find "$1/shares" -type f | sort | head -n 1; }
 for i in 0 1 2; do
@@ -55,5 +58,60 @@ for p in paths:
 # k=3, m=2, 8-byte shards (selectors 2, 1, 3), then (index, length, bytes) records.
 records = bytes([2, 1, 3]) + b"".join(bytes([i, 8]) + bytes([i + 1] * 8) for i in range(5))
 open("corpus/gf16_shards/codeword", "wb").write(records)
+PY
+"$crema" init --nodes 2 --out "$work/net" >/dev/null
+cp "$work/net/network.toml" corpus/node_config/network.toml
+cp "$(find "$work/net" -name node.toml | sort | head -n 1)" corpus/node_config/node.toml
+python3 - "$work/net/network.toml" <<'PY'
+import re, struct, sys
+# Field layouts: node/src/consensus/wire.rs, node/src/da/service.rs, node/src/store/records.rs,
+# node/src/net/p2p/codec.rs. Integers are little-endian except the frame length.
+pops = re.findall(r'pop = "([0-9a-f]{192})"', open(sys.argv[1]).read())
+bls_sig = bytes.fromhex(pops[0])
+u16, u32, u64 = (lambda x: struct.pack("<H", x)), (lambda x: struct.pack("<I", x)), (lambda x: struct.pack("<Q", x))
+d = lambda b: bytes([b]) * 32
+lb = lambda b: u32(len(b)) + b
+header = (u64(5) + u64(3) + d(1) + u16(1) + u64(1_700_000_000_000) + d(2) + u64(12) + u32(1) + d(3)
+          + bytes([1]) + u64(1) + u64(3))
+# Scheme: (signature, empty or small certificate).
+schemes = {
+    "mac": (bytes(range(16)), u32(2) + u16(0) + bytes(16) + u16(1) + bytes([9]) * 16),
+    "bls": (bls_sig, bytes([1]) + lb(bls_sig + struct.pack(">I", 2) + bytes([0b11]))),
+}
+messages = []
+for name, (sig, cert) in schemes.items():
+    qc = u64(4) + d(4) + cert
+    tc = u64(6) + u32(1) + u16(1) + u64(4) + sig
+    kinds = {
+        1: header + qc + b"\0" + sig, 2: u64(5) + d(5) + u16(1) + sig, 3: u64(5) + d(2) + lb(b"a block") + sig,
+        4: u64(5) + d(2) + u16(0) + sig, 5: u64(5) + d(2) + cert, 6: u64(5) + d(2) + u16(1) + lb(b"common") + lb(b"share"),
+        7: u64(6) + qc + u16(0) + sig, 8: u16(1) + qc + b"\1" + tc, 9: u16(1) + d(6), 10: header + qc + b"\1" + tc + sig,
+        11: u16(1) + u64(5) + d(2), 12: u16(1) + u64(2), 13: u32(1) + header + qc + header + qc,
+    }
+    for k, body in kinds.items():
+        msg = b"CMS\1" + bytes([k]) + body
+        messages.append(msg)
+        open(f"corpus/consensus_wire/{name}-{k}", "wb").write(msg)
+open("corpus/consensus_wire/header", "wb").write(header)
+service = {
+    1: u16(1) + d(2), 2: d(2) + lb(b"a block"), 3: u16(0) + d(2),
+    4: u64(5) + d(2) + u16(1) + lb(b"common") + lb(b"share"), 5: u32(2) + u64(7) + lb(b"tx") + u64(9) + lb(b""),
+}
+for k, body in service.items():
+    open(f"corpus/da_service/kind-{k}", "wb").write(b"CDS\1" + bytes([k]) + body)
+# store_records: a selector byte, then the record (after an 8-byte height for decided and proof).
+mac_qc = u64(4) + d(4) + schemes["mac"][1]
+records = {
+    "safety": b"\0" + b"CSS\1" + u64(5) + u64(4) + mac_qc + header,
+    "decided": b"\1" + u64(3) + b"CSH\1" + header + mac_qc,
+    "proof": b"\2" + u64(2) + b"CSP\1" + header + mac_qc,
+    "share": b"\3" + b"CSV\1" + u64(5) + u16(1) + lb(b"common") + lb(b"share"),
+    "payload": b"\4" + b"CSD\1" + u64(5) + lb(b"a block"),
+    "view": b"\5" + b"CSD\1" + u64(5),
+}
+for name, rec in records.items():
+    open(f"corpus/store_records/{name}", "wb").write(rec)
+for i, (cls, body) in enumerate([(0, messages[1]), (1, messages[2]), (0, b"")]):
+    open(f"corpus/p2p_frame/frame-{i}", "wb").write(struct.pack(">I", len(body)) + bytes([cls]) + body)
 PY
 for d in corpus/*; do echo "$d: $(ls "$d" | wc -l) files"; done

@@ -9,6 +9,12 @@ use crema_engine::vid::Codec;
 /// fine; a panic, or a non-canonical success, is a finding.
 pub fn canonical<T: Codec + Debug>(data: &[u8]) -> Option<T> {
     let value = T::decode(data).ok()?;
-    assert_eq!(value.encode(), data, "{} decoded from non-canonical bytes: {value:?}", std::any::type_name::<T>());
+    assert_round_trip(&value, &value.encode(), data);
     Some(value)
+}
+
+/// Checks that `value`, decoded from `data`, encodes back to exactly `data` (`encoded`): for the
+/// node's decoders, which are free functions rather than [`Codec`] impls.
+pub fn assert_round_trip<T: Debug>(value: &T, encoded: &[u8], data: &[u8]) {
+    assert_eq!(encoded, data, "{} decoded from non-canonical bytes: {value:?}", std::any::type_name::<T>());
 }

@@ -50,7 +50,7 @@ use libp2p::{Multiaddr, PeerId, SwarmBuilder, noise, tcp, yamux};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-pub use self::codec::{Frame, FrameError};
+pub use self::codec::{Frame, FrameError, read_frame, write_frame};
 pub use self::dialer::Backoff;
 pub use self::peers::Peer;
 pub use self::sender::P2pSender;
