@@ -296,7 +296,10 @@ fn invalid_share_or_missing_da_certificate_blocks_the_vote() {
     node.handle(fx.input(fx.share(1, c, r, b"bad")));
     // No vote; the node asks for its share again (after the share-request delay).
     let after_bad = node.handle(share_checked(1, c, false));
-    assert!(matches!(after_bad.as_slice(), [Action::SetTimer { kind: TimerKind::Share, view: 1, .. }]), "{after_bad:?}");
+    assert!(
+        matches!(after_bad.as_slice(), [Action::SetTimer { kind: TimerKind::Share, view: 1, .. }]),
+        "{after_bad:?}"
+    );
     assert_eq!(node.handle(fx.input(fx.da_cert(1, c, &[0, 1, 2]))), vec![], "share failed verification");
 
     let mut node = fx.node(r);

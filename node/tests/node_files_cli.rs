@@ -171,19 +171,20 @@ impl Net {
 
     /// The value of `key` in `[[node]]` entry `i` of the network file.
     fn value(&self, i: usize, key: &str) -> String {
-        let entry = self.network.split("[[node]]").nth(i + 1).unwrap();
+        // Entries start at a line of their own (the file's header comment mentions "[[node]]" too).
+        let entry = self.network.split("\n[[node]]").nth(i + 1).unwrap();
         let line = entry.lines().find(|l| l.starts_with(&format!("{key} = "))).unwrap();
         line.split_once(" = ").unwrap().1.to_string()
     }
 
     /// The network file with `key` of entry `i` set to `value` (a TOML value, or None to remove the line).
     fn set(&self, i: usize, key: &str, value: Option<&str>) -> String {
-        let mut parts: Vec<String> = self.network.split("[[node]]").map(str::to_string).collect();
+        let mut parts: Vec<String> = self.network.split("\n[[node]]").map(str::to_string).collect();
         let old = format!("{key} = {}\n", self.value(i, key));
         let new = value.map(|v| format!("{key} = {v}\n")).unwrap_or_default();
         assert!(parts[i + 1].contains(&old));
         parts[i + 1] = parts[i + 1].replacen(&old, &new, 1);
-        parts.join("[[node]]")
+        parts.join("\n[[node]]")
     }
 }
 
@@ -216,7 +217,7 @@ fn broken_network_files_name_the_entry_and_field() {
         (net.set(2, "binding", Some(&net.value(1, "binding"))), vec!["node[2].binding: does not verify".into()]),
         (net.set(2, "peer_id", Some("\"12D3KooWnot-a-peer\"")), vec!["node[2].peer_id: invalid PeerId".into()]),
         (
-            format!("{}\n[[node]]{}", net.network, net.network.split("[[node]]").nth(2).unwrap()),
+            format!("{}\n[[node]]{}", net.network, net.network.split("\n[[node]]").nth(2).unwrap()),
             vec!["node[4].bls_key: same as node[1].bls_key".into()],
         ),
         (format!("{}\n{twin}", net.network), vec!["node[4].peer_id: same as node[0].peer_id".into()]),
@@ -246,7 +247,7 @@ fn broken_network_files_name_the_entry_and_field() {
         ),
         (net.network.replace("[params]", "[params]\nepoch = 3"), vec!["params: unknown field `epoch`".into()]),
         (net.network.replace("[params]", "[parameters]"), vec!["unknown field `parameters`".into()]),
-        (net.network.split("[[node]]").next().unwrap().to_string(), vec!["node: no [[node]] entry".into()]),
+        (net.network.split("\n[[node]]").next().unwrap().to_string(), vec!["node: no [[node]] entry".into()]),
         (net.network.replace("[params]", "[params"), vec!["network.toml: line 3".into()]),
     ];
     for (network, want) in rows {
