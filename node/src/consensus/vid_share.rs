@@ -61,9 +61,10 @@ impl<C: CertScheme> Node<C> {
         if s.view.saturating_add(RETAIN_VIEWS) < self.view {
             return Err(Reject::OutOfWindow(s.view));
         }
-        // Vouched for by the proposal we saw, or by a block we hold (decided, or taken in by range sync).
+        // Vouched for by the proposal we saw for that view, by a decided proposal we keep, or a block we hold.
         let proposed = self.by_view.get(&s.view).and_then(|h| self.proposals.get(h));
         let vouched = proposed.is_some_and(|p| p.header.payload_commitment == s.commitment)
+            || self.proposals.values().any(|p| p.header.view == s.view && p.header.payload_commitment == s.commitment)
             || self.blocks.values().any(|h| h.view == s.view && h.payload_commitment == s.commitment);
         if !vouched {
             return Err(Reject::OutOfWindow(s.view));
