@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use crema_engine::BackendChoice;
 use crema_engine::vid::{Codec, NamespaceProof, SchemeKind, verify_namespace};
-use crema_node::devnet::client::{Client, metric};
+use crema_node::devnet::client::{Client, metric, metric_total};
 use crema_node::devnet::cluster::{Cluster, ClusterSpec};
 use serde_json::Value;
 
@@ -189,14 +189,6 @@ fn a_node_offline_for_200_blocks_catches_up_by_range_sync() {
     assert_eq!(hash_at(&c.client(3), target), hash_at(&c.client(0), target));
 }
 
-/// Sums a metric over every label set it has (e.g. `crema_bad_messages_total` over kinds).
-fn metric_sum(text: &str, name: &str) -> f64 {
-    text.lines()
-        .filter(|l| l.starts_with(name) && l[name.len()..].starts_with(['{', ' ']))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
-}
-
 #[test]
 fn a_withholding_da_member_and_a_leader_sending_bad_shares_do_not_stop_progress() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
@@ -226,7 +218,7 @@ fn a_withholding_da_member_and_a_leader_sending_bad_shares_do_not_stop_progress(
         }
         if kind == "bad-shares" {
             let bad: f64 =
-                (0..3).map(|i| metric_sum(&c.client(i).metrics().unwrap(), "crema_bad_messages_total")).sum();
+                (0..3).map(|i| metric_total(&c.client(i).metrics().unwrap(), "crema_bad_messages_total")).sum();
             let rejected: u64 =
                 (0..3).map(|i| c.client(i).status().unwrap()["rejected_messages"].as_u64().unwrap_or(0)).sum();
             assert!(bad + rejected as f64 >= 1.0, "the corrupted shares were not noticed");

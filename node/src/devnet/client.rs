@@ -115,3 +115,13 @@ pub fn metric(text: &str, name: &str, labels: &str) -> f64 {
         .filter_map(|l| l[prefix.len()..].trim().parse::<f64>().ok())
         .sum()
 }
+
+/// Metric `name` summed over every label set it has (e.g. `crema_bad_messages_total` over its kinds). An empty sum is
+/// 0.0 (not the -0.0 a float sum starts from).
+pub fn metric_total(text: &str, name: &str) -> f64 {
+    text.lines()
+        .filter(|l| l.starts_with(name) && l[name.len()..].starts_with(['{', ' ']))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum::<f64>()
+        + 0.0
+}

@@ -10,7 +10,7 @@ use anyhow::Context;
 use crema_engine::BackendChoice;
 
 use super::checks::{self, Check};
-use super::client::{Client, metric};
+use super::client::{Client, metric, metric_total};
 use super::cluster::{Cluster, ClusterSpec};
 use super::load::{Load, LoadSpec};
 use super::observe::{Observer, quantile};
@@ -268,13 +268,7 @@ pub fn run(opts: &DevnetOptions) -> anyhow::Result<Summary> {
 
 /// A metric summed over every label set, over every node's exposition.
 fn sum_all(metrics: &[String], name: &str) -> f64 {
-    metrics
-        .iter()
-        .flat_map(|m| m.lines())
-        .filter(|l| l.starts_with(name) && l[name.len()..].starts_with(['{', ' ']))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum::<f64>()
-        + 0.0 // An empty float sum is -0.0.
+    metrics.iter().map(|m| metric_total(m, name)).sum::<f64>() + 0.0
 }
 
 /// "CPU model, N cores" from /proc/cpuinfo and the OS.
