@@ -30,6 +30,7 @@ use tokio::sync::watch;
 
 use crate::consensus::{BlsScheme, CertScheme, Header, Membership, Qc};
 use crate::da::block;
+use crate::metrics::Metrics;
 use crate::runtime::{Shared, retrieval};
 
 /// An API error: a status, a machine-readable code and a message for people.
@@ -130,6 +131,19 @@ async fn status(State(shared): State<Arc<Shared>>) -> axum::Json<Value> {
         "backend": shared.backend.name(),
         "vid": { "scheme": shared.consensus.vid.scheme.name(), "threshold": shared.consensus.vid.threshold.to_string() },
         "da_member": da_member,
+        // How the DA layers are doing, as this node sees them.
+        "da": {
+            "member": da_member,
+            "committee_size": (0..shared.network.nodes.len())
+                .filter(|&i| u16::try_from(i).is_ok_and(|i| shared.consensus.da_table.node_stake(i).unwrap_or(0) > 0))
+                .count(),
+            "retrieval_fallbacks": {
+                "committee_failed": Metrics::count(&shared.metrics.retrieval_fallbacks, "committee_failed"),
+                "reconstruction": Metrics::count(&shared.metrics.retrieval_fallbacks, "reconstruction"),
+            },
+            "bad_payloads_retrieved": Metrics::count(&shared.metrics.bad_messages, "retrieved_payload"),
+            "bad_shares_retrieved": Metrics::count(&shared.metrics.bad_messages, "retrieved_share"),
+        },
         "mempool_transactions": shared.mempool().len(),
         "uptime_seconds": shared.started.elapsed().as_secs(),
     }))

@@ -174,6 +174,11 @@ impl Metrics {
         self.retrieval_fallbacks.get_or_create(&Kind { kind: step.to_string() }).inc();
     }
 
+    /// The current value of one labelled counter (0 when never counted).
+    pub fn count(family: &Family<Kind, Counter>, kind: &str) -> u64 {
+        family.get(&Kind { kind: kind.to_string() }).map_or(0, |c| c.get())
+    }
+
     /// Counts a dropped message on a full queue.
     pub fn drop_on(&self, queue: &str) {
         self.dropped.get_or_create(&Kind { kind: queue.to_string() }).inc();

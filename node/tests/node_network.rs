@@ -138,6 +138,9 @@ fn a_payload_is_rebuilt_from_shares_when_the_whole_da_committee_is_down() {
     assert_eq!(find_tx(&c.client(3), height, height, 5, &tx), vec![height]);
     let m = c.client(3).metrics().unwrap();
     assert!(metric(&m, "crema_retrieval_fallbacks_total", "{kind=\"reconstruction\"}") >= 1.0, "{m}");
+    let da = &c.client(3).status().unwrap()["da"];
+    assert!(da["retrieval_fallbacks"]["reconstruction"].as_u64().unwrap() >= 1, "status shows the fallback: {da}");
+    assert_eq!(da["member"], false);
 }
 
 #[test]
@@ -263,5 +266,7 @@ fn a_da_member_serving_corrupt_payloads_is_skipped_by_retrieval() {
     check_namespace(BackendChoice::Cpu.build().unwrap().as_ref(), &v);
     let m = c.client(4).metrics().unwrap();
     assert!(metric(&m, "crema_bad_messages_total", "{kind=\"retrieved_payload\"}") >= 1.0, "{m}");
+    let da = &c.client(4).status().unwrap()["da"];
+    assert!(da["bad_payloads_retrieved"].as_u64().unwrap() >= 1, "status shows the bad payload: {da}");
     assert!(metric(&m, "crema_retrieval_fallbacks_total", "{kind=\"reconstruction\"}") >= 1.0, "{m}");
 }
