@@ -59,6 +59,21 @@ fn find_tx(client: &Client, from: u64, top: u64, ns: u64, tx: &[u8]) -> Vec<u64>
     found
 }
 
+/// Waits until `tx` is decided in namespace `ns` as `client` sees it (each block read once); its height.
+fn wait_for_tx(client: &Client, ns: u64, tx: &[u8], within: Duration) -> u64 {
+    let deadline = Instant::now() + within;
+    let mut scanned = 0;
+    loop {
+        assert!(Instant::now() < deadline, "the transaction was not decided in {within:?}");
+        std::thread::sleep(Duration::from_millis(300));
+        let now = client.height().unwrap();
+        if let Some(&h) = find_tx(client, scanned + 1, now, ns, tx).first() {
+            return h;
+        }
+        scanned = now;
+    }
+}
+
 /// What a rollup client does with a namespace answer: check it against the header's commitment alone.
 fn check_namespace(backend: &dyn crema_engine::Backend, v: &Value) {
     let commitment: [u8; 32] =
@@ -118,17 +133,7 @@ fn a_payload_is_rebuilt_from_shares_when_the_whole_da_committee_is_down() {
     let (_dir, mut c) = start(ClusterSpec { nodes: 4, da_committee: 2, ..ClusterSpec::default() });
     let tx = b"rollup 5 needs this back".to_vec();
     c.client(2).submit(5, &tx).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut scanned = 0;
-    let height = loop {
-        assert!(Instant::now() < deadline, "the transaction was not decided");
-        std::thread::sleep(Duration::from_millis(300));
-        let now = c.client(3).height().unwrap();
-        if let Some(&h) = find_tx(&c.client(3), scanned + 1, now, 5, &tx).first() {
-            break h;
-        }
-        scanned = now;
-    };
+    let height = wait_for_tx(&c.client(3), 5, &tx, Duration::from_secs(60));
     wait_height(&c, &[2, 3], height, Duration::from_secs(30));
     c.stop(0, Duration::from_secs(5));
     c.stop(1, Duration::from_secs(5));
@@ -202,17 +207,7 @@ fn a_withholding_da_member_and_a_leader_sending_bad_shares_do_not_stop_progress(
         let (_dir, c) = start(spec);
         let tx = format!("despite {kind}").into_bytes();
         c.client(0).submit(2, &tx).unwrap();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let mut scanned = 0;
-        let height = loop {
-            assert!(Instant::now() < deadline, "{kind}: the transaction was not decided");
-            std::thread::sleep(Duration::from_millis(300));
-            let now = c.client(1).height().unwrap();
-            if let Some(&h) = find_tx(&c.client(1), scanned + 1, now, 2, &tx).first() {
-                break h;
-            }
-            scanned = now;
-        };
+        let height = wait_for_tx(&c.client(1), 2, &tx, Duration::from_secs(60));
         // Progress goes on well past it, through views the misbehaving node leads.
         wait_height(&c, &[0, 1, 2], height + 30, Duration::from_secs(90));
         for h in [height, height + 30] {
