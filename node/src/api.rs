@@ -115,7 +115,7 @@ async fn submit(State(shared): State<Arc<Shared>>, body: axum::body::Bytes) -> A
 
 async fn status(State(shared): State<Arc<Shared>>) -> axum::Json<Value> {
     let s = shared.status();
-    let stats = shared.net.stats();
+    let stats = shared.net.p2p().stats();
     let da_member = shared.consensus.da_table.node_stake(shared.me).unwrap_or(0) > 0;
     axum::Json(json!({
         "node": shared.me,
@@ -138,11 +138,18 @@ async fn status(State(shared): State<Arc<Shared>>) -> axum::Json<Value> {
                 .filter(|&i| u16::try_from(i).is_ok_and(|i| shared.consensus.da_table.node_stake(i).unwrap_or(0) > 0))
                 .count(),
             "retrieval_fallbacks": {
+                "cocoa_failed": Metrics::count(&shared.metrics.retrieval_fallbacks, "cocoa_failed"),
                 "committee_failed": Metrics::count(&shared.metrics.retrieval_fallbacks, "committee_failed"),
                 "reconstruction": Metrics::count(&shared.metrics.retrieval_fallbacks, "reconstruction"),
             },
             "bad_payloads_retrieved": Metrics::count(&shared.metrics.bad_messages, "retrieved_payload"),
             "bad_shares_retrieved": Metrics::count(&shared.metrics.bad_messages, "retrieved_share"),
+        },
+        // Cocoa, the CDN: configured brokers and whether a session is up now.
+        "cdn": {
+            "brokers": shared.cfg.cdn_brokers.len(),
+            "connected": shared.net.cdn().is_some_and(|c| c.connected()),
+            "fallbacks": Metrics::count(&shared.metrics.cdn_fallbacks, "no_da_certificate"),
         },
         "mempool_transactions": shared.mempool().len(),
         "uptime_seconds": shared.started.elapsed().as_secs(),

@@ -21,6 +21,10 @@
 //! [mempool]
 //! max_bytes = 67108864           # transactions waiting, in bytes
 //! max_txs = 100000               # transactions waiting, in count
+//!
+//! [cdn]
+//! brokers = []                   # Cocoa brokers, "host:port"; empty: no CDN, libp2p only
+//! queue_bytes = 67108864         # bytes queued for the broker before sends fall back to libp2p
 //! ```
 //!
 //! Unknown keys are an error, and every error names the file, the key and the problem:
@@ -64,6 +68,11 @@ pub struct NodeConfig {
     pub mempool_max_bytes: usize,
     /// Mempool capacity in transactions (`mempool.max_txs`, default 100 000).
     pub mempool_max_txs: usize,
+    /// Cocoa brokers (`cdn.brokers`, `host:port`, default none: libp2p only). The node logs in to
+    /// `brokers[index % len]` first and moves to the next when it is lost.
+    pub cdn_brokers: Vec<String>,
+    /// Bytes queued for the broker before sends fall back to libp2p (`cdn.queue_bytes`, default 64 MiB).
+    pub cdn_queue_bytes: usize,
 }
 
 impl Default for NodeConfig {
@@ -80,6 +89,8 @@ impl Default for NodeConfig {
             retain_blocks: 10_000,
             mempool_max_bytes: 64 << 20,
             mempool_max_txs: 100_000,
+            cdn_brokers: Vec::new(),
+            cdn_queue_bytes: 64 << 20,
         }
     }
 }
@@ -95,6 +106,14 @@ struct RawConfig {
     api: RawApi,
     storage: RawStorage,
     mempool: RawMempool,
+    cdn: RawCdn,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RawCdn {
+    brokers: Option<Vec<String>>,
+    queue_bytes: Option<usize>,
 }
 
 #[derive(Default, Deserialize)]
@@ -164,6 +183,10 @@ impl NodeConfig {
             None => d.api_listen,
             Some(a) => a.parse().map_err(|_| bad("api.listen", format!("invalid socket address {a:?}")))?,
         };
+        let cdn_brokers = raw.cdn.brokers.unwrap_or_default();
+        for b in &cdn_brokers {
+            addr::host_port(b).map_err(|r| bad("cdn.brokers", r))?;
+        }
         Ok(NodeConfig {
             keys_dir: path("keys_dir", raw.keys_dir, d.keys_dir)?,
             network: path("network", raw.network, d.network)?,
@@ -175,6 +198,8 @@ impl NodeConfig {
             retain_blocks: at_least_one("storage.retain_blocks", raw.storage.retain_blocks, d.retain_blocks)?,
             mempool_max_bytes: at_least_one_usize("mempool.max_bytes", raw.mempool.max_bytes, d.mempool_max_bytes)?,
             mempool_max_txs: at_least_one_usize("mempool.max_txs", raw.mempool.max_txs, d.mempool_max_txs)?,
+            cdn_brokers,
+            cdn_queue_bytes: at_least_one_usize("cdn.queue_bytes", raw.cdn.queue_bytes, d.cdn_queue_bytes)?,
         })
     }
 
@@ -205,7 +230,11 @@ impl NodeConfig {
              \n\
              [mempool]\n\
              max_bytes = {}\n\
-             max_txs = {}\n",
+             max_txs = {}\n\
+             \n\
+             [cdn]\n\
+             brokers = [{}]     # Cocoa brokers, \"host:port\"; empty: libp2p only\n\
+             queue_bytes = {}\n",
             quote(&self.keys_dir.to_string_lossy()),
             quote(&self.network.to_string_lossy()),
             quote(&self.data_dir.to_string_lossy()),
@@ -216,6 +245,8 @@ impl NodeConfig {
             self.retain_blocks,
             self.mempool_max_bytes,
             self.mempool_max_txs,
+            self.cdn_brokers.iter().map(|b| quote(b)).collect::<Vec<_>>().join(", "),
+            self.cdn_queue_bytes,
         )
     }
 }
@@ -245,6 +276,7 @@ mod tests {
             backend: BackendChoice::Cpu,
             api_listen: "[::1]:81".parse().unwrap(),
             retain_blocks: 7,
+            cdn_brokers: vec!["127.0.0.1:7000".into(), "cdn.example:7001".into()],
             ..NodeConfig::default()
         };
         let back = NodeConfig::parse(Path::new("/n/node.toml"), &c.to_toml()).unwrap();

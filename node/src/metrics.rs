@@ -3,7 +3,8 @@
 //!
 //! Layers for byte counts: `consensus` (proposals, votes, certificates, requests), `mascarpone` (DA payloads),
 //! `savoiardi` (VID shares), `sync` (decided ranges), `service` (payload/share retrieval, forwarded
-//! transactions), and `cdn` once Cocoa is in use.
+//! transactions). `transport_bytes` splits what was sent by path: `p2p` (libp2p, one count per peer copy) and `cdn`
+//! (one upload to the Cocoa broker, which fans it out).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,6 +31,15 @@ pub struct Traffic {
     pub layer: String,
     /// `sent` or `received`.
     pub direction: String,
+}
+
+/// Labels of sent-byte counters by path.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PathBytes {
+    /// As in [`Traffic::layer`].
+    pub layer: String,
+    /// `p2p` or `cdn`.
+    pub path: String,
 }
 
 /// Labels of engine timings.
@@ -86,6 +96,14 @@ pub struct Metrics {
     pub peers: Gauge,
     /// Messages dropped because a queue was full, by queue.
     pub dropped: Family<Kind, Counter>,
+    /// Bytes sent by layer and path (`p2p`, `cdn`).
+    pub path_bytes: Family<PathBytes, Counter>,
+    /// 1 while a session with a Cocoa broker is up.
+    pub cdn_connected: Gauge,
+    /// CDN dispersals resent over libp2p, by reason.
+    pub cdn_fallbacks: Family<Kind, Counter>,
+    /// Messages received twice (once per path) and dropped.
+    pub duplicates: Counter,
 }
 
 impl Default for Metrics {
@@ -117,6 +135,10 @@ impl Metrics {
             equivocations: Family::default(),
             peers: Gauge::default(),
             dropped: Family::default(),
+            path_bytes: Family::default(),
+            cdn_connected: Gauge::default(),
+            cdn_fallbacks: Family::default(),
+            duplicates: Counter::default(),
         };
         let mut r = Registry::with_prefix("crema");
         r.register("views", "Views entered", m.views.clone());
@@ -145,6 +167,10 @@ impl Metrics {
         r.register("equivocations", "Equivocations seen, by kind", m.equivocations.clone());
         r.register("peers", "Peers connected", m.peers.clone());
         r.register("dropped_messages", "Messages dropped because a queue was full", m.dropped.clone());
+        r.register("transport_bytes", "Bytes sent by layer and path (p2p, cdn)", m.path_bytes.clone());
+        r.register("cdn_connected", "1 while a session with a Cocoa broker is up", m.cdn_connected.clone());
+        r.register("cdn_fallbacks", "CDN dispersals resent over libp2p, by reason", m.cdn_fallbacks.clone());
+        r.register("duplicate_messages", "Messages received on both paths, second copy dropped", m.duplicates.clone());
         m.registry = Arc::new(r);
         m
     }
@@ -162,6 +188,17 @@ impl Metrics {
         let t = Traffic { layer: layer.to_string(), direction: direction.to_string() };
         self.bytes.get_or_create(&t).inc_by(bytes as u64);
         self.messages.get_or_create(&t).inc();
+    }
+
+    /// Counts `bytes` sent on `layer` through `path` (`p2p` or `cdn`).
+    pub fn traffic_path(&self, layer: &str, path: &str, bytes: usize) {
+        let p = PathBytes { layer: layer.to_string(), path: path.to_string() };
+        self.path_bytes.get_or_create(&p).inc_by(bytes as u64);
+    }
+
+    /// Counts a CDN dispersal resent over libp2p.
+    pub fn cdn_fallback(&self, reason: &str) {
+        self.cdn_fallbacks.get_or_create(&Kind { kind: reason.to_string() }).inc();
     }
 
     /// Counts a refused message.

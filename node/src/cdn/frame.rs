@@ -131,6 +131,25 @@ pub enum Frame {
     },
 }
 
+impl Frame {
+    /// The frame's kind, for logs and metrics.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Frame::Challenge { .. } => "challenge",
+            Frame::Login { .. } => "login",
+            Frame::Welcome { .. } => "welcome",
+            Frame::Refused { .. } => "refused",
+            Frame::Publish { .. } => "publish",
+            Frame::Direct { .. } => "direct",
+            Frame::Fetch { .. } => "fetch",
+            Frame::Deliver { .. } => "deliver",
+            Frame::Fetched { .. } => "fetched",
+            Frame::BrokerHello { .. } => "broker_hello",
+            Frame::Forward { .. } => "forward",
+        }
+    }
+}
+
 /// Bounds on what a frame may carry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FrameLimits {

@@ -52,6 +52,19 @@ pub struct DevnetArgs {
     /// Make node I misbehave: da-withhold, da-corrupt or bad-shares; repeatable. Example: --byzantine 3:da-corrupt
     #[arg(long, value_name = "I:KIND")]
     pub byzantine: Vec<String>,
+    /// Cocoa brokers (`crema cdn` processes) to start; 0 runs on libp2p alone. Two or more share a Redis server
+    /// for discovery (started too; needs `redis-server` on PATH).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(0..=8))]
+    pub cdn_brokers: u64,
+    /// Kill the CDN broker(s) S seconds into the load: the nodes fall back to libp2p.
+    #[arg(long, value_name = "S")]
+    pub kill_cdn_at: Option<u64>,
+    /// Restart the CDN broker(s) S seconds into the load (after --kill-cdn-at): the nodes return to it.
+    #[arg(long, value_name = "S")]
+    pub restart_cdn_at: Option<u64>,
+    /// Make the broker(s) lie: corrupt, drop, forge or delay=MS (see `crema cdn --help`).
+    #[arg(long, value_name = "KIND")]
+    pub cdn_misbehave: Option<String>,
     /// Keep the network's directory (configs, keys, databases, node logs) here instead of a temporary one.
     #[arg(long, value_name = "DIR")]
     pub keep: Option<PathBuf>,
@@ -88,6 +101,16 @@ pub fn run(backend: &str, args: &DevnetArgs) -> anyhow::Result<ExitCode> {
         let m: Misbehaviour = kind.parse().map_err(|e: String| anyhow::anyhow!("{s:?}: {e}"))?;
         byzantine.push((node, m.name().to_string()));
     }
+    if args.cdn_brokers == 0
+        && (args.kill_cdn_at.is_some() || args.restart_cdn_at.is_some() || args.cdn_misbehave.is_some())
+    {
+        bail!("--kill-cdn-at, --restart-cdn-at and --cdn-misbehave need a broker (--cdn-brokers 1 or more)");
+    }
+    if let (Some(k), Some(r)) = (args.kill_cdn_at, args.restart_cdn_at)
+        && r <= k
+    {
+        bail!("--restart-cdn-at {r} must come after --kill-cdn-at {k}");
+    }
     if args.da_committee == 0 || args.da_committee > args.nodes {
         bail!("--da-committee must be between 1 and --nodes ({})", args.nodes);
     }
@@ -108,7 +131,11 @@ pub fn run(backend: &str, args: &DevnetArgs) -> anyhow::Result<ExitCode> {
             env: Vec::new(),
             byzantine,
             backend: Some(backend.to_string()),
+            cdn_brokers: args.cdn_brokers as usize,
+            cdn_misbehave: args.cdn_misbehave.clone(),
         },
+        kill_cdn_at: args.kill_cdn_at,
+        restart_cdn_at: args.restart_cdn_at,
         duration: args.duration,
         load: LoadSpec { rate: args.tx_rate, tx_bytes: args.tx_bytes as usize, namespaces: args.namespaces },
         faults,

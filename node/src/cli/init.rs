@@ -59,6 +59,10 @@ pub struct InitArgs {
     /// The VID recovery threshold, a fraction of the total stake (default: the scheme's own, 1/3 avidm, 1/2 kzg).
     #[arg(long)]
     pub threshold: Option<Fraction>,
+    /// A Cocoa broker (`crema cdn`) every node logs in to, as host:port; repeat for several brokers (node i
+    /// starts with broker i mod count and moves to the next when it is lost). Without it the nodes use libp2p only.
+    #[arg(long = "cdn", value_name = "HOST:PORT")]
+    pub cdn: Vec<String>,
     /// Write into a non-empty directory, replacing the files init writes (other files, such as node data
     /// directories, are left alone).
     #[arg(long)]
@@ -88,6 +92,9 @@ pub fn run(args: &InitArgs) -> anyhow::Result<ExitCode> {
         api_ports.end()
     );
     addr::host_port(&addr::join_host_port(&args.host, 1)).map_err(anyhow::Error::msg).context("--host")?;
+    for b in &args.cdn {
+        addr::host_port(b).map_err(anyhow::Error::msg).with_context(|| format!("--cdn {b}"))?;
+    }
     let vid = VidParams { scheme: args.scheme, threshold: args.threshold.unwrap_or(args.scheme.default_threshold()) };
     let params = NetworkParams::new(args.view_timeout_ms, args.max_block_bytes, vid)
         .map_err(|(key, reason)| anyhow::anyhow!("{}: {reason}", flag_of(key)))?;
@@ -190,6 +197,7 @@ fn plan(args: &InitArgs, i: u64, p2p_port: u16, api_port: u16) -> anyhow::Result
         data_dir: "data".into(),
         p2p_listen: addr::tcp_multiaddr(listen_host, p2p_port).map_err(anyhow::Error::msg)?,
         api_listen: api_listen.parse().with_context(|| format!("API address {api_listen}"))?,
+        cdn_brokers: args.cdn.clone(),
         ..NodeConfig::default()
     };
     Ok(Planned { dir: args.out.join(format!("node-{i}")), keys: NodeKeys::generate(), config })

@@ -48,6 +48,11 @@ pub struct ClusterSpec {
     pub byzantine: Vec<(usize, String)>,
     /// The engine backend every node uses (`backend` in node.toml); `None` keeps `crema init`'s `auto`.
     pub backend: Option<String>,
+    /// Cocoa brokers (`crema cdn` processes) to start; 0: libp2p only. Several share a Redis server (started
+    /// too) for discovery.
+    pub cdn_brokers: usize,
+    /// `crema cdn --misbehave KIND` for every broker (a drill).
+    pub cdn_misbehave: Option<String>,
 }
 
 impl Default for ClusterSpec {
@@ -61,17 +66,35 @@ impl Default for ClusterSpec {
             env: Vec::new(),
             byzantine: Vec::new(),
             backend: None,
+            cdn_brokers: 0,
+            cdn_misbehave: None,
         }
     }
 }
 
-/// A local network of node processes.
+/// One Cocoa broker of the cluster.
+#[derive(Debug)]
+pub struct BrokerProc {
+    /// Where nodes connect.
+    pub listen: SocketAddr,
+    /// Its `/metrics` and `/healthcheck`.
+    pub metrics: SocketAddr,
+    /// Its log file.
+    pub log: PathBuf,
+    args: Vec<String>,
+    child: Option<Child>,
+}
+
+/// A local network of node processes, with its Cocoa brokers (and their Redis) if any.
 #[derive(Debug)]
 pub struct Cluster {
     exe: PathBuf,
     dir: PathBuf,
     /// The nodes, by index.
     pub nodes: Vec<NodeProc>,
+    /// The brokers, by index.
+    pub brokers: Vec<BrokerProc>,
+    redis: Option<(u16, Child)>,
     env: Vec<(String, String)>,
 }
 
@@ -99,15 +122,36 @@ impl Cluster {
     /// Runs `crema init` into `dir` (which must not exist or be empty) with free ports.
     pub fn init(exe: &Path, dir: &Path, spec: &ClusterSpec) -> anyhow::Result<Self> {
         let n = spec.nodes;
-        // One block: p2p ports first, API ports after them.
-        let p2p = free_ports(2 * n)?;
+        let b = spec.cdn_brokers;
+        // One block: p2p ports, API ports, then per broker its listen and metrics ports, then Redis's.
+        let p2p = free_ports(2 * n + 2 * b + 1)?;
         let api = p2p + n as u16;
+        let broker_port = |j: usize, k: usize| api + n as u16 + (2 * j + k) as u16;
+        let redis_port = api + n as u16 + 2 * b as u16;
+        let brokers: Vec<BrokerProc> = (0..b)
+            .map(|j| {
+                let listen = SocketAddr::from(([127, 0, 0, 1], broker_port(j, 0)));
+                let metrics = SocketAddr::from(([127, 0, 0, 1], broker_port(j, 1)));
+                let mut args = vec!["cdn".to_string(), "--listen".into(), listen.to_string()];
+                args.extend(["--stake-table".into(), dir.join("network.toml").display().to_string()]);
+                args.extend(["--metrics".into(), metrics.to_string(), "--broker-id".into(), format!("broker-{j}")]);
+                if b > 1 {
+                    args.extend(["--discovery".into(), format!("redis://127.0.0.1:{redis_port}")]);
+                }
+                if let Some(m) = &spec.cdn_misbehave {
+                    args.extend(["--misbehave".into(), m.clone()]);
+                }
+                BrokerProc { listen, metrics, log: dir.join(format!("cdn-{j}.log")), args, child: None }
+            })
+            .collect();
+        let cdn_flags: Vec<String> = brokers.iter().flat_map(|b| ["--cdn".to_string(), b.listen.to_string()]).collect();
         let out = Command::new(exe)
             .args(["init", "--nodes", &n.to_string(), "--da-committee", &spec.da_committee.to_string()])
             .args(["--out", &dir.display().to_string(), "--base-port", &p2p.to_string()])
             .args(["--api-base-port", &api.to_string(), "--host", "127.0.0.1"])
             .args(["--view-timeout-ms", &spec.view_timeout_ms.to_string()])
             .args(["--max-block-bytes", &spec.max_block_bytes.to_string(), "--scheme", &spec.scheme])
+            .args(&cdn_flags)
             .output()
             .with_context(|| format!("running {} init", exe.display()))?;
         if !out.status.success() {
@@ -139,7 +183,11 @@ impl Cluster {
                 child: None,
             })
             .collect();
-        Ok(Cluster { exe: exe.to_path_buf(), dir: dir.to_path_buf(), nodes, env: spec.env.clone() })
+        let redis = match b {
+            0 | 1 => None,
+            _ => Some((redis_port, start_redis(dir, redis_port)?)),
+        };
+        Ok(Cluster { exe: exe.to_path_buf(), dir: dir.to_path_buf(), nodes, brokers, redis, env: spec.env.clone() })
     }
 
     /// The cluster's directory.
@@ -167,9 +215,57 @@ impl Cluster {
         Ok(())
     }
 
-    /// Starts every node.
+    /// Starts every broker (waiting until each is healthy), then every node.
     pub fn start_all(&mut self) -> anyhow::Result<()> {
+        for j in 0..self.brokers.len() {
+            self.start_broker(j)?;
+        }
         (0..self.nodes.len()).try_for_each(|i| self.start(i))
+    }
+
+    /// Starts broker `j` (appending to its log) and waits until it answers `/healthcheck`.
+    pub fn start_broker(&mut self, j: usize) -> anyhow::Result<()> {
+        let b = &mut self.brokers[j];
+        if b.child.is_some() {
+            return Ok(());
+        }
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(&b.log)?;
+        let child = Command::new(&self.exe)
+            .args(&b.args)
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()
+            .with_context(|| format!("starting broker {j}"))?;
+        b.child = Some(child);
+        let client = Client::new(b.metrics);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if client.health().is_ok() {
+                return Ok(());
+            }
+            if let Some(Ok(Some(status))) = self.brokers[j].child.as_mut().map(Child::try_wait) {
+                self.brokers[j].child = None;
+                let log = std::fs::read_to_string(&self.brokers[j].log).unwrap_or_default();
+                bail!("broker {j} exited ({status}):\n{log}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        bail!("broker {j} did not become healthy in 20 s")
+    }
+
+    /// Kills broker `j` at once (SIGKILL), as a crash.
+    pub fn kill_broker(&mut self, j: usize) {
+        if let Some(mut child) = self.brokers[j].child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// A client for broker `j`'s metrics endpoint.
+    pub fn broker_client(&self, j: usize) -> Client {
+        Client::new(self.brokers[j].metrics)
     }
 
     /// Whether node `i`'s process is running (reaps it if it exited).
@@ -212,6 +308,13 @@ impl Cluster {
         }
         for i in 0..self.nodes.len() {
             self.kill(i);
+        }
+        for j in 0..self.brokers.len() {
+            self.kill_broker(j);
+        }
+        if let Some((_, mut redis)) = self.redis.take() {
+            let _ = redis.kill();
+            let _ = redis.wait();
         }
     }
 
@@ -264,6 +367,31 @@ impl Cluster {
         let all: Vec<&str> = text.lines().collect();
         all[all.len().saturating_sub(lines)..].join("\n")
     }
+}
+
+/// Starts `redis-server` on 127.0.0.1:`port` without persistence (the brokers' discovery), and waits until it
+/// accepts connections.
+fn start_redis(dir: &Path, port: u16) -> anyhow::Result<Child> {
+    let log = std::fs::File::create(dir.join("redis.log"))?;
+    let mut child = Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .spawn()
+        .context("starting redis-server (several Cocoa brokers need it for discovery; apt-get install redis-server)")?;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Ok(child);
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            bail!("redis-server exited ({status}); see {}", dir.join("redis.log").display());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    bail!("redis-server did not accept connections on port {port} in 10 s")
 }
 
 /// Sends SIGTERM to a child we spawned.

@@ -40,6 +40,10 @@ pub struct DevnetOptions {
     pub load: LoadSpec,
     /// Crashes and restarts.
     pub faults: Vec<Fault>,
+    /// Kill every Cocoa broker this many seconds into the load (`--kill-cdn-at`).
+    pub kill_cdn_at: Option<u64>,
+    /// Restart them this many seconds into the load (`--restart-cdn-at`).
+    pub restart_cdn_at: Option<u64>,
     /// Keep the network's directory here (else a temporary directory, removed at the end).
     pub keep: Option<PathBuf>,
     /// The backend the summary's own checks use (proof verification, recovery).
@@ -88,6 +92,14 @@ pub struct Summary {
     pub leader_egress_per_block_byte: Option<f64>,
     /// Retrieval fallbacks taken, summed over nodes.
     pub fallbacks: f64,
+    /// Cocoa brokers in the run.
+    pub cdn_brokers: usize,
+    /// Bytes the DA layers sent through the CDN (one upload per dispersal) and over libp2p, summed over nodes.
+    pub da_bytes_by_path: Vec<(String, f64)>,
+    /// CDN dispersals resent over libp2p (no DA certificate in time), summed over nodes.
+    pub cdn_fallbacks: f64,
+    /// Messages that arrived on both paths (second copy dropped), summed over nodes.
+    pub duplicates: f64,
     /// Bad messages counted, summed over nodes.
     pub bad_messages: f64,
     /// Equivocations seen, summed over nodes.
@@ -138,6 +150,7 @@ pub fn run(opts: &DevnetOptions) -> anyhow::Result<Summary> {
     let mut faults = opts.faults.clone();
     faults.sort_by_key(|f| f.at);
     let mut applied = Vec::new();
+    let (mut kill_cdn, mut restart_cdn) = (opts.kill_cdn_at, opts.restart_cdn_at);
     let mut last_line = Instant::now();
     // The observer follows the first node that is not scheduled to crash.
     let watcher = (0..n).find(|i| !opts.faults.iter().any(|f| f.node == *i)).unwrap_or(0);
@@ -158,6 +171,20 @@ pub fn run(opts: &DevnetOptions) -> anyhow::Result<Summary> {
                 cluster.kill(f.node);
             }
             let what = format!("{} node {} at {} s", if f.restart { "restarted" } else { "crashed" }, f.node, f.at);
+            eprintln!("\ndevnet: {what}");
+            applied.push(what);
+        }
+        if let Some(at) = kill_cdn.filter(|&at| at <= elapsed) {
+            kill_cdn = None;
+            (0..cluster.brokers.len()).for_each(|j| cluster.kill_broker(j));
+            let what = format!("killed the CDN broker(s) at {at} s");
+            eprintln!("\ndevnet: {what}");
+            applied.push(what);
+        }
+        if let Some(at) = restart_cdn.filter(|&at| at <= elapsed && kill_cdn.is_none()) {
+            restart_cdn = None;
+            (0..cluster.brokers.len()).try_for_each(|j| cluster.start_broker(j))?;
+            let what = format!("restarted the CDN broker(s) at {at} s");
             eprintln!("\ndevnet: {what}");
             applied.push(what);
         }
@@ -212,7 +239,10 @@ pub fn run(opts: &DevnetOptions) -> anyhow::Result<Summary> {
     let metrics: Vec<String> = live.iter().map(|(_, c)| c.metrics()).collect::<anyhow::Result<_>>()?;
 
     let da: Vec<usize> = (0..opts.cluster.da_committee.min(n)).collect();
-    eprintln!("devnet: stopping the DA committee {da:?}; rebuilding every payload from the other nodes' shares");
+    eprintln!(
+        "devnet: stopping the CDN and the DA committee {da:?}; rebuilding every payload from the other nodes' shares"
+    );
+    (0..cluster.brokers.len()).for_each(|j| cluster.kill_broker(j));
     for &i in &da {
         cluster.stop(i, Duration::from_secs(5));
     }
@@ -256,6 +286,16 @@ pub fn run(opts: &DevnetOptions) -> anyhow::Result<Summary> {
         bytes_sent,
         leader_egress_per_block_byte: (payload_bytes > 0).then(|| da_sent / payload_bytes as f64),
         fallbacks: sum_all(&metrics, "crema_retrieval_fallbacks_total"),
+        cdn_brokers: opts.cluster.cdn_brokers,
+        da_bytes_by_path: ["cdn", "p2p"]
+            .iter()
+            .map(|p| {
+                let at = |l: &str| sum("crema_transport_bytes_total", &format!("{{layer=\"{l}\",path=\"{p}\"}}"));
+                (p.to_string(), at("mascarpone") + at("savoiardi"))
+            })
+            .collect(),
+        cdn_fallbacks: sum_all(&metrics, "crema_cdn_fallbacks_total"),
+        duplicates: sum_all(&metrics, "crema_duplicate_messages_total"),
         bad_messages: sum_all(&metrics, "crema_bad_messages_total"),
         equivocations: sum_all(&metrics, "crema_equivocations_total"),
         cpu_share,
@@ -301,6 +341,16 @@ pub fn print(s: &Summary) {
     println!("  bytes sent          {}", layers.join(", "));
     if let Some(e) = s.leader_egress_per_block_byte {
         println!("  DA egress / payload {e:.2} (bytes the DA layers sent per decided payload byte)");
+    }
+    if s.cdn_brokers > 0 {
+        let paths: Vec<String> = s.da_bytes_by_path.iter().map(|(p, b)| format!("{p} {:.2} MB", b / 1e6)).collect();
+        println!(
+            "  CDN                 {} broker(s); DA bytes by path: {}; {} resent over libp2p; {} duplicates dropped",
+            s.cdn_brokers,
+            paths.join(", "),
+            s.cdn_fallbacks,
+            s.duplicates
+        );
     }
     println!("  fallbacks {}  bad messages {}  equivocations {}", s.fallbacks, s.bad_messages, s.equivocations);
     let cpu: Vec<String> = s.cpu_share.iter().map(|c| c.map_or("-".into(), |c| format!("{:.0}%", c * 100.0))).collect();

@@ -5,8 +5,10 @@
 
 pub mod byzantine;
 pub mod checker;
+pub mod cocoa;
 pub mod memory;
 pub mod network;
 pub mod p2p;
 pub mod scenario;
 pub mod sweep;
+pub mod transport;

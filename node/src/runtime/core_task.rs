@@ -101,11 +101,31 @@ impl Executor {
         actions: Vec<Action<BlsScheme>>,
         timers: &mut Timers,
     ) -> anyhow::Result<()> {
-        for action in actions {
+        let mut dispersed = None;
+        let mut actions = actions.into_iter().peekable();
+        while let Some(action) = actions.next() {
             trace_action(&action);
             match action {
+                // A block's dispersal: the same DA proposal to each committee member goes as one multicast (one
+                // upload to the CDN), and each share on its own; both may go through the CDN.
+                Action::Send { to, msg: msg @ (Message::DaProposal(_) | Message::VidShare(_)) } => {
+                    let mut to = vec![to];
+                    while let Some(Action::Send { to: next, msg: m }) = actions.peek()
+                        && *m == msg
+                    {
+                        to.push(*next);
+                        actions.next();
+                    }
+                    dispersed = crate::consensus::wire::view_of(&msg);
+                    self.shared.disperse(&to, &msg);
+                }
                 Action::Send { to, msg } => self.shared.send(to, &msg),
-                Action::Broadcast(msg) => self.shared.broadcast(&msg),
+                Action::Broadcast(msg) => {
+                    if let Message::DaCertificate(c) = &msg {
+                        self.shared.da_certified(c.view);
+                    }
+                    self.shared.broadcast(&msg)
+                }
                 Action::SetTimer { kind, view, after_ms } => timers.set(kind, view, after_ms),
                 Action::Persist(ps) => {
                     let store = self.shared.store.clone();
@@ -123,6 +143,9 @@ impl Executor {
                 Action::ServeSync { to, from_height } => engine_jobs::serve_sync(self.shared.clone(), to, from_height),
                 Action::Evidence(e) => self.evidence(e),
             }
+        }
+        if let Some(view) = dispersed {
+            self.shared.arm_cdn_fallback(view);
         }
         self.observe(node);
         Ok(())

@@ -13,6 +13,7 @@ use super::core_task::CoreInput;
 use super::shared::{Shared, layer_of};
 use crate::consensus::{BlsScheme, IngestError, Input, MessageVerifier, NodeId};
 use crate::da::service::{self, ServiceMsg};
+use crate::net::cocoa::Cocoa;
 use crate::net::network::{Inbound, Network};
 use crate::net::p2p::P2p;
 
@@ -20,13 +21,16 @@ use crate::net::p2p::P2p;
 const PENALTY_THRESHOLD: u32 = 256;
 const PENALTY_WINDOW: Duration = Duration::from_secs(30);
 
-/// Reads the transport until stopped.
+/// Reads the transport until stopped: libp2p, and the broker's deliveries when a CDN is configured. A consensus
+/// message that arrives twice (once per path) within [`DUPLICATE_WINDOW`] is passed on once.
 pub async fn receive(
     shared: Arc<Shared>,
     mut p2p: P2p,
+    mut cocoa: Option<Cocoa>,
     to_verify: mpsc::Sender<Inbound>,
     mut stop: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
+    let mut seen = Recent::default();
     loop {
         let inbound = tokio::select! {
             _ = stop.changed() => {
@@ -37,12 +41,47 @@ pub async fn receive(
                 Some(i) => i,
                 None => anyhow::bail!("the transport closed"),
             },
+            Some(inbound) = async { match cocoa.as_mut() { Some(c) => c.recv().await, None => None } } => inbound,
         };
         if service::is_service(&inbound.bytes) {
             tokio::spawn(super::retrieval::on_service(shared.clone(), inbound));
+        } else if !seen.first_time(&inbound.bytes) {
+            shared.metrics.duplicates.inc();
         } else if to_verify.try_send(inbound).is_err() {
             shared.metrics.drop_on("verify");
         }
+    }
+}
+
+/// How long a message's digest is remembered to drop its second copy.
+const DUPLICATE_WINDOW: Duration = Duration::from_secs(5);
+/// Digests remembered at most (a burst beyond this forgets the oldest early: a duplicate then costs a
+/// verification, nothing else).
+const DUPLICATE_CAPACITY: usize = 1 << 16;
+
+/// Digests of recently received messages, oldest first.
+#[derive(Default)]
+struct Recent {
+    set: std::collections::HashSet<[u8; 32]>,
+    order: std::collections::VecDeque<([u8; 32], Instant)>,
+}
+
+impl Recent {
+    /// Whether `bytes` were not seen within the window (and remembers them).
+    fn first_time(&mut self, bytes: &[u8]) -> bool {
+        let now = Instant::now();
+        while let Some((d, at)) = self.order.front()
+            && (now.duration_since(*at) > DUPLICATE_WINDOW || self.order.len() >= DUPLICATE_CAPACITY)
+        {
+            self.set.remove(d);
+            self.order.pop_front();
+        }
+        let digest = *blake3::hash(bytes).as_bytes();
+        if !self.set.insert(digest) {
+            return false;
+        }
+        self.order.push_back((digest, now));
+        true
     }
 }
 

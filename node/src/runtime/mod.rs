@@ -5,7 +5,8 @@
 //!   in order — sends through the transport, timers, `Persist` written and synced before anything after it,
 //!   decisions to the store, engine jobs (block building and dispersal, payload and share checks) on the blocking
 //!   pool, whose answers come back as inputs.
-//! - **inbound** (`inbound.rs`): reads the transport, routes consensus messages to the verification workers and DA
+//! - **inbound** (`inbound.rs`): reads the transport (libp2p, and the Cocoa broker when configured; a message that
+//!   arrives both ways is passed on once), routes consensus messages to the verification workers and DA
 //!   service messages to the service handler; a verified message goes to the core over a bounded channel (a full
 //!   channel drops and counts, never blocks the transport).
 //! - **api** (`crate::api`): the HTTP API; it reads the store and asks the retrieval layer (`retrieval.rs`) for
@@ -30,9 +31,12 @@ use tracing::info;
 
 pub use shared::{Shared, Status};
 
-use crate::consensus::{BlsScheme, MessageVerifier, Node};
+use crate::cdn::frame::FrameLimits;
+use crate::consensus::{BlsScheme, Membership, MessageVerifier, Node, NodeId};
 use crate::metrics::Metrics;
+use crate::net::cocoa::{Cocoa, CocoaConfig};
 use crate::net::p2p::{P2p, P2pConfig, Peer};
+use crate::net::transport::Transport;
 use crate::setup::NodeSetup;
 use crate::store::Store;
 
@@ -67,6 +71,22 @@ pub async fn run(
         P2pConfig::new(keys.p2p.clone(), me, cfg.p2p_listen.clone(), peers, checker.limits().max_message());
     p2p_config.queue = 4096;
     let p2p = P2p::start(p2p_config).await.context("starting the libp2p transport")?;
+    let cocoa = (!cfg.cdn_brokers.is_empty()).then(|| {
+        let limits = FrameLimits { max_message: checker.limits().max_message(), max_nodes: network.nodes.len() };
+        let cocoa_cfg = CocoaConfig {
+            brokers: cfg.cdn_brokers.clone(),
+            me,
+            key: keys.bls.clone(),
+            limits,
+            queue_bytes: cfg.cdn_queue_bytes,
+        };
+        Cocoa::start(cocoa_cfg, stop.clone())
+    });
+    let da_members: Vec<NodeId> = (0..network.nodes.len())
+        .filter_map(|i| NodeId::try_from(i).ok())
+        .filter(|&i| consensus.da_table.node_stake(i).unwrap_or(0) > 0)
+        .collect();
+    let transport = Transport::new(p2p.sender(), cocoa.as_ref().map(Cocoa::handle), me, &da_members);
 
     let shared = Arc::new(Shared::new(
         me,
@@ -77,7 +97,7 @@ pub async fn run(
         vid,
         backend.clone(),
         metrics,
-        p2p.sender(),
+        transport,
         misbehave,
     ));
     info!(node = me, backend = backend.name(), peers = shared.network.nodes.len() - 1, "starting");
@@ -99,7 +119,7 @@ pub async fn run(
     let (core_tx, core_rx) = mpsc::channel(CORE_QUEUE);
     let (verify_tx, verify_rx) = mpsc::channel(VERIFY_QUEUE);
     let mut tasks = tokio::task::JoinSet::new();
-    tasks.spawn(inbound::receive(shared.clone(), p2p, verify_tx, stop.clone()));
+    tasks.spawn(inbound::receive(shared.clone(), p2p, cocoa, verify_tx, stop.clone()));
     tasks.spawn(inbound::verify(shared.clone(), checker, verify_rx, core_tx.clone(), stop.clone()));
     tasks.spawn(core_task::drive(shared.clone(), node, core_rx, core_tx, stop.clone()));
     tasks.spawn(crate::api::serve(shared.clone(), stop.clone()));

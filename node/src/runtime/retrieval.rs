@@ -1,10 +1,11 @@
 //! Payload retrieval, and the DA service that answers it.
 //!
 //! A node that needs a decided block's payload (for the API) tries, in order: its own store (it is on the DA
-//! committee, or proposed the block); the DA committee (each answer must recompute to the header's commitment);
+//! committee, or proposed the block); Cocoa, the CDN broker, which caches the block's DA proposal by commitment
+//! (when configured and connected); the DA committee (each answer must recompute to the header's commitment);
 //! then reconstruction from other nodes' shares (each share verified on its own, recovery once the verified shares
 //! reach the threshold). A bad answer is counted and skipped, never trusted: the header's commitment, decided by
-//! consensus, is the only thing believed. Cocoa (the CDN) becomes the first choice in the CDN issue.
+//! consensus, is the only thing believed.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -19,6 +20,8 @@ use crate::da::service::ServiceMsg;
 use crate::da::{block, mascarpone, savoiardi};
 use crate::net::network::Inbound;
 
+/// How long the CDN broker has to answer a fetch.
+const CDN_TIMEOUT: Duration = Duration::from_millis(1500);
 /// How long reconstruction waits for enough shares.
 const STEP_TIMEOUT: Duration = Duration::from_secs(3);
 /// How long one DA committee member has to answer a payload request before the next is asked.
@@ -80,6 +83,12 @@ pub async fn payload(shared: &Arc<Shared>, header: &Header) -> Result<Arc<Vec<u8
     if let Some(p) = local {
         return Ok(Arc::new(p));
     }
+    if shared.net.cdn().is_some() {
+        if let Some(p) = from_cocoa(shared, &commitment).await {
+            return Ok(p);
+        }
+        shared.metrics.fallback("cocoa_failed");
+    }
     let mut answers = shared.retrieval.register(commitment);
     let result = async {
         if let Some(p) = from_committee(shared, &commitment, &mut answers).await {
@@ -91,6 +100,43 @@ pub async fn payload(shared: &Arc<Shared>, header: &Header) -> Result<Arc<Vec<u8
     .await;
     shared.retrieval.unregister(&commitment);
     result
+}
+
+/// Fetches the block's DA proposal from the CDN broker's cache; its payload must recompute to the commitment (the
+/// broker is trusted for nothing: a wrong answer is counted as a bad retrieved payload).
+async fn from_cocoa(shared: &Arc<Shared>, commitment: &Digest) -> Option<Arc<Vec<u8>>> {
+    let cdn = shared.net.cdn()?;
+    let bytes = cdn.fetch(crate::cdn::login::payload_key(commitment), CDN_TIMEOUT).await?;
+    let limits = crate::consensus::WireLimits::for_network(
+        shared.network.nodes.len(),
+        shared.consensus.max_block_bytes as usize,
+    );
+    let payload = match crate::consensus::wire::decode::<crate::consensus::BlsScheme>(&bytes, &limits) {
+        Ok(crate::consensus::Message::DaProposal(d)) if d.commitment == *commitment => d.payload,
+        _ => {
+            shared.metrics.bad("retrieved_payload");
+            return None;
+        }
+    };
+    check_payload(shared, commitment, payload).await
+}
+
+/// `payload` if it recomputes to `commitment`, else counted as bad.
+async fn check_payload(shared: &Arc<Shared>, commitment: &Digest, payload: Arc<Vec<u8>>) -> Option<Arc<Vec<u8>>> {
+    let job = shared.clone();
+    let candidate = payload.clone();
+    let c = *commitment;
+    let ok = tokio::task::spawn_blocking(move || {
+        let max = job.consensus.max_block_bytes as usize;
+        mascarpone::payload_matches(&job.vid, job.backend.as_ref(), &c, &candidate, max)
+    })
+    .await
+    .unwrap_or(false);
+    if ok {
+        return Some(payload);
+    }
+    shared.metrics.bad("retrieved_payload");
+    None
 }
 
 /// Asks the DA committee members one at a time, in random order (the payload crosses the network once, not once
@@ -116,19 +162,9 @@ async fn from_committee(
         // Answers to an earlier member's request may still arrive here: each is checked the same way.
         while let Ok(Some(answer)) = tokio::time::timeout_at(deadline, answers.recv()).await {
             let Answer::Payload(payload) = answer else { continue };
-            let job = shared.clone();
-            let candidate = payload.clone();
-            let c = *commitment;
-            let ok = tokio::task::spawn_blocking(move || {
-                let max = job.consensus.max_block_bytes as usize;
-                mascarpone::payload_matches(&job.vid, job.backend.as_ref(), &c, &candidate, max)
-            })
-            .await
-            .unwrap_or(false);
-            if ok {
-                return Some(payload);
+            if let Some(p) = check_payload(shared, commitment, payload).await {
+                return Some(p);
             }
-            shared.metrics.bad("retrieved_payload");
             break; // This member (or an earlier one) lied: ask the next.
         }
     }

@@ -18,7 +18,7 @@ use crate::da::service::{self, ServiceMsg};
 use crate::mempool::{Mempool, MempoolError};
 use crate::metrics::Metrics;
 use crate::net::network::{Class, NetError, Outbound};
-use crate::net::p2p::P2pSender;
+use crate::net::transport::{Path, Transport};
 use crate::network_file::NetworkFile;
 use crate::store::Store;
 
@@ -26,6 +26,11 @@ use crate::store::Store;
 const KEEP_DISPERSALS: usize = 16;
 /// Transaction arrival times kept for the submit-to-decide histogram.
 const KEEP_ARRIVALS: usize = 200_000;
+/// Views whose CDN dispersal is kept for a libp2p resend.
+const KEEP_FALLBACKS: usize = 8;
+/// The longest wait for a DA certificate before a CDN dispersal is resent over libp2p (DESIGN §5: the smaller of
+/// this and a tenth of the view timeout).
+const CDN_FALLBACK_MAX: Duration = Duration::from_millis(250);
 
 /// A snapshot of the node's consensus state, for `GET /v0/status`.
 #[derive(Clone, Debug, Default, serde::Serialize)]
@@ -64,8 +69,11 @@ pub struct Shared {
     pub backend: Arc<dyn Backend>,
     /// Metrics.
     pub metrics: Metrics,
-    /// Sends through the transport.
-    pub net: P2pSender,
+    /// Sends through the transport (libp2p, and the CDN when configured).
+    pub net: Transport,
+    /// Dispersals sent through the CDN, by view, until the view's DA certificate forms: resent over libp2p if it
+    /// does not in time.
+    pub cdn_dispersed: Mutex<std::collections::BTreeMap<View, Vec<CdnDispersal>>>,
     /// The status snapshot.
     pub status: RwLock<Status>,
     /// The transaction pool.
@@ -82,6 +90,14 @@ pub struct Shared {
     pub started: Instant,
     /// The misbehaviour a fault drill asked for (`None`: an honest node).
     pub misbehave: Option<Misbehaviour>,
+}
+
+/// A dispersal sent through the CDN, kept for a libp2p resend.
+#[derive(Debug)]
+pub struct CdnDispersal {
+    to: Vec<NodeId>,
+    out: Outbound,
+    layer: &'static str,
 }
 
 /// Why a transaction was not accepted.
@@ -107,7 +123,7 @@ impl Shared {
         vid: Vid,
         backend: Arc<dyn Backend>,
         metrics: Metrics,
-        net: P2pSender,
+        net: Transport,
         misbehave: Option<Misbehaviour>,
     ) -> Self {
         let mempool = Mempool::new(cfg.mempool_max_bytes, cfg.mempool_max_txs);
@@ -121,6 +137,7 @@ impl Shared {
             backend,
             metrics,
             net,
+            cdn_dispersed: Mutex::new(Default::default()),
             status: RwLock::new(Status::default()),
             mempool: Mutex::new(mempool),
             arrivals: Mutex::new(HashMap::new()),
@@ -147,54 +164,132 @@ impl Shared {
         self.mempool.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Sends a consensus message to one node.
+    /// Sends a consensus message to one node (small messages both ways, bulk replies over libp2p).
     pub fn send(&self, to: NodeId, msg: &Message<BlsScheme>) {
-        let altered;
-        let msg = match self.misbehave {
-            Some(m) => match m.outgoing(self.me, to, msg) {
-                Some(a) => {
-                    altered = a;
-                    &altered
-                }
-                None => return,
-            },
-            None => msg,
-        };
-        let out = self.encode(msg);
-        if let Err(e) = self.net.send(to, out) {
-            self.metrics.drop_on("send");
-            debug!(to, kind = msg.kind(), "send failed: {e}");
+        let Some(msg) = self.outgoing(to, msg) else { return };
+        let out = encode(&msg);
+        match self.net.send(to, out.clone()) {
+            Ok(path) => self.count_sent(&msg, &out, path, 1),
+            Err(e) => {
+                self.metrics.drop_on("send");
+                debug!(to, kind = msg.kind(), "send failed: {e}");
+            }
         }
     }
 
     /// Sends a consensus message to every node, this one included.
     pub fn broadcast(&self, msg: &Message<BlsScheme>) {
-        let out = self.encode(msg);
-        let copies = self.network.nodes.len();
-        let bytes = out.bytes.len();
-        if let Err(e) = self.net.broadcast(out) {
-            self.metrics.drop_on("broadcast");
-            debug!(kind = msg.kind(), "broadcast failed: {e}");
-        } else {
-            // Counted once per peer: what leaves the node (bulk broadcasts go to each peer).
-            for _ in 1..copies.max(1) {
-                self.metrics.traffic(layer_of(msg), "sent", bytes);
+        let out = encode(msg);
+        match self.net.broadcast(out.clone()) {
+            Ok(path) => self.count_sent(msg, &out, path, self.network.nodes.len().saturating_sub(1)),
+            Err(e) => {
+                self.metrics.drop_on("broadcast");
+                debug!(kind = msg.kind(), "broadcast failed: {e}");
             }
         }
     }
 
-    fn encode(&self, msg: &Message<BlsScheme>) -> Outbound {
-        let bytes = wire::encode(msg);
-        self.metrics.traffic(layer_of(msg), "sent", bytes.len());
-        let class = if msg.is_bulk() { Class::Bulk } else { Class::Small };
-        Outbound { class, bytes: Arc::new(bytes) }
+    /// Disperses a block's DA proposal or a VID share to `to`: through the CDN in one upload when it is
+    /// connected, remembered until the view's DA certificate forms (see [`Shared::arm_cdn_fallback`]); else over
+    /// libp2p. A misbehaving node (a drill) alters each recipient's copy, so it sends them one by one.
+    pub fn disperse(&self, to: &[NodeId], msg: &Message<BlsScheme>) {
+        let (view, key) = match msg {
+            Message::DaProposal(d) => (d.view, crate::cdn::login::payload_key(&d.commitment)),
+            Message::VidShare(s) => (s.view, crate::cdn::login::share_key(&s.commitment, s.node)),
+            other => {
+                for &t in to {
+                    self.send(t, other);
+                }
+                return;
+            }
+        };
+        if self.misbehave.is_some() && to.len() > 1 {
+            for &t in to {
+                self.disperse(&[t], msg);
+            }
+            return;
+        }
+        let Some(msg) = to.first().and_then(|&t| self.outgoing(t, msg)) else { return };
+        let out = encode(&msg);
+        let others = to.iter().filter(|&&t| t != self.me).count();
+        match self.net.disperse(to, key, out.clone()) {
+            Ok(Path::Cdn) => {
+                self.count_sent(&msg, &out, Path::Cdn, 1);
+                let mut pending = self.cdn_dispersed.lock().unwrap_or_else(|e| e.into_inner());
+                let others: Vec<NodeId> = to.iter().copied().filter(|&t| t != self.me).collect();
+                pending.entry(view).or_default().push(CdnDispersal { to: others, out, layer: layer_of(&msg) });
+                while pending.len() > KEEP_FALLBACKS {
+                    pending.pop_first();
+                }
+            }
+            Ok(Path::P2p) => self.count_sent(&msg, &out, Path::P2p, others),
+            Err(e) => {
+                self.metrics.drop_on("send");
+                debug!(kind = msg.kind(), "dispersal failed: {e}");
+            }
+        }
+    }
+
+    /// After a view's dispersal through the CDN: if no DA certificate has formed for `view` within the smaller of
+    /// 250 ms and a tenth of the view timeout, resend what went through the broker over libp2p. A broker that is
+    /// slow, drops or corrupts data costs this delay, not a view.
+    pub fn arm_cdn_fallback(self: &Arc<Self>, view: View) {
+        if !self.cdn_dispersed.lock().unwrap_or_else(|e| e.into_inner()).contains_key(&view) {
+            return;
+        }
+        let delay = CDN_FALLBACK_MAX.min(Duration::from_millis(self.consensus.base_timeout_ms / 10));
+        let shared = self.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            let Some(sends) = shared.cdn_dispersed.lock().unwrap_or_else(|e| e.into_inner()).remove(&view) else {
+                return;
+            };
+            shared.metrics.cdn_fallback("no_da_certificate");
+            debug!(view, "no DA certificate {} ms after the CDN dispersal: resending over libp2p", delay.as_millis());
+            for d in sends {
+                if shared.net.p2p_each(&d.to, d.out.clone()).is_ok() {
+                    let bytes = d.out.bytes.len() * d.to.len();
+                    shared.metrics.traffic(d.layer, "sent", bytes);
+                    shared.metrics.traffic_path(d.layer, "p2p", bytes);
+                }
+            }
+        });
+    }
+
+    /// The view's DA certificate formed: its CDN dispersal needs no resend.
+    pub fn da_certified(&self, view: View) {
+        self.cdn_dispersed.lock().unwrap_or_else(|e| e.into_inner()).remove(&view);
+    }
+
+    /// The message as this node sends it to `to`: itself, altered by a drill's misbehaviour, or nothing.
+    fn outgoing(&self, to: NodeId, msg: &Message<BlsScheme>) -> Option<Message<BlsScheme>> {
+        match self.misbehave {
+            Some(m) => m.outgoing(self.me, to, msg),
+            None => Some(msg.clone()),
+        }
+    }
+
+    /// Counts what left: `copies` copies over libp2p, or one upload to the broker.
+    fn count_sent(&self, msg: &Message<BlsScheme>, out: &Outbound, path: Path, copies: usize) {
+        let layer = layer_of(msg);
+        let (bytes, path_name) = match path {
+            Path::Cdn if out.class == Class::Bulk => (out.bytes.len(), "cdn"),
+            // Small messages went both ways: count the libp2p copies (the CDN's is counted on its own path).
+            Path::Cdn => {
+                self.metrics.traffic_path(layer, "cdn", out.bytes.len());
+                (out.bytes.len() * copies.max(1), "p2p")
+            }
+            Path::P2p => (out.bytes.len() * copies.max(1), "p2p"),
+        };
+        self.metrics.traffic(layer, "sent", bytes);
+        self.metrics.traffic_path(layer, path_name, bytes);
     }
 
     /// Sends a DA service message to one node.
     pub fn send_service(&self, to: NodeId, msg: &ServiceMsg) -> Result<(), NetError> {
         let bytes = service::encode(msg);
         self.metrics.traffic("service", "sent", bytes.len());
-        self.net.send(to, Outbound { class: Class::Bulk, bytes: Arc::new(bytes) })
+        self.net.send(to, Outbound { class: Class::Bulk, bytes: Arc::new(bytes) }).map(|_| ())
     }
 
     /// A transaction from a client: kept if this node leads soon, else forwarded to the leader two views ahead
@@ -249,6 +344,12 @@ pub fn layer_of(msg: &Message<BlsScheme>) -> &'static str {
     }
 }
 
+/// The encoded message, with how it should travel.
+fn encode(msg: &Message<BlsScheme>) -> Outbound {
+    let class = if msg.is_bulk() { Class::Bulk } else { Class::Small };
+    Outbound { class, bytes: Arc::new(wire::encode(msg)) }
+}
+
 /// Every few seconds: prune the store to the retention setting, refresh gauges.
 pub async fn housekeeping(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) -> anyhow::Result<()> {
     let mut tick = tokio::time::interval(Duration::from_secs(5));
@@ -264,8 +365,11 @@ pub async fn housekeeping(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) 
             Ok(Err(e)) => warn!("pruning the store failed: {e}"),
             Err(e) => warn!("pruning task failed: {e}"),
         }
-        let (len, peers) = (shared.mempool().len(), shared.net.stats().peers_connected);
+        let (len, peers) = (shared.mempool().len(), shared.net.p2p().stats().peers_connected);
         shared.metrics.mempool_txs.set(len as i64);
         shared.metrics.peers.set(peers as i64);
+        if let Some(cdn) = shared.net.cdn() {
+            shared.metrics.cdn_connected.set(i64::from(cdn.connected()));
+        }
     }
 }
