@@ -42,10 +42,12 @@ fn a_four_node_devnet_decides_verifies_and_recovers_everything() {
 }
 
 #[test]
-fn a_crashed_and_restarted_node_keeps_every_flag() {
-    let (ok, s) = devnet(&["--da-committee", "2", "--crash", "2@3", "--restart", "2@6"]);
+fn a_crashed_and_restarted_node_and_a_killed_broker_keep_every_flag() {
+    let args = ["--da-committee", "2", "--kill-cdn-at", "2", "--crash", "1@3", "--restart", "1@6"];
+    let (ok, s) = devnet(&args);
     assert!(ok, "{s:#}");
-    assert_eq!(s["faults"].as_array().unwrap().len(), 2, "{s:#}");
+    assert_eq!(s["faults"].as_array().unwrap().len(), 3, "{s:#}");
+    assert_eq!(s["cdn_brokers"].as_u64(), Some(1), "{s:#}");
 }
 
 #[test]
@@ -54,8 +56,9 @@ fn each_byzantine_kind_keeps_safety_and_shows_in_the_counters() {
     let (ok, s) = devnet(&["--da-committee", "2", "--byzantine", "3:bad-shares"]);
     assert!(ok, "{s:#}");
     assert!(s["bad_messages"].as_f64().unwrap() >= 1.0, "{s:#}");
-    // da-corrupt: a DA member serves corrupted payloads; nodes retrieving them refuse and count them.
-    let (ok, s) = devnet(&["--da-committee", "2", "--byzantine", "1:da-corrupt"]);
+    // da-corrupt: a DA member serves corrupted payloads; nodes retrieving them refuse and count them. Without a
+    // CDN, whose cache would answer retrievals before the committee is asked.
+    let (ok, s) = devnet(&["--da-committee", "2", "--byzantine", "1:da-corrupt", "--cdn-brokers", "0"]);
     assert!(ok, "{s:#}");
     assert!(s["bad_messages"].as_f64().unwrap() >= 1.0, "{s:#}");
     // da-withhold: with all 4 on the committee the 3 honest members certify alone. No node is left outside the

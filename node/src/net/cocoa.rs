@@ -46,6 +46,9 @@ pub struct CocoaConfig {
     pub limits: FrameLimits,
     /// Bytes queued for the broker before sends are refused.
     pub queue_bytes: usize,
+    /// A delay every frame waits before it goes up (the latency drill, `p2p.latency_ms`: the CDN path must not
+    /// bypass it). Frames keep their order.
+    pub latency: Duration,
 }
 
 /// Counters of the client, for metrics.
@@ -71,7 +74,7 @@ type Fetches = HashMap<u64, oneshot::Sender<Option<Vec<u8>>>>;
 /// The sending side, cloneable; cheap to ask whether the broker is reachable.
 #[derive(Clone)]
 pub struct CocoaHandle {
-    out: mpsc::UnboundedSender<Vec<u8>>,
+    out: mpsc::UnboundedSender<(tokio::time::Instant, Vec<u8>)>,
     queued: Arc<AtomicUsize>,
     queue_bytes: usize,
     connected: watch::Receiver<bool>,
@@ -167,7 +170,7 @@ impl CocoaHandle {
             return Err(NetError::QueueFull);
         }
         let n = body.len();
-        self.out.send(body).map_err(|_| {
+        self.out.send((tokio::time::Instant::now(), body)).map_err(|_| {
             self.queued.fetch_sub(n, Ordering::AcqRel);
             NetError::Closed
         })
@@ -200,7 +203,7 @@ enum SessionError {
 async fn keep_connected(
     cfg: CocoaConfig,
     handle: CocoaHandle,
-    mut out: mpsc::UnboundedReceiver<Vec<u8>>,
+    mut out: mpsc::UnboundedReceiver<(tokio::time::Instant, Vec<u8>)>,
     inbound: mpsc::Sender<Inbound>,
     connected: watch::Sender<bool>,
     mut stop: watch::Receiver<bool>,
@@ -221,7 +224,7 @@ async fn keep_connected(
         connected.send_replace(false);
         // Frames queued for the lost session are dropped: bulk data has a libp2p fallback, small messages went
         // both ways already.
-        while let Ok(body) = out.try_recv() {
+        while let Ok((_, body)) = out.try_recv() {
             handle.queued.fetch_sub(body.len(), Ordering::AcqRel);
         }
         match ended {
@@ -289,7 +292,7 @@ async fn session(
     cfg: &CocoaConfig,
     addr: &str,
     handle: &CocoaHandle,
-    out: &mut mpsc::UnboundedReceiver<Vec<u8>>,
+    out: &mut mpsc::UnboundedReceiver<(tokio::time::Instant, Vec<u8>)>,
     inbound: &mpsc::Sender<Inbound>,
     connected: &watch::Sender<bool>,
 ) -> Result<(), SessionError> {
@@ -301,7 +304,9 @@ async fn session(
     connected.send_replace(true);
     let (mut rd, mut wr) = stream.into_split();
     let writer = async {
-        while let Some(body) = out.recv().await {
+        while let Some((queued_at, body)) = out.recv().await {
+            // Every frame waits the same delay, so sleeping until each one's due time keeps them in order.
+            tokio::time::sleep_until(queued_at + cfg.latency).await;
             let n = body.len();
             let r = frame::write_raw(&mut wr, &body).await;
             handle.queued.fetch_sub(n, Ordering::AcqRel);

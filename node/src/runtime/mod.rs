@@ -79,6 +79,7 @@ pub async fn run(
             key: keys.bls.clone(),
             limits,
             queue_bytes: cfg.cdn_queue_bytes,
+            latency: std::time::Duration::ZERO,
         };
         Cocoa::start(cocoa_cfg, stop.clone())
     });
