@@ -449,3 +449,91 @@ async fn sigterm_stops_the_broker_cleanly() {
     };
     assert!(status.success(), "{status}\n{}", b.log());
 }
+
+/// A `redis-server` on a free port, killed when dropped; `None` when it is not installed.
+struct Redis {
+    child: Child,
+    port: u16,
+}
+
+impl Redis {
+    fn start() -> Option<Redis> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        let redis = Redis { child, port };
+        let deadline = Instant::now() + PATIENCE;
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not start on port {port}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Some(redis)
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_brokers_with_redis_discovery_carry_publish_direct_and_fetch_across() {
+    let Some(redis) = Redis::start() else {
+        eprintln!("=== SKIP two_brokers_with_redis_discovery: redis-server is not on PATH (.ci/run installs it) ===");
+        return;
+    };
+    let net = Net::new();
+    let url = format!("redis://127.0.0.1:{}", redis.port);
+    let a = net.broker(&["--discovery", &url, "--broker-id", "a"]);
+    let b = net.broker(&["--discovery", &url, "--broker-id", "b"]);
+    let mut c = vec![
+        net.login(a.addr, 0).await,
+        net.login(a.addr, 1).await,
+        net.login(b.addr, 2).await,
+        net.login(b.addr, 3).await,
+    ];
+    a.wait_metric("crema_cdn_broker_links", "", 1.0).await;
+    b.wait_metric("crema_cdn_broker_links", "", 1.0).await;
+
+    let key = [6; 32];
+    c[0].send(&Frame::Publish { topic: Topic::Global, key: Some(key), bytes: b"everyone".to_vec() }).await;
+    for conn in &mut c[1..] {
+        conn.delivered(0, b"everyone").await;
+    }
+    c[0].nothing("the sender, through the other broker").await;
+    // Broker b cached what it was forwarded.
+    c[3].send(&Frame::Fetch { id: 9, key }).await;
+    assert_eq!(c[3].recv().await, Some(Frame::Fetched { id: 9, bytes: Some(b"everyone".to_vec()) }));
+
+    c[0].send(&Frame::Publish { topic: Topic::DaCommittee, key: None, bytes: b"da".to_vec() }).await;
+    for m in net.da().into_iter().filter(|&m| m != 0) {
+        c[usize::from(m)].delivered(0, b"da").await;
+    }
+    for n in net.non_da().into_iter().filter(|&n| n != 0) {
+        c[usize::from(n)].nothing("a non-DA node on either broker").await;
+    }
+
+    c[1].send(&Frame::Direct { to: vec![3, 0], key: None, bytes: b"direct".to_vec() }).await;
+    c[0].delivered(1, b"direct").await;
+    c[3].delivered(1, b"direct").await;
+    c[3].send(&Frame::Direct { to: vec![1], key: None, bytes: b"back".to_vec() }).await;
+    c[1].delivered(3, b"back").await;
+    for conn in &mut c {
+        conn.nothing("nobody else").await;
+    }
+    b.wait_metric("crema_cdn_forwards_total", "{kind=\"in\"}", 3.0).await;
+    a.wait_metric("crema_cdn_forwards_total", "{kind=\"in\"}", 1.0).await;
+
+    // A broker that is not registered cannot join the mesh.
+    let mut intruder = Conn::connect(a.addr, net.limits).await;
+    assert!(matches!(intruder.recv().await, Some(Frame::Challenge { .. })));
+    intruder.send(&Frame::BrokerHello { broker: "intruder".into() }).await;
+    assert!(matches!(intruder.recv().await, Some(Frame::Refused { .. })));
+    a.wait_metric("crema_cdn_logins_total", "{kind=\"unknown_broker\"}", 1.0).await;
+}

@@ -9,6 +9,7 @@ use crema_engine::bls::PublicKey;
 
 use super::cache::Cache;
 use super::frame::{self, CacheKey, Frame, FrameLimits, Topic};
+use super::links::Links;
 use super::metrics::BrokerMetrics;
 use super::misbehave::Liar;
 use super::outbox::{Memory, Outbox, Pushed};
@@ -49,6 +50,8 @@ pub struct Broker {
     pub metrics: BrokerMetrics,
     /// The drill misbehaviour (honest when `None` inside).
     pub liar: Liar,
+    /// Links to the other brokers, with discovery.
+    pub links: Option<Arc<Links>>,
     cache: Mutex<Cache>,
     sessions: Mutex<HashMap<NodeId, Session>>,
     next_conn: AtomicU64,
@@ -71,8 +74,8 @@ pub struct BrokerParts {
     pub limits: FrameLimits,
     /// The per-connection queue cap.
     pub queue_bytes: usize,
-    /// The global memory cap.
-    pub memory_cap: usize,
+    /// The budget shared by every queue (node and broker links) and the cache.
+    pub memory: Arc<Memory>,
     /// The cache's cap.
     pub cache_bytes: usize,
     /// The drill misbehaviour.
@@ -80,17 +83,18 @@ pub struct BrokerParts {
 }
 
 impl Broker {
-    /// A broker with nobody logged in and an empty cache.
-    pub fn new(parts: BrokerParts, metrics: BrokerMetrics) -> Self {
+    /// A broker with nobody logged in and an empty cache; with `links`, part of a mesh of brokers.
+    pub fn new(parts: BrokerParts, metrics: BrokerMetrics, links: Option<Arc<Links>>) -> Self {
         Broker {
             id: parts.id,
             keys: parts.keys,
             members: parts.members,
             limits: parts.limits,
             queue_bytes: parts.queue_bytes,
-            memory: Arc::new(Memory::new(parts.memory_cap)),
+            memory: parts.memory,
             metrics,
             liar: parts.liar,
+            links,
             cache: Mutex::new(Cache::new(parts.cache_bytes)),
             sessions: Mutex::new(HashMap::new()),
             next_conn: AtomicU64::new(0),
@@ -110,6 +114,9 @@ impl Broker {
             tracing::info!(node, "node logged in again: its previous connection is closed");
             old.outbox.close();
         }
+        if let Some(links) = &self.links {
+            links.node_arrived(node);
+        }
         conn
     }
 
@@ -118,6 +125,9 @@ impl Broker {
         let mut s = lock(&self.sessions);
         if s.get(&node).is_some_and(|x| x.conn == conn) {
             s.remove(&node);
+            if let Some(links) = &self.links {
+                links.node_left(node);
+            }
         }
         self.metrics.connected.set(s.len() as i64);
     }
@@ -150,13 +160,17 @@ impl Broker {
         if let Some(k) = key {
             self.cache(k, &message);
         }
-        let sender = (origin == Origin::Node).then_some(from);
-        let to = routing::topic_recipients(&self.members, topic, sender, self.logged_in());
+        if origin == Origin::Node
+            && let Some(links) = &self.links
+        {
+            links.forward_topic(self, from, topic, key, &message);
+        }
+        let to = routing::topic_recipients(&self.members, topic, Some(from), self.logged_in());
         self.deliver(from, message, &to);
     }
 
     /// A direct message from `from` to `to`: delivered to those here; from a node, the others go to their brokers.
-    pub fn direct(&self, from: NodeId, to: &[NodeId], key: Option<CacheKey>, message: Vec<u8>, origin: Origin) {
+    pub async fn direct(&self, from: NodeId, to: &[NodeId], key: Option<CacheKey>, message: Vec<u8>, origin: Origin) {
         if let Some(k) = key {
             self.cache(k, &message);
         }
@@ -164,7 +178,12 @@ impl Broker {
             let s = lock(&self.sessions);
             routing::split_direct(to, |n| s.contains_key(&n))
         };
-        let _ = (elsewhere, origin);
+        if origin == Origin::Node
+            && !elsewhere.is_empty()
+            && let Some(links) = &self.links
+        {
+            links.forward_direct(self, from, &elsewhere, key, &message).await;
+        }
         self.deliver(from, message, &here);
     }
 

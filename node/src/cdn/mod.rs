@@ -46,7 +46,9 @@
 
 pub mod broker;
 pub mod cache;
+pub mod discovery;
 pub mod frame;
+pub mod links;
 pub mod login;
 pub mod metrics;
 pub mod misbehave;

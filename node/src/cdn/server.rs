@@ -8,9 +8,12 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use super::broker::{Broker, BrokerParts};
+use super::discovery::{self, Discovery};
 use super::frame::FrameLimits;
+use super::links::Links;
 use super::metrics::{self, BrokerMetrics};
 use super::misbehave::{Liar, Misbehave};
+use super::outbox::Memory;
 use super::routing::Membership;
 use super::session;
 use crate::consensus::WireLimits;
@@ -90,20 +93,43 @@ impl BoundBroker {
             None => None,
         };
         let limits = cfg.frame_limits();
+        let keys = cfg.network.public_keys();
+        let memory = Arc::new(Memory::new(cfg.memory_cap));
+        let links = match &cfg.discovery {
+            None => None,
+            Some(url) => {
+                let bound = listener.local_addr()?;
+                let advertise = match cfg.advertise {
+                    Some(a) => a,
+                    None if bound.ip().is_unspecified() => {
+                        anyhow::bail!("--advertise is needed with --discovery when listening on {bound}")
+                    }
+                    None => bound,
+                };
+                let discovery = Discovery::connect(url, &discovery::network_id(&keys)).await?;
+                // A link carries many nodes' traffic: it gets a larger queue than one node.
+                Some(Arc::new(Links::new(
+                    cfg.broker_id.clone(),
+                    advertise,
+                    discovery,
+                    cfg.queue_bytes.saturating_mul(4),
+                )))
+            }
+        };
         let parts = BrokerParts {
             id: cfg.broker_id.clone(),
-            keys: cfg.network.public_keys(),
+            keys,
             members: Membership::new(cfg.network.nodes.iter().map(|n| n.da_member).collect()),
             limits,
             queue_bytes: cfg.queue_bytes,
-            memory_cap: cfg.memory_cap,
+            memory,
             cache_bytes: cfg.cache_bytes,
             liar: Liar::new(cfg.misbehave),
         };
         if let Some(m) = cfg.misbehave {
             tracing::warn!("THIS BROKER MISBEHAVES ON PURPOSE ({m:?}): for fault drills only, never in production");
         }
-        let broker = Arc::new(Broker::new(parts, BrokerMetrics::new()));
+        let broker = Arc::new(Broker::new(parts, BrokerMetrics::new(), links));
         Ok(BoundBroker { broker, listener, metrics_listener })
     }
 
@@ -123,6 +149,7 @@ impl BoundBroker {
         let metrics_task =
             metrics_listener.map(|l| tokio::spawn(metrics::serve(broker.metrics.clone(), l, stop.clone())));
         let sessions_stop = stop.clone();
+        let links_task = broker.links.clone().map(|l| tokio::spawn(l.run(broker.clone(), stop.clone())));
         loop {
             tokio::select! {
                 accepted = listener.accept() => match accepted {
@@ -138,6 +165,9 @@ impl BoundBroker {
                 },
                 _ = stop.wait_for(|s| *s) => break,
             }
+        }
+        if let Some(t) = links_task {
+            t.await?;
         }
         if let Some(t) = metrics_task {
             t.await??;

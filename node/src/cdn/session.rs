@@ -64,12 +64,14 @@ pub async fn handle(broker: Arc<Broker>, mut stream: TcpStream, stop: watch::Rec
                 }
             }
         }
-        Ok(Ok(Frame::BrokerHello { broker: peer })) => {
-            let _ = peer;
-            refuse("no_discovery");
-            let reason = "this broker runs without discovery".to_string();
-            let _ = frame::write(&mut stream, &Frame::Refused { reason }).await;
-        }
+        Ok(Ok(Frame::BrokerHello { broker: peer })) => match broker.links.clone() {
+            Some(links) => links.accept(&broker, peer, stream, stop).await,
+            None => {
+                refuse("no_discovery");
+                let reason = "this broker runs without discovery".to_string();
+                let _ = frame::write(&mut stream, &Frame::Refused { reason }).await;
+            }
+        },
         Ok(Ok(_)) => {
             BrokerMetrics::hit(&broker.metrics.protocol_errors, "forbidden_frame");
             refuse("not_a_login");
@@ -123,7 +125,7 @@ async fn read_loop(broker: &Broker, node: NodeId, rd: &mut OwnedReadHalf, outbox
         drop(body);
         match f {
             Frame::Publish { topic, key, bytes } => broker.publish(node, topic, key, bytes, Origin::Node),
-            Frame::Direct { to, key, bytes } => broker.direct(node, &to, key, bytes, Origin::Node),
+            Frame::Direct { to, key, bytes } => broker.direct(node, &to, key, bytes, Origin::Node).await,
             Frame::Fetch { id, key } => broker.send(outbox, broker.fetched(id, &key)),
             other => {
                 BrokerMetrics::hit(&broker.metrics.protocol_errors, "forbidden_frame");
