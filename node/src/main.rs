@@ -121,6 +121,10 @@ enum Command {
         #[arg(long, value_name = "KIND")]
         byzantine: Option<crema_node::runtime::byzantine::Misbehaviour>,
     },
+    /// Run a Cocoa broker, the untrusted CDN that fans blocks out to the nodes (see `crema cdn --help`).
+    ///
+    /// Example: crema cdn --listen 127.0.0.1:7000 --stake-table net/network.toml --metrics 127.0.0.1:7001
+    Cdn(crema_node::cli::cdn::CdnArgs),
 }
 
 fn main() -> ExitCode {
@@ -141,6 +145,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Init(args) => return crema_node::cli::init::run(args),
         Command::Check { config } => return crema_node::cli::check::run(config),
         Command::Node { config, byzantine } => return crema_node::cli::node::run(config, *byzantine),
+        Command::Cdn(args) => return crema_node::cli::cdn::run(args),
         _ => {}
     }
     // `crema bench` takes `--backend all`, which is no BackendChoice: it reads the string itself.
@@ -157,7 +162,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         | Command::Keygen(_)
         | Command::Init(_)
         | Command::Check { .. }
-        | Command::Node { .. } => {
+        | Command::Node { .. }
+        | Command::Cdn(_) => {
             unreachable!("handled above")
         }
         Command::Info => {

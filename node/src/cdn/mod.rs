@@ -5,8 +5,56 @@
 //! against the stake table) but vouches for no message; nodes verify everything it delivers exactly as they verify
 //! a peer's message, and fall back to libp2p when it is down, slow or lying.
 //!
+//! # The broker
+//! One tokio process. A connection gets a [`frame::Frame::Challenge`]; a node answers with a login signed by its
+//! BLS key within 5 s ([`login::check_login`]: its key in `network.toml`, a timestamp within 30 s of the broker's
+//! clock), or is refused. A node logging in again replaces its old connection. Then:
+//! - `Publish{Global}` goes to every logged-in node but the sender, `Publish{DaCommittee}` to the logged-in DA
+//!   members but the sender, `Direct{to}` to the listed nodes; each as `Deliver{from: the sender's login}`,
+//!   encoded once and shared by every recipient's queue.
+//! - A message with a cache key is kept in a byte-capped cache (oldest evicted first); `Fetch{id, key}` is answered
+//!   `Fetched{id, bytes}` (none when absent).
+//! - Limits: a frame over the network's largest message is refused from its length alone; each connection's
+//!   outgoing queue is capped in bytes (a reader that lets it fill is disconnected); all queues plus the cache are
+//!   under one memory cap (a frame that would exceed it is dropped). Frames a node may not send close its connection.
+//!
+//! # Metrics (`--metrics ADDR`: `GET /metrics`, `GET /healthcheck`)
+//! | metric | labels | what |
+//! |---|---|---|
+//! | `crema_cdn_logins_total` | `kind`: `ok`, `unknown_node`, `clock`, `bad_signature`, `timeout`, `bad_frame`, `not_a_login`, `no_discovery`, `unknown_broker` | logins by result |
+//! | `crema_cdn_connected_nodes` | | nodes logged in now |
+//! | `crema_cdn_frames_total`, `crema_cdn_bytes_total` | `kind`: `in`, `out` | frames and their bytes |
+//! | `crema_cdn_limit_hits_total` | `kind`: `frame_size`, `slow_reader`, `memory_cap` | limits hit |
+//! | `crema_cdn_protocol_errors_total` | `kind`: `bad_frame`, `forbidden_frame` | connections closed for a violation |
+//! | `crema_cdn_cache_hits_total`, `crema_cdn_cache_misses_total` | | fetches answered or not |
+//! | `crema_cdn_cache_bytes`, `crema_cdn_queued_bytes` | | memory held by the cache and the queues |
+//! | `crema_cdn_forwards_total` | `kind`: `in`, `out` | messages forwarded between brokers |
+//! | `crema_cdn_broker_links` | | links to other brokers open now |
+//! | `crema_cdn_misbehaviour_total` | `kind`: `corrupt`, `drop`, `forge`, `delay` | drill misbehaviour applied |
+//!
+//! # Files
 //! - `frame.rs`: the length-prefixed frames between nodes and brokers, and between brokers.
 //! - `login.rs`: the login signature and the cache keys.
+//! - `server.rs`: configuration, listeners, the accept loop ([`serve`]).
+//! - `session.rs`: one connection: the handshake, then the node's frames.
+//! - `broker.rs`: the shared state: who is logged in, the cache, delivery.
+//! - `routing.rs`: who receives a message (pure).
+//! - `cache.rs`: the byte-capped cache.
+//! - `outbox.rs`: per-connection bounded queues and the global memory budget.
+//! - `misbehave.rs`: the drill misbehaviour.
+//! - `metrics.rs`: the Prometheus families and their endpoint.
 
+pub mod broker;
+pub mod cache;
+pub mod discovery;
 pub mod frame;
+pub mod links;
 pub mod login;
+pub mod metrics;
+pub mod misbehave;
+pub mod outbox;
+pub mod routing;
+pub mod server;
+pub mod session;
+
+pub use server::{BoundBroker, BrokerConfig, serve};

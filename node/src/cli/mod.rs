@@ -1,6 +1,7 @@
 //! The `crema` subcommands, one file each; `main.rs` only parses arguments and dispatches.
 
 pub mod bench;
+pub mod cdn;
 pub mod check;
 pub mod devnet;
 pub mod info;

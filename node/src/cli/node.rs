@@ -25,7 +25,7 @@ pub fn run(config: &Path, misbehave: Option<Misbehaviour>) -> anyhow::Result<Exi
     Ok(ExitCode::SUCCESS)
 }
 
-async fn wait_for_signal() {
+pub(crate) async fn wait_for_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
