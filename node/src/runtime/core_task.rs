@@ -69,6 +69,11 @@ pub async fn drive(
             input = inputs.recv() => match input {
                 Some(input) => {
                     trace_input(&input);
+                    if let Input::Message(m) = &input
+                        && let Message::DaVote(v) = m.get()
+                    {
+                        shared.da_voted(v.view, v.voter);
+                    }
                     node.handle(input)
                 }
                 None => anyhow::bail!("the core's input channel closed"),

@@ -222,6 +222,8 @@ impl Shared {
                     pending.pop_first();
                 }
             }
+            // Only this node's own copy: delivered locally, nothing left the node.
+            Ok(Path::P2p) if others == 0 => {}
             Ok(Path::P2p) => self.count_sent(&msg, &out, Path::P2p, others),
             Err(e) => {
                 self.metrics.drop_on("send");
@@ -231,8 +233,8 @@ impl Shared {
     }
 
     /// After a view's dispersal through the CDN: if no DA certificate has formed for `view` within the smaller of
-    /// 250 ms and a tenth of the view timeout, resend what went through the broker over libp2p. A broker that is
-    /// slow, drops or corrupts data costs this delay, not a view.
+    /// 250 ms and a tenth of the view timeout, resend over libp2p what went through the broker, to the nodes whose
+    /// DA vote has not arrived. A broker that is slow, drops or corrupts data costs this delay, not a view.
     pub fn arm_cdn_fallback(self: &Arc<Self>, view: View) {
         if !self.cdn_dispersed.lock().unwrap_or_else(|e| e.into_inner()).contains_key(&view) {
             return;
@@ -246,7 +248,7 @@ impl Shared {
             };
             shared.metrics.cdn_fallback("no_da_certificate");
             debug!(view, "no DA certificate {} ms after the CDN dispersal: resending over libp2p", delay.as_millis());
-            for d in sends {
+            for d in sends.into_iter().filter(|d| !d.to.is_empty()) {
                 if shared.net.p2p_each(&d.to, d.out.clone()).is_ok() {
                     let bytes = d.out.bytes.len() * d.to.len();
                     shared.metrics.traffic(d.layer, "sent", bytes);
@@ -254,6 +256,16 @@ impl Shared {
                 }
             }
         });
+    }
+
+    /// A DA member's verified vote for `view` reached this leader: it has the block (and, through the same broker
+    /// at the same moment, its share), so a resend skips it.
+    pub fn da_voted(&self, view: View, voter: NodeId) {
+        if let Some(sends) = self.cdn_dispersed.lock().unwrap_or_else(|e| e.into_inner()).get_mut(&view) {
+            for d in sends.iter_mut() {
+                d.to.retain(|&t| t != voter);
+            }
+        }
     }
 
     /// The view's DA certificate formed: its CDN dispersal needs no resend.
