@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use crema_engine::bls::SecretKey;
 use crema_node::cdn::frame::{self, Frame, FrameLimits, Topic};
-use crema_node::cdn::login;
+use crema_node::cdn::{handshake, login};
 use crema_node::consensus::NodeId;
 use crema_node::devnet::client::{Client, metric};
 use crema_node::keys::NodeKeys;
@@ -78,8 +78,8 @@ impl Net {
     /// Logs node `node` in to `addr`.
     async fn login(&self, addr: SocketAddr, node: NodeId) -> Conn {
         let mut c = Conn::connect(addr, self.limits).await;
-        let answer = c.login_with(&self.keys[usize::from(node)], node, login::unix_ms()).await;
-        assert!(matches!(answer, Frame::Welcome { .. }), "node {node} was not welcomed: {answer:?}");
+        let welcomed = handshake::login(&mut c.io, &self.limits, &self.keys[usize::from(node)], node).await;
+        assert!(welcomed.is_ok(), "node {node} was not welcomed: {welcomed:?}");
         c
     }
 }

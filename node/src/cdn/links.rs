@@ -180,7 +180,7 @@ impl Links {
             let event = tokio::select! {
                 _ = tick.tick() => None,
                 Some(e) = events.recv() => Some(e),
-                _ = stop.wait_for(|s| *s) => break,
+                _ = super::fired(&mut stop) => break,
             };
             let r = match event {
                 None => {
@@ -294,8 +294,8 @@ impl Links {
         broker.metrics.broker_links.set(lock(&self.links).len() as i64);
         tokio::select! {
             _ = read_forwards(broker, &mut rd) => {}
-            _ = closed.wait_for(|c| *c) => {}
-            _ = stop.wait_for(|s| *s) => {}
+            _ = super::fired(&mut closed) => {}
+            _ = super::fired(&mut stop) => {}
         }
         outbox.close();
         let mut links = lock(&self.links);

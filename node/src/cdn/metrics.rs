@@ -132,7 +132,7 @@ pub async fn serve(
         );
     axum::serve(listener, router)
         .with_graceful_shutdown(async move {
-            let _ = stop.wait_for(|s| *s).await;
+            super::fired(&mut stop).await;
         })
         .await?;
     Ok(())

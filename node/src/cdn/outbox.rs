@@ -180,7 +180,7 @@ impl Writer {
         };
         tokio::select! {
             r = work => if let Err(e) = r { tracing::debug!("connection write failed: {e}") },
-            _ = closed.wait_for(|c| *c) => {}
+            _ = super::fired(&mut closed) => {}
         }
         // Whatever happened, the connection is over: tell the reader, release what is still queued.
         rx.close();
@@ -219,7 +219,7 @@ mod tests {
         assert!(memory.queued() <= 10_000 + 1000);
         out.close();
         let mut closed = closed;
-        closed.wait_for(|c| *c).await.unwrap();
+        super::super::fired(&mut closed).await;
         // The writer drains and releases.
         for _ in 0..100 {
             if memory.queued() == 0 {

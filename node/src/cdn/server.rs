@@ -163,7 +163,7 @@ impl BoundBroker {
                         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                     }
                 },
-                _ = stop.wait_for(|s| *s) => break,
+                _ = super::fired(&mut stop) => break,
             }
         }
         if let Some(t) = links_task {
@@ -181,4 +181,26 @@ pub async fn serve(cfg: BrokerConfig, stop: watch::Receiver<bool>) -> anyhow::Re
     let bound = BoundBroker::bind(cfg).await?;
     tracing::info!(addr = %bound.local_addr()?, "cdn broker listening");
     bound.run(stop).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::consensus::VidParams;
+    use crate::keys::NodeKeys;
+    use crate::network_file::NetworkParams;
+
+    #[tokio::test]
+    async fn an_embedded_broker_is_a_send_future_that_stops_on_request() {
+        let k = NodeKeys::generate();
+        let entry = k.entry(1, true, "/ip4/127.0.0.1/tcp/9000".parse().unwrap(), None);
+        let params = NetworkParams::new(1000, 1 << 16, VidParams::default()).unwrap();
+        let cfg = BrokerConfig::new("127.0.0.1:0".parse().unwrap(), NetworkFile { params, nodes: vec![entry] });
+        let (stop, rx) = watch::channel(false);
+        // `tokio::spawn` only takes `Send` futures: this is the embedding the node's devnet does.
+        let task = tokio::spawn(serve(cfg, rx));
+        stop.send_replace(true);
+        let ran = tokio::time::timeout(std::time::Duration::from_secs(10), task).await;
+        assert!(matches!(ran, Ok(Ok(Ok(())))), "{ran:?}");
+    }
 }

@@ -103,8 +103,8 @@ async fn serve_node(broker: Arc<Broker>, node: NodeId, stream: TcpStream, mut st
     tracing::debug!(node, conn, "node logged in");
     tokio::select! {
         _ = read_loop(&broker, node, &mut rd, &outbox) => {}
-        _ = closed.wait_for(|c| *c) => {}
-        _ = stop.wait_for(|s| *s) => {}
+        _ = super::fired(&mut closed) => {}
+        _ = super::fired(&mut stop) => {}
     }
     outbox.close();
     broker.unregister(node, conn);
@@ -129,26 +129,9 @@ async fn read_loop(broker: &Broker, node: NodeId, rd: &mut OwnedReadHalf, outbox
             Frame::Fetch { id, key } => broker.send(outbox, broker.fetched(id, &key)),
             other => {
                 BrokerMetrics::hit(&broker.metrics.protocol_errors, "forbidden_frame");
-                tracing::info!(node, "node sent a frame only a broker may send ({:?}): closed", kind_name(&other));
+                tracing::info!(node, "node sent a frame only a broker may send ({}): closed", frame::kind_name(&other));
                 return;
             }
         }
-    }
-}
-
-/// A frame's kind, for logs (never its bytes).
-pub fn kind_name(f: &Frame) -> &'static str {
-    match f {
-        Frame::Challenge { .. } => "challenge",
-        Frame::Login { .. } => "login",
-        Frame::Welcome { .. } => "welcome",
-        Frame::Refused { .. } => "refused",
-        Frame::Publish { .. } => "publish",
-        Frame::Direct { .. } => "direct",
-        Frame::Fetch { .. } => "fetch",
-        Frame::Deliver { .. } => "deliver",
-        Frame::Fetched { .. } => "fetched",
-        Frame::BrokerHello { .. } => "broker_hello",
-        Frame::Forward { .. } => "forward",
     }
 }
