@@ -14,7 +14,7 @@ crema=${CARGO_TARGET_DIR:-$repo/target}/release/crema
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 cd "$fuzz"
 mkdir -p corpus/{vid_avidm_wire,vid_kzg_wire,vid_namespaced_wire,gf16_shards,vectors_case}
-mkdir -p corpus/{consensus_wire,da_service,store_records,p2p_frame,node_config}
+mkdir -p corpus/{consensus_wire,da_service,store_records,p2p_frame,node_config,cdn_frame}
 printf 'a block' > "$work/p1"; : > "$work/p0"; head -c 3000 /dev/urandom > "$work/p2"; printf 'rollup seven' > "$work/a"
 first_share() { find "$1/shares" -type f | sort | head -n 1; }
 for i in 0 1 2; do
@@ -111,6 +111,19 @@ records = {
 }
 for name, rec in records.items():
     open(f"corpus/store_records/{name}", "wb").write(rec)
+# cdn_frame: one Cocoa frame of every kind (kind byte after "CDF" and version 1).
+key = lambda: b"\1" + bytes(range(32))
+cdn = {
+    "challenge": b"\1" + bytes(32), "login": b"\2" + u32(1) + u64(1_700_000_000_000) + lb(bytes(96)),
+    "welcome": b"\3" + lb(b"cdn-a"), "refused": b"\4" + lb(b"bad login signature"),
+    "publish": b"\5" + b"\1" + key() + lb(messages[1]), "direct": b"\6" + u32(2) + u32(0) + u32(3) + b"\0" + lb(b"hi"),
+    "fetch": b"\7" + u64(9) + bytes(range(32)), "deliver": b"\x08" + u32(2) + lb(messages[2]),
+    "fetched": b"\x09" + u64(9) + b"\1" + lb(b"a block"), "fetched-none": b"\x09" + u64(9) + b"\0",
+    "hello": b"\x0a" + lb(b"cdn-b"), "forward-topic": b"\x0b" + u32(1) + b"\0\0" + b"\0" + lb(b"m"),
+    "forward-nodes": b"\x0b" + u32(1) + b"\1" + u32(1) + u32(2) + key() + lb(b"m"),
+}
+for name, body in cdn.items():
+    open(f"corpus/cdn_frame/{name}", "wb").write(b"CDF\1" + body)
 for i, (cls, body) in enumerate([(0, messages[1]), (1, messages[2]), (0, b"")]):
     open(f"corpus/p2p_frame/frame-{i}", "wb").write(struct.pack(">I", len(body)) + bytes([cls]) + body)
 PY

@@ -418,6 +418,40 @@ async fn a_forging_broker_injects_copies_claiming_another_sender() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropping_broker_drops_about_a_third_and_counts_them() {
+    let net = Net::new();
+    let b = net.broker(&["--misbehave", "drop"]);
+    let mut c = everyone(&net, &b).await;
+    const SENT: usize = 90;
+    for i in 0..SENT {
+        c[0].send(&Frame::Direct { to: vec![1], key: None, bytes: vec![i as u8] }).await;
+    }
+    // A fetch answer is never dropped: it marks the end of what the broker will deliver.
+    c[0].send(&Frame::Direct { to: vec![1], key: Some([1; 32]), bytes: b"end".to_vec() }).await;
+    let mut got = 0;
+    let mut last = None;
+    loop {
+        c[1].send(&Frame::Fetch { id: 1, key: [1; 32] }).await;
+        match c[1].recv().await {
+            Some(Frame::Deliver { from: 0, bytes }) if bytes.len() == 1 => {
+                assert!(last < Some(bytes[0]), "in order, each once");
+                last = Some(bytes[0]);
+                got += 1;
+            }
+            Some(Frame::Deliver { .. }) => {}
+            Some(Frame::Fetched { bytes: Some(_), .. }) => break,
+            Some(Frame::Fetched { bytes: None, .. }) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!((SENT / 6..SENT * 5 / 6).contains(&got), "{got} of {SENT} delivered");
+    let dropped = b.wait_metric("crema_cdn_misbehaviour_total", "{kind=\"drop\"}", 1.0).await;
+    // Every missing message is counted (and the end marker's delivery, if it was dropped too).
+    let missing = (SENT - got) as f64;
+    assert!(dropped == missing || dropped == missing + 1.0, "{dropped} counted, {missing} missing");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_delaying_broker_holds_every_frame_in_order() {
     let net = Net::new();
     let b = net.broker(&["--misbehave", "delay=300"]);

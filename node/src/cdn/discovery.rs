@@ -61,6 +61,19 @@ impl Discovery {
         self.set(self.node_key(node), id.to_string()).await
     }
 
+    /// Refreshes every entry of `nodes` as logged in to broker `id`, in one round trip.
+    pub async fn register_nodes(&self, nodes: &[NodeId], id: &str) -> redis::RedisResult<()> {
+        if nodes.is_empty() {
+            return Ok(());
+        }
+        let mut pipe = redis::pipe();
+        for &n in nodes {
+            pipe.cmd("SET").arg(self.node_key(n)).arg(id).arg("EX").arg(TTL.as_secs()).ignore();
+        }
+        let mut con = self.con.clone();
+        pipe.query_async(&mut con).await
+    }
+
     /// Forgets that `node` is logged in to broker `id` (not a newer entry naming another broker).
     pub async fn unregister_node(&self, node: NodeId, id: &str) -> redis::RedisResult<()> {
         // GET then DEL is not atomic: a node that moved in between loses its entry until its broker's next

@@ -204,9 +204,7 @@ impl Links {
     async fn heartbeat(self: &Arc<Self>, broker: &Arc<Broker>, stop: &watch::Receiver<bool>) {
         let refreshed = async {
             self.discovery.register_broker(&self.id, self.advertise).await?;
-            for n in broker.logged_in() {
-                self.discovery.register_node(n, &self.id).await?;
-            }
+            self.discovery.register_nodes(&broker.logged_in(), &self.id).await?;
             self.discovery.brokers().await
         };
         let brokers = match refreshed.await {

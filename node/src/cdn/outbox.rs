@@ -164,7 +164,11 @@ impl Writer {
         let mut io = BufWriter::with_capacity(64 << 10, io);
         let work = async {
             while let Some(item) = rx.recv().await {
-                if let Some(t) = item.not_before {
+                if let Some(t) = item.not_before
+                    && t > Instant::now()
+                {
+                    // What is buffered is due already: out with it before holding this one.
+                    io.flush().await?;
                     tokio::time::sleep_until(t).await;
                 }
                 let n = item.body.len();
