@@ -203,12 +203,15 @@ impl Conn {
     }
 }
 
-async fn everyone(net: &Net, b: &Broker) -> Vec<Conn> {
+/// A network, a broker started with `extra` arguments, and every node logged in to it.
+async fn everyone(extra: &[&str]) -> (Net, Broker, Vec<Conn>) {
+    let net = Net::new();
+    let b = net.broker(extra);
     let mut c = Vec::new();
     for i in 0..4 {
         c.push(net.login(b.addr, i).await);
     }
-    c
+    (net, b, c)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -262,9 +265,7 @@ async fn a_node_logging_in_again_replaces_its_old_connection() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn topics_and_direct_messages_reach_exactly_their_recipients() {
-    let net = Net::new();
-    let b = net.broker(&[]);
-    let mut c = everyone(&net, &b).await;
+    let (net, b, mut c) = everyone(&[]).await;
 
     c[0].send(&Frame::Publish { topic: Topic::Global, key: None, bytes: b"to all".to_vec() }).await;
     for conn in &mut c[1..] {
@@ -300,9 +301,7 @@ async fn topics_and_direct_messages_reach_exactly_their_recipients() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cached_message_is_fetched_by_key_and_a_missing_key_answers_none() {
-    let net = Net::new();
-    let b = net.broker(&[]);
-    let mut c = everyone(&net, &b).await;
+    let (_net, b, mut c) = everyone(&[]).await;
     let key = login::payload_key(&crema_node::consensus::Digest([5; 32]));
     let block = vec![0xAB; 20_000];
     c[0].send(&Frame::Direct { to: vec![1], key: Some(key), bytes: block.clone() }).await;
@@ -318,9 +317,7 @@ async fn a_cached_message_is_fetched_by_key_and_a_missing_key_answers_none() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_and_forbidden_frames_close_the_connection_and_are_counted() {
-    let net = Net::new();
-    let b = net.broker(&[]);
-    let mut c = everyone(&net, &b).await;
+    let (net, b, mut c) = everyone(&[]).await;
     // A length over the limit, and no body: refused from the length alone.
     let len = (net.limits.max_frame() + 1) as u32;
     c[0].io.write_all(&len.to_be_bytes()).await.unwrap();
@@ -342,9 +339,7 @@ async fn oversized_and_forbidden_frames_close_the_connection_and_are_counted() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reader_that_never_reads_is_disconnected_while_the_others_keep_receiving() {
-    let net = Net::new();
-    let b = net.broker(&["--queue-bytes", "3000000"]);
-    let mut c = everyone(&net, &b).await;
+    let (_net, b, mut c) = everyone(&["--queue-bytes", "3000000"]).await;
     let stalled = c.remove(1);
     const COUNT: usize = 64;
     const SIZE: usize = 512 << 10;
@@ -386,9 +381,7 @@ async fn a_reader_that_never_reads_is_disconnected_while_the_others_keep_receivi
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_corrupting_broker_changes_big_messages_only() {
-    let net = Net::new();
-    let b = net.broker(&["--misbehave", "corrupt"]);
-    let mut c = everyone(&net, &b).await;
+    let (_net, b, mut c) = everyone(&["--misbehave", "corrupt"]).await;
     let big = vec![3u8; 4096];
     c[0].send(&Frame::Direct { to: vec![1], key: Some([4; 32]), bytes: big.clone() }).await;
     let Some(Frame::Deliver { from: 0, bytes }) = c[1].recv().await else { panic!("no delivery") };
@@ -404,9 +397,7 @@ async fn a_corrupting_broker_changes_big_messages_only() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_forging_broker_injects_copies_claiming_another_sender() {
-    let net = Net::new();
-    let b = net.broker(&["--misbehave", "forge"]);
-    let mut c = everyone(&net, &b).await;
+    let (_net, b, mut c) = everyone(&["--misbehave", "forge"]).await;
     let message: Vec<u8> = (0..100).collect();
     c[0].send(&Frame::Direct { to: vec![2], key: None, bytes: message.clone() }).await;
     c[2].delivered(0, &message).await;
@@ -419,9 +410,7 @@ async fn a_forging_broker_injects_copies_claiming_another_sender() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dropping_broker_drops_about_a_third_and_counts_them() {
-    let net = Net::new();
-    let b = net.broker(&["--misbehave", "drop"]);
-    let mut c = everyone(&net, &b).await;
+    let (_net, b, mut c) = everyone(&["--misbehave", "drop"]).await;
     const SENT: usize = 90;
     for i in 0..SENT {
         c[0].send(&Frame::Direct { to: vec![1], key: None, bytes: vec![i as u8] }).await;
@@ -453,9 +442,7 @@ async fn a_dropping_broker_drops_about_a_third_and_counts_them() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_delaying_broker_holds_every_frame_in_order() {
-    let net = Net::new();
-    let b = net.broker(&["--misbehave", "delay=300"]);
-    let mut c = everyone(&net, &b).await;
+    let (_net, _b, mut c) = everyone(&["--misbehave", "delay=300"]).await;
     let start = Instant::now();
     for i in 0..3u8 {
         c[0].send(&Frame::Direct { to: vec![1], key: None, bytes: vec![i] }).await;

@@ -34,22 +34,10 @@ pub enum Origin {
 
 /// Everything the broker's tasks share.
 pub struct Broker {
-    /// This broker's identifier.
-    pub id: String,
-    /// Every node's BLS key, by node index.
-    pub keys: Vec<PublicKey>,
-    /// Who is in the DA committee.
-    pub members: Membership,
-    /// Frame limits, from the network's largest message.
-    pub limits: FrameLimits,
-    /// Per-connection outgoing queue cap, in bytes.
-    pub queue_bytes: usize,
-    /// The budget shared by every queue and the cache.
-    pub memory: Arc<Memory>,
+    /// What the configuration decided.
+    pub settings: BrokerSettings,
     /// The metrics.
     pub metrics: BrokerMetrics,
-    /// The drill misbehaviour (honest when `None` inside).
-    pub liar: Liar,
     /// Links to the other brokers, with discovery.
     pub links: Option<Arc<Links>>,
     cache: Mutex<Cache>,
@@ -62,8 +50,8 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// The parts of a [`Broker`] its configuration decides.
-pub struct BrokerParts {
+/// What a [`Broker`]'s configuration decides.
+pub struct BrokerSettings {
     /// The broker's identifier.
     pub id: String,
     /// Every node's BLS key.
@@ -78,27 +66,15 @@ pub struct BrokerParts {
     pub memory: Arc<Memory>,
     /// The cache's cap.
     pub cache_bytes: usize,
-    /// The drill misbehaviour.
+    /// The drill misbehaviour (honest when `None` inside).
     pub liar: Liar,
 }
 
 impl Broker {
     /// A broker with nobody logged in and an empty cache; with `links`, part of a mesh of brokers.
-    pub fn new(parts: BrokerParts, metrics: BrokerMetrics, links: Option<Arc<Links>>) -> Self {
-        Broker {
-            id: parts.id,
-            keys: parts.keys,
-            members: parts.members,
-            limits: parts.limits,
-            queue_bytes: parts.queue_bytes,
-            memory: parts.memory,
-            metrics,
-            liar: parts.liar,
-            links,
-            cache: Mutex::new(Cache::new(parts.cache_bytes)),
-            sessions: Mutex::new(HashMap::new()),
-            next_conn: AtomicU64::new(0),
-        }
+    pub fn new(settings: BrokerSettings, metrics: BrokerMetrics, links: Option<Arc<Links>>) -> Self {
+        let cache = Mutex::new(Cache::new(settings.cache_bytes));
+        Broker { settings, metrics, links, cache, sessions: Mutex::new(HashMap::new()), next_conn: AtomicU64::new(0) }
     }
 
     /// Records `node` as logged in on `outbox`, closing its previous connection if any; the connection's id.
@@ -145,12 +121,12 @@ impl Broker {
     /// Caches `message` under `key` when it fits the memory cap (counted when it does not).
     pub fn cache(&self, key: CacheKey, message: &[u8]) {
         let mut cache = lock(&self.cache);
-        if !self.memory.fits(message.len()) {
+        if !self.settings.memory.fits(message.len()) {
             BrokerMetrics::hit(&self.metrics.limits, "memory_cap");
             return;
         }
         cache.insert(key, message.into());
-        self.memory.set_cached(cache.bytes());
+        self.settings.memory.set_cached(cache.bytes());
         self.metrics.cache_bytes.set(cache.bytes() as i64);
     }
 
@@ -165,7 +141,7 @@ impl Broker {
         {
             links.forward_topic(self, from, topic, key, &message);
         }
-        let to = routing::topic_recipients(&self.members, topic, Some(from), self.logged_in());
+        let to = routing::topic_recipients(&self.settings.members, topic, Some(from), self.logged_in());
         self.deliver(from, message, &to);
     }
 
@@ -193,16 +169,17 @@ impl Broker {
         if to.is_empty() {
             return;
         }
-        if self.liar.corrupt(&mut message) {
+        if self.settings.liar.corrupt(&mut message) {
             BrokerMetrics::hit(&self.metrics.misbehaviour, "corrupt");
         }
         let forged = self
+            .settings
             .liar
-            .forge(from, &message, self.members.len())
+            .forge(from, &message, self.settings.members.len())
             .map(|(other, bytes)| Arc::<[u8]>::from(frame::encode(&Frame::Deliver { from: other, bytes })));
         let body: Arc<[u8]> = frame::encode(&Frame::Deliver { from, bytes: message }).into();
         for outbox in self.outboxes(to) {
-            if self.liar.drops() {
+            if self.settings.liar.drops() {
                 BrokerMetrics::hit(&self.metrics.misbehaviour, "drop");
                 continue;
             }
@@ -221,7 +198,7 @@ impl Broker {
             Some(m) => {
                 self.metrics.cache_hits.inc();
                 let mut m = m.to_vec();
-                if self.liar.corrupt(&mut m) {
+                if self.settings.liar.corrupt(&mut m) {
                     BrokerMetrics::hit(&self.metrics.misbehaviour, "corrupt");
                 }
                 Some(m)
@@ -237,7 +214,7 @@ impl Broker {
     /// Queues `body` on `outbox`, applying the limits: a slow reader is disconnected, a frame over the memory cap
     /// dropped; each counted.
     pub fn send(&self, outbox: &Outbox, body: Arc<[u8]>) {
-        if self.liar.delay().is_some() {
+        if self.settings.liar.delay().is_some() {
             BrokerMetrics::hit(&self.metrics.misbehaviour, "delay");
         }
         match outbox.push(body) {

@@ -237,11 +237,11 @@ impl Links {
         let mut stream = tokio::time::timeout(LOGIN_TIMEOUT, TcpStream::connect(addr)).await??;
         let _ = stream.set_nodelay(true);
         let answer = tokio::time::timeout(LOGIN_TIMEOUT, async {
-            let Frame::Challenge { .. } = frame::read(&mut stream, &broker.limits).await? else {
+            let Frame::Challenge { .. } = frame::read(&mut stream, &broker.settings.limits).await? else {
                 anyhow::bail!("the broker did not open with a challenge");
             };
             frame::write(&mut stream, &Frame::BrokerHello { broker: self.id.clone() }).await?;
-            Ok(frame::read(&mut stream, &broker.limits).await?)
+            Ok(frame::read(&mut stream, &broker.settings.limits).await?)
         })
         .await??;
         match answer {
@@ -283,7 +283,7 @@ impl Links {
     async fn serve(&self, broker: &Arc<Broker>, peer: String, stream: TcpStream, mut stop: watch::Receiver<bool>) {
         let (mut rd, wr) = stream.into_split();
         let (outbox, mut closed) =
-            Outbox::spawn(wr, self.queue_bytes, broker.memory.clone(), None, broker.metrics.clone());
+            Outbox::spawn(wr, self.queue_bytes, broker.settings.memory.clone(), None, broker.metrics.clone());
         let conn = self.next_conn.fetch_add(1, Ordering::Relaxed);
         let old = lock(&self.links).insert(peer.clone(), Link { conn, outbox: outbox.clone() });
         if let Some(old) = old {
@@ -307,12 +307,12 @@ impl Links {
 
 async fn read_forwards(broker: &Arc<Broker>, rd: &mut OwnedReadHalf) {
     loop {
-        let body = match frame::read_raw(rd, &broker.limits).await {
+        let body = match frame::read_raw(rd, &broker.settings.limits).await {
             Ok(b) => b,
             Err(e) => return count_read_error(broker, &e),
         };
         broker.metrics.frame("in", body.len() + 4);
-        match frame::decode(&body, &broker.limits) {
+        match frame::decode(&body, &broker.settings.limits) {
             Ok(Frame::Forward { from, target, key, bytes }) => {
                 BrokerMetrics::hit(&broker.metrics.forwards, "in");
                 match target {

@@ -7,7 +7,7 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use super::broker::{Broker, BrokerParts};
+use super::broker::{Broker, BrokerSettings};
 use super::discovery::{self, Discovery};
 use super::frame::FrameLimits;
 use super::links::Links;
@@ -116,7 +116,7 @@ impl BoundBroker {
                 )))
             }
         };
-        let parts = BrokerParts {
+        let settings = BrokerSettings {
             id: cfg.broker_id.clone(),
             keys,
             members: Membership::new(cfg.network.nodes.iter().map(|n| n.da_member).collect()),
@@ -129,7 +129,7 @@ impl BoundBroker {
         if let Some(m) = cfg.misbehave {
             tracing::warn!("THIS BROKER MISBEHAVES ON PURPOSE ({m:?}): for fault drills only, never in production");
         }
-        let broker = Arc::new(Broker::new(parts, BrokerMetrics::new(), links));
+        let broker = Arc::new(Broker::new(settings, BrokerMetrics::new(), links));
         Ok(BoundBroker { broker, listener, metrics_listener })
     }
 

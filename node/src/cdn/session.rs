@@ -31,7 +31,7 @@ pub async fn handle(broker: Arc<Broker>, mut stream: TcpStream, stop: watch::Rec
     rand::rngs::OsRng.fill_bytes(&mut nonce);
     let first = tokio::time::timeout(LOGIN_TIMEOUT, async {
         frame::write(&mut stream, &Frame::Challenge { nonce }).await?;
-        frame::read(&mut stream, &broker.limits).await
+        frame::read(&mut stream, &broker.settings.limits).await
     })
     .await;
     let refuse = |reason: &str| BrokerMetrics::hit(&broker.metrics.logins, reason);
@@ -45,9 +45,9 @@ pub async fn handle(broker: Arc<Broker>, mut stream: TcpStream, stop: watch::Rec
             let _ = frame::write(&mut stream, &Frame::Refused { reason: e.to_string() }).await;
         }
         Ok(Ok(Frame::Login { node, timestamp_ms, signature })) => {
-            match login::check_login(&broker.keys, &nonce, node, timestamp_ms, &signature, login::unix_ms()) {
+            match login::check_login(&broker.settings.keys, &nonce, node, timestamp_ms, &signature, login::unix_ms()) {
                 Ok(()) => {
-                    let welcome = Frame::Welcome { broker: broker.id.clone() };
+                    let welcome = Frame::Welcome { broker: broker.settings.id.clone() };
                     if frame::write(&mut stream, &welcome).await.is_ok() {
                         BrokerMetrics::hit(&broker.metrics.logins, "ok");
                         serve_node(broker, node, stream, stop).await;
@@ -97,8 +97,13 @@ pub fn count_read_error(broker: &Broker, e: &ReadError) {
 /// A logged-in node's connection: its frames in, deliveries out through its [`Outbox`].
 async fn serve_node(broker: Arc<Broker>, node: NodeId, stream: TcpStream, mut stop: watch::Receiver<bool>) {
     let (mut rd, wr) = stream.into_split();
-    let (outbox, mut closed) =
-        Outbox::spawn(wr, broker.queue_bytes, broker.memory.clone(), broker.liar.delay(), broker.metrics.clone());
+    let (outbox, mut closed) = Outbox::spawn(
+        wr,
+        broker.settings.queue_bytes,
+        broker.settings.memory.clone(),
+        broker.settings.liar.delay(),
+        broker.metrics.clone(),
+    );
     let conn = broker.register(node, outbox.clone());
     tracing::debug!(node, conn, "node logged in");
     tokio::select! {
@@ -113,12 +118,12 @@ async fn serve_node(broker: Arc<Broker>, node: NodeId, stream: TcpStream, mut st
 
 async fn read_loop(broker: &Broker, node: NodeId, rd: &mut OwnedReadHalf, outbox: &Outbox) {
     loop {
-        let body = match frame::read_raw(rd, &broker.limits).await {
+        let body = match frame::read_raw(rd, &broker.settings.limits).await {
             Ok(b) => b,
             Err(e) => return count_read_error(broker, &e),
         };
         broker.metrics.frame("in", body.len() + 4);
-        let f = match frame::decode(&body, &broker.limits) {
+        let f = match frame::decode(&body, &broker.settings.limits) {
             Ok(f) => f,
             Err(e) => return count_read_error(broker, &ReadError::Wire(e)),
         };
