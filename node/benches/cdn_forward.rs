@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 
 use crema_engine::bls::SecretKey;
 use crema_node::cdn::frame::{self, Frame, FrameLimits, Topic};
-use crema_node::cdn::{BoundBroker, BrokerConfig, handshake};
+use crema_node::cdn::{BoundBroker, BrokerConfig};
 use crema_node::consensus::VidParams;
 use crema_node::keys::NodeKeys;
+use crema_node::net::cocoa::log_in;
 use crema_node::network_file::{NetworkFile, NetworkParams};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use tokio::net::TcpStream;
@@ -36,7 +37,7 @@ fn network(n: usize) -> (NetworkFile, Vec<SecretKey>) {
 async fn connect(addr: SocketAddr, limits: &FrameLimits, sk: &SecretKey, node: u16) -> TcpStream {
     let mut io = TcpStream::connect(addr).await.unwrap();
     io.set_nodelay(true).unwrap();
-    handshake::login(&mut io, limits, sk, node).await.unwrap();
+    log_in(&mut io, node, sk, limits).await.unwrap();
     io
 }
 

@@ -12,10 +12,11 @@ use std::time::{Duration, Instant};
 
 use crema_engine::bls::SecretKey;
 use crema_node::cdn::frame::{self, Frame, FrameLimits, Topic};
-use crema_node::cdn::{handshake, login};
+use crema_node::cdn::login;
 use crema_node::consensus::NodeId;
 use crema_node::devnet::client::{Client, metric};
 use crema_node::keys::NodeKeys;
+use crema_node::net::cocoa::log_in;
 use crema_node::network_file::NetworkFile;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
@@ -78,7 +79,7 @@ impl Net {
     /// Logs node `node` in to `addr`.
     async fn login(&self, addr: SocketAddr, node: NodeId) -> Conn {
         let mut c = Conn::connect(addr, self.limits).await;
-        let welcomed = handshake::login(&mut c.io, &self.limits, &self.keys[usize::from(node)], node).await;
+        let welcomed = log_in(&mut c.io, node, &self.keys[usize::from(node)], &self.limits).await;
         assert!(welcomed.is_ok(), "node {node} was not welcomed: {welcomed:?}");
         c
     }

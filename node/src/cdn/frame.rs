@@ -359,23 +359,6 @@ pub fn decode(bytes: &[u8], limits: &FrameLimits) -> Result<Frame, WireError> {
     Ok(frame)
 }
 
-/// A frame's kind, for logs (never its bytes).
-pub fn kind_name(f: &Frame) -> &'static str {
-    match f {
-        Frame::Challenge { .. } => "challenge",
-        Frame::Login { .. } => "login",
-        Frame::Welcome { .. } => "welcome",
-        Frame::Refused { .. } => "refused",
-        Frame::Publish { .. } => "publish",
-        Frame::Direct { .. } => "direct",
-        Frame::Fetch { .. } => "fetch",
-        Frame::Deliver { .. } => "deliver",
-        Frame::Fetched { .. } => "fetched",
-        Frame::BrokerHello { .. } => "broker_hello",
-        Frame::Forward { .. } => "forward",
-    }
-}
-
 /// Why reading a frame from a stream failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {

@@ -52,7 +52,7 @@
 //!
 //! # Files
 //! - `frame.rs`: the length-prefixed frames between nodes and brokers, and between brokers.
-//! - `login.rs`: the login signature and the cache keys; `handshake.rs`: the node's side of the login.
+//! - `login.rs`: the login signature and the cache keys (the node's side of the login is `crate::net::cocoa`).
 //! - `server.rs`: configuration, listeners, the accept loop ([`serve`]).
 //! - `session.rs`: one connection: the handshake, then the node's frames.
 //! - `broker.rs`: the shared state: who is logged in, the cache, delivery.
@@ -68,7 +68,6 @@ pub mod broker;
 pub mod cache;
 pub mod discovery;
 pub mod frame;
-pub mod handshake;
 pub mod links;
 pub mod login;
 pub mod metrics;

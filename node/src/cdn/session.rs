@@ -134,7 +134,7 @@ async fn read_loop(broker: &Broker, node: NodeId, rd: &mut OwnedReadHalf, outbox
             Frame::Fetch { id, key } => broker.send(outbox, broker.fetched(id, &key)),
             other => {
                 BrokerMetrics::hit(&broker.metrics.protocol_errors, "forbidden_frame");
-                tracing::info!(node, "node sent a frame only a broker may send ({}): closed", frame::kind_name(&other));
+                tracing::info!(node, "node sent a frame only a broker may send ({}): closed", other.name());
                 return;
             }
         }
