@@ -117,7 +117,9 @@ enum Command {
         #[arg(long)]
         config: PathBuf,
         /// Fault drills only: misbehave on purpose — da-withhold (a DA member that never DA-votes nor serves
-        /// payloads), da-corrupt (serves corrupted payloads), bad-shares (as leader, sends corrupted VID shares).
+        /// payloads), da-corrupt (serves corrupted payloads), bad-shares (as leader, sends corrupted VID shares),
+        /// equivocate (as leader, sends two different validly signed proposals for its view to two halves of the
+        /// nodes).
         #[arg(long, value_name = "KIND")]
         byzantine: Option<crema_node::runtime::byzantine::Misbehaviour>,
     },
