@@ -60,7 +60,10 @@ fn segments(samples: &[Sample]) -> Vec<Vec<(f64, f64)>> {
 fn draw_header(area: &Area<'_>, s: &Summary) -> anyhow::Result<()> {
     let t = &s.settings;
     let preset = t.preset.as_ref().map_or(String::new(), |p| format!(" (preset {p})"));
-    let title = format!("crema devnet{preset}: {} nodes, DA committee {}, {}", s.nodes, s.da_committee, s.scheme);
+    let title = format!(
+        "crema devnet{preset}: {} nodes, DA committee {}, {}, {} backend",
+        s.nodes, s.da_committee, s.scheme, s.backend
+    );
     let draw = |text: String, y: i32, size: u32, color: &RGBColor| {
         area.draw(&Text::new(text, (20, y), (FAMILY, size).into_font().color(color))).map_err(chart::err)
     };

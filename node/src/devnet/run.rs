@@ -98,6 +98,8 @@ pub struct Summary {
     pub da_committee: usize,
     /// VID scheme.
     pub scheme: String,
+    /// The engine backend the nodes run (as the observed node's status reports it).
+    pub backend: String,
     /// The machine: CPU model and cores.
     pub machine: String,
     /// What the run was asked to do.
@@ -329,6 +331,7 @@ pub fn run(opts: &DevnetOptions) -> anyhow::Result<Summary> {
         nodes: n,
         da_committee: opts.cluster.da_committee,
         scheme: opts.cluster.scheme.clone(),
+        backend: status["backend"].as_str().unwrap_or("unknown").to_string(),
         machine: machine(),
         settings: Settings::of(opts),
         duration_s: duration,
@@ -392,7 +395,10 @@ fn machine() -> String {
 pub fn print(s: &Summary) {
     let flag = |c: &Check| if c.ok { "true " } else { "FALSE" };
     let opt = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.3} s"));
-    println!("devnet summary ({} nodes, DA committee {}, {}; {})", s.nodes, s.da_committee, s.scheme, s.machine);
+    println!(
+        "devnet summary ({} nodes, DA committee {}, {}, {} backend; {})",
+        s.nodes, s.da_committee, s.scheme, s.backend, s.machine
+    );
     let t = &s.settings;
     let preset = t.preset.as_ref().map_or(String::new(), |p| format!("preset {p}: "));
     println!(
