@@ -96,7 +96,7 @@ mod tests {
     use super::*;
 
     fn sample(t: f64) -> Sample {
-        Sample { t_s: t, mb_s: t, p50_s: (t as u64 % 2 == 0).then_some(t) }
+        Sample { t_s: t, mb_s: t, p50_s: (t as u64).is_multiple_of(2).then_some(t) }
     }
 
     #[test]
