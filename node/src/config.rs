@@ -61,9 +61,9 @@ pub struct NodeConfig {
     pub backend: BackendChoice,
     /// The libp2p listen address (`p2p.listen`, default `/ip4/0.0.0.0/tcp/9000`).
     pub p2p_listen: Multiaddr,
-    /// A delay every message this node sends through libp2p waits before it leaves (`p2p.latency_ms`, default 0).
-    /// A drill setting: it stands in for a wide-area network where the machine offers no traffic shaping
-    /// (`crema devnet --latency-ms`).
+    /// A delay every message this node sends waits before it leaves, through libp2p or the CDN (`p2p.latency_ms`,
+    /// default 0). A drill setting: it stands in for a wide-area network where the machine offers no traffic
+    /// shaping (`crema devnet --latency-ms`).
     pub p2p_latency_ms: u64,
     /// The HTTP API's address (`api.listen`, default `127.0.0.1:8000`).
     pub api_listen: SocketAddr,

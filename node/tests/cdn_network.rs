@@ -118,7 +118,10 @@ fn the_broker_carries_each_block_once_not_once_per_node() {
     let (cdn, p2p) = (path("mascarpone", "cdn"), path("mascarpone", "p2p"));
     // Each block went up to the broker once (blocks proposed but not decided add a little); over libp2p alone the
     // leader would send one copy per other DA member (2 here).
-    assert!(cdn >= 0.9 * payload && cdn <= 1.5 * payload, "DA payload bytes through the CDN {cdn} vs decided {payload}");
+    assert!(
+        cdn >= 0.9 * payload && cdn <= 1.5 * payload,
+        "DA payload bytes through the CDN {cdn} vs decided {payload}"
+    );
     assert!(p2p <= 0.5 * cdn, "DA payload bytes resent over libp2p {p2p} vs through the CDN {cdn}");
     assert!(path("savoiardi", "cdn") > 0.0, "shares go through the broker too");
     // Small messages went both ways: the second copies were dropped.
@@ -213,7 +216,8 @@ fn two_brokers_share_a_network_through_redis_and_take_over_each_others_nodes() {
     let h = min_height(&c, &all);
     wait_height(&c, &all, h + 5, Duration::from_secs(30));
     // Blocks crossed between the brokers: each broker forwarded what its own nodes published.
-    let forwarded: f64 = (0..2).map(|j| metric_total(&c.broker_client(j).metrics().unwrap(), "crema_cdn_forwards_total")).sum();
+    let forwarded: f64 =
+        (0..2).map(|j| metric_total(&c.broker_client(j).metrics().unwrap(), "crema_cdn_forwards_total")).sum();
     assert!(forwarded > 0.0, "the brokers forwarded to each other");
 
     c.kill_broker(0);

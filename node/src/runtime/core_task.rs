@@ -60,7 +60,8 @@ pub async fn drive(
     mut stop: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let mut timers = Timers::default();
-    // The latency drill (`p2p.latency_ms`) holds every message the transport sends from the first one on.
+    // The latency drill (`p2p.latency_ms`) holds every message the transport (libp2p and the CDN) sends from the
+    // first one on.
     shared.net.set_latency(Duration::from_millis(shared.cfg.p2p_latency_ms));
     // `--byzantine equivocate` re-signs its second proposals with the node's own key, read again from its files.
     let equivocator = match shared.misbehave {
