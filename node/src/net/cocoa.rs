@@ -350,3 +350,55 @@ async fn session(
         r = reader => r,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use tokio::net::TcpListener;
+
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_latency_drill_holds_every_frame_for_its_delay_in_order() {
+        let limits = FrameLimits { max_message: 1 << 20, max_nodes: 4 };
+        // A stand-in broker: it greets the client and reads what comes up.
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let cfg = CocoaConfig {
+            brokers: vec![listener.local_addr().unwrap().to_string()],
+            me: 1,
+            key: SecretKey::key_gen(&[7; 32], b"").unwrap(),
+            limits,
+            queue_bytes: 1 << 20,
+            latency: Duration::ZERO,
+        };
+        let (stop_tx, stop) = watch::channel(false);
+        let client = Cocoa::start(cfg, stop);
+        let (mut conn, _) = tokio::time::timeout(Duration::from_secs(10), listener.accept()).await.unwrap().unwrap();
+        frame::write(&mut conn, &Frame::Challenge { nonce: [3; 32] }).await.unwrap();
+        assert!(matches!(frame::read(&mut conn, &limits).await.unwrap(), Frame::Login { node: 1, .. }));
+        frame::write(&mut conn, &Frame::Welcome { broker: "stand-in".into() }).await.unwrap();
+        let handle = client.handle();
+        tokio::time::timeout(Duration::from_secs(10), async {
+            while !handle.connected() {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+        .await
+        .unwrap();
+
+        let delay = Duration::from_millis(200);
+        handle.set_latency(delay);
+        let sent = std::time::Instant::now();
+        for i in 0..3u8 {
+            handle.direct(&[2], None, &[i; 10]).unwrap();
+        }
+        for i in 0..3u8 {
+            match frame::read(&mut conn, &limits).await.unwrap() {
+                Frame::Direct { to, bytes, .. } => assert_eq!((to, bytes), (vec![2], vec![i; 10]), "in order"),
+                other => panic!("unexpected {}", other.name()),
+            }
+        }
+        let waited = sent.elapsed();
+        assert!(waited >= delay, "three frames went up after {waited:?}, under the {delay:?} delay");
+        let _ = stop_tx.send(true);
+    }
+}
