@@ -10,6 +10,7 @@
 //!
 //! [p2p]
 //! listen = "/ip4/0.0.0.0/tcp/9000"   # /ip4|ip6/ADDRESS/tcp/PORT
+//! latency_ms = 0                 # fault drills only: every message sent waits this long first (a WAN on loopback)
 //!
 //! [api]
 //! listen = "127.0.0.1:8000"      # the HTTP API's socket address
@@ -44,6 +45,8 @@ use crate::toml_file::{self, quote};
 
 /// Largest `node.toml` read.
 pub const MAX_FILE_BYTES: u64 = 64 << 10;
+/// Largest `p2p.latency_ms`: a minute is already far beyond any view timeout.
+pub const MAX_LATENCY_MS: u64 = 60_000;
 
 /// A node's settings, with paths resolved against the directory of the file they were read from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,6 +61,10 @@ pub struct NodeConfig {
     pub backend: BackendChoice,
     /// The libp2p listen address (`p2p.listen`, default `/ip4/0.0.0.0/tcp/9000`).
     pub p2p_listen: Multiaddr,
+    /// A delay every message this node sends waits before it leaves, through libp2p or the CDN (`p2p.latency_ms`,
+    /// default 0). A drill setting: it stands in for a wide-area network where the machine offers no traffic
+    /// shaping (`crema devnet --latency-ms`).
+    pub p2p_latency_ms: u64,
     /// The HTTP API's address (`api.listen`, default `127.0.0.1:8000`).
     pub api_listen: SocketAddr,
     /// Largest HTTP request body (`api.max_body_bytes`, default 1 MiB).
@@ -84,6 +91,7 @@ impl Default for NodeConfig {
             data_dir: "data".into(),
             backend: BackendChoice::Auto,
             p2p_listen: addr::tcp_multiaddr("0.0.0.0", 9000).expect("a literal IPv4 address and port"),
+            p2p_latency_ms: 0,
             api_listen: SocketAddr::from(([127, 0, 0, 1], 8000)),
             api_max_body_bytes: 1 << 20,
             retain_blocks: 10_000,
@@ -120,6 +128,7 @@ struct RawCdn {
 #[serde(default, deny_unknown_fields)]
 struct RawP2p {
     listen: Option<String>,
+    latency_ms: Option<u64>,
 }
 
 #[derive(Default, Deserialize)]
@@ -179,6 +188,10 @@ impl NodeConfig {
             None => d.p2p_listen,
             Some(a) => addr::listenable(&a).map_err(|r| bad("p2p.listen", r))?,
         };
+        let p2p_latency_ms = match raw.p2p.latency_ms.unwrap_or(d.p2p_latency_ms) {
+            ms if ms > MAX_LATENCY_MS => return Err(bad("p2p.latency_ms", format!("{ms} is over {MAX_LATENCY_MS}"))),
+            ms => ms,
+        };
         let api_listen = match raw.api.listen {
             None => d.api_listen,
             Some(a) => a.parse().map_err(|_| bad("api.listen", format!("invalid socket address {a:?}")))?,
@@ -193,6 +206,7 @@ impl NodeConfig {
             data_dir: path("data_dir", raw.data_dir, d.data_dir)?,
             backend,
             p2p_listen,
+            p2p_latency_ms,
             api_listen,
             api_max_body_bytes: at_least_one_usize("api.max_body_bytes", raw.api.max_body_bytes, d.api_max_body_bytes)?,
             retain_blocks: at_least_one("storage.retain_blocks", raw.storage.retain_blocks, d.retain_blocks)?,
@@ -220,6 +234,7 @@ impl NodeConfig {
              \n\
              [p2p]\n\
              listen = {}\n\
+             latency_ms = {}      # fault drills only: every message sent waits this long first\n\
              \n\
              [api]\n\
              listen = {}\n\
@@ -240,6 +255,7 @@ impl NodeConfig {
             quote(&self.data_dir.to_string_lossy()),
             quote(self.backend.as_str()),
             quote(&self.p2p_listen.to_string()),
+            self.p2p_latency_ms,
             quote(&self.api_listen.to_string()),
             self.api_max_body_bytes,
             self.retain_blocks,
@@ -277,6 +293,7 @@ mod tests {
             api_listen: "[::1]:81".parse().unwrap(),
             retain_blocks: 7,
             cdn_brokers: vec!["127.0.0.1:7000".into(), "cdn.example:7001".into()],
+            p2p_latency_ms: 50,
             ..NodeConfig::default()
         };
         let back = NodeConfig::parse(Path::new("/n/node.toml"), &c.to_toml()).unwrap();
@@ -291,5 +308,13 @@ mod tests {
             },
             c
         );
+    }
+
+    #[test]
+    fn latency_is_a_bounded_drill_setting() {
+        let file = Path::new("/n/node.toml");
+        assert_eq!(NodeConfig::parse(file, "[p2p]\nlatency_ms = 50\n").unwrap().p2p_latency_ms, 50);
+        let err = NodeConfig::parse(file, "[p2p]\nlatency_ms = 60001\n").unwrap_err().to_string();
+        assert!(err.contains("p2p.latency_ms") && err.contains("60001"), "{err}");
     }
 }

@@ -5,6 +5,7 @@ pub mod addr;
 pub mod api;
 pub mod atomic_write;
 pub mod cdn;
+pub mod chart;
 pub mod cli;
 pub mod config;
 pub mod consensus;

@@ -104,7 +104,8 @@ enum Command {
     /// blocks, MB/s, submit-to-decide p50/p99, bytes per DA layer, and three flags — safety_ok (every node's headers
     /// agree), namespaces_verified (every namespace proof verifies, every decided transaction found once),
     /// payloads_recovered (with the DA committee stopped, every payload rebuilt from the other nodes' shares).
-    /// Exit 1 if a flag is false or nothing was decided. Every process is stopped at the end.
+    /// Exit 1 if a flag is false or nothing was decided. Every process is stopped at the end. `--preset throughput`
+    /// or `wan` is the throughput benchmark; `--plot F.png` draws throughput and latency over the run.
     ///
     /// Example: crema devnet --nodes 4 --da-committee 2 --duration 10 --crash 1@3 --restart 1@6
     Devnet(crema_node::cli::devnet::DevnetArgs),
@@ -117,7 +118,9 @@ enum Command {
         #[arg(long)]
         config: PathBuf,
         /// Fault drills only: misbehave on purpose — da-withhold (a DA member that never DA-votes nor serves
-        /// payloads), da-corrupt (serves corrupted payloads), bad-shares (as leader, sends corrupted VID shares).
+        /// payloads), da-corrupt (serves corrupted payloads), bad-shares (as leader, sends corrupted VID shares),
+        /// equivocate (as leader, sends two different validly signed proposals for its view to two halves of the
+        /// nodes).
         #[arg(long, value_name = "KIND")]
         byzantine: Option<crema_node::runtime::byzantine::Misbehaviour>,
     },

@@ -32,13 +32,28 @@ fn flag(v: &Value, name: &str) -> bool {
 
 #[test]
 fn a_four_node_devnet_decides_verifies_and_recovers_everything() {
-    let (ok, s) = devnet(&["--da-committee", "2"]);
+    // With the latency drill on (20 ms per message) and a plot drawn: the flags must hold all the same.
+    let out = tempfile::tempdir().unwrap();
+    let (net, png) = (out.path().join("net"), out.path().join("run.png"));
+    let (net_arg, png_arg) = (net.to_str().unwrap(), png.to_str().unwrap());
+    let (ok, s) = devnet(&["--da-committee", "2", "--latency-ms", "20", "--keep", net_arg, "--plot", png_arg]);
     assert!(ok, "{s:#}");
     for f in ["safety_ok", "namespaces_verified", "payloads_recovered"] {
         assert!(flag(&s, f), "{f}: {s:#}");
     }
     assert!(s["blocks"].as_u64().unwrap() > 0 && s["decided_txs"].as_u64().unwrap() > 0, "{s:#}");
     assert_eq!(s["equivocations"].as_f64().unwrap(), 0.0);
+    // The drill reached every node's file; the time series and its chart were made.
+    assert_eq!(s["settings"]["latency_ms"].as_u64(), Some(20));
+    for i in 0..4 {
+        let toml = std::fs::read_to_string(net.join(format!("node-{i}/node.toml"))).unwrap();
+        assert!(toml.lines().any(|l| l == "latency_ms = 20"), "node {i}:\n{toml}");
+    }
+    let samples = s["timeline"]["samples"].as_array().unwrap();
+    assert!(samples.len() >= 5 && samples.iter().any(|x| x["mb_s"].as_f64().unwrap() > 0.0), "{s:#}");
+    let png = std::fs::read(&png).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    assert_eq!(u32::from_be_bytes(png[16..20].try_into().unwrap()), 1400, "the chart's width, from its IHDR");
 }
 
 #[test]
@@ -48,6 +63,11 @@ fn a_crashed_and_restarted_node_and_a_killed_broker_keep_every_flag() {
     assert!(ok, "{s:#}");
     assert_eq!(s["faults"].as_array().unwrap().len(), 3, "{s:#}");
     assert_eq!(s["cdn_brokers"].as_u64(), Some(1), "{s:#}");
+    // Each shows in the time series and has its effect measured.
+    let events: Vec<&str> =
+        s["timeline"]["events"].as_array().unwrap().iter().map(|e| e["what"].as_str().unwrap()).collect();
+    assert_eq!(events, ["killed the CDN", "crashed node 1", "restarted node 1"], "{s:#}");
+    assert_eq!(s["fault_effects"].as_array().unwrap().len(), 3, "{s:#}");
 }
 
 #[test]
@@ -61,6 +81,11 @@ fn each_byzantine_kind_keeps_safety_and_shows_in_the_counters() {
     let (ok, s) = devnet(&["--da-committee", "2", "--byzantine", "1:da-corrupt", "--cdn-brokers", "0"]);
     assert!(ok, "{s:#}");
     assert!(s["bad_messages"].as_f64().unwrap() >= 1.0, "{s:#}");
+    // equivocate: as leader, node 3 sends two validly signed proposals for its view to two halves of the nodes;
+    // honest nodes that see both count the evidence, and vote for one only.
+    let (ok, s) = devnet(&["--da-committee", "2", "--byzantine", "3:equivocate"]);
+    assert!(ok, "{s:#}");
+    assert!(s["equivocations"].as_f64().unwrap() >= 1.0, "{s:#}");
     // da-withhold: with all 4 on the committee the 3 honest members certify alone. No node is left outside the
     // committee to rebuild from, so payloads_recovered is false by construction and the exit status is 1.
     let (_, s) = devnet(&["--da-committee", "4", "--byzantine", "3:da-withhold"]);

@@ -18,7 +18,7 @@ mod table;
 mod vid;
 
 use std::panic::AssertUnwindSafe;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -93,24 +93,6 @@ fn targets(choice: &str) -> anyhow::Result<Vec<Target>> {
     })
 }
 
-/// Refuses an output path that cannot be written at the end of the run: a directory, a missing
-/// parent directory, or (for `--plot`) another extension than `ext`.
-fn check_output(path: &Path, flag: &str, ext: Option<&str>) -> anyhow::Result<()> {
-    if path.is_dir() {
-        bail!("{flag} {} is a directory; name a file", path.display());
-    }
-    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    if !parent.is_dir() {
-        bail!("{flag} {}: directory {} does not exist", path.display(), parent.display());
-    }
-    if let Some(ext) = ext
-        && !path.extension().is_some_and(|e| e.eq_ignore_ascii_case(ext))
-    {
-        bail!("{flag} {}: the file name must end in .{ext}", path.display());
-    }
-    Ok(())
-}
-
 /// Text printed under the table and stored in the JSON: what the numbers mean.
 const METHOD: [&str; 5] = [
     "median of the timed runs after one untimed warm-up call (lazy tables and GPU pipelines are built there)",
@@ -127,10 +109,10 @@ pub fn run(backend: &str, args: &BenchArgs) -> anyhow::Result<ExitCode> {
     let targets = targets(backend)?;
     // Output paths are checked before minutes of benchmarking, not after.
     if let Some(path) = &args.json {
-        check_output(path, "--json", None)?;
+        super::check_output(path, "--json", None)?;
     }
     if let Some(path) = &args.plot {
-        check_output(path, "--plot", Some("png"))?;
+        super::check_output(path, "--plot", Some("png"))?;
     }
     let policy = Policy::new(args.quick, args.runs);
     if cfg!(debug_assertions) {

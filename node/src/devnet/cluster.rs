@@ -53,6 +53,8 @@ pub struct ClusterSpec {
     pub cdn_brokers: usize,
     /// `crema cdn --misbehave KIND` for every broker (a drill).
     pub cdn_misbehave: Option<String>,
+    /// The latency drill: a delay on every message each node sends (`p2p.latency_ms` in node.toml), ms.
+    pub latency_ms: u64,
 }
 
 impl Default for ClusterSpec {
@@ -68,6 +70,7 @@ impl Default for ClusterSpec {
             backend: None,
             cdn_brokers: 0,
             cdn_misbehave: None,
+            latency_ms: 0,
         }
     }
 }
@@ -161,17 +164,12 @@ impl Cluster {
                 String::from_utf8_lossy(&out.stderr)
             );
         }
-        if let Some(b) = &spec.backend {
-            for i in 0..n {
-                let path = dir.join(format!("node-{i}")).join("node.toml");
-                let text = std::fs::read_to_string(&path)?;
-                let set = text
-                    .lines()
-                    .map(|l| if l.starts_with("backend =") { format!("backend = {b:?}") } else { l.to_string() })
-                    .collect::<Vec<_>>()
-                    .join("\n");
-                std::fs::write(&path, set + "\n")?;
+        for i in 0..n {
+            let path = dir.join(format!("node-{i}")).join("node.toml");
+            if let Some(b) = &spec.backend {
+                set_key(&path, "backend", &format!("{b:?}"))?;
             }
+            set_key(&path, "latency_ms", &spec.latency_ms.to_string())?;
         }
         let nodes = (0..n)
             .map(|i| NodeProc {
@@ -392,6 +390,19 @@ fn start_redis(dir: &Path, port: u16) -> anyhow::Result<Child> {
     }
     let _ = child.kill();
     bail!("redis-server did not accept connections on port {port} in 10 s")
+}
+
+/// Sets `key = value` in the node.toml at `path`, on the line `crema init` wrote for it (the keys it edits are
+/// unique in the file).
+fn set_key(path: &Path, key: &str, value: &str) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(path)?;
+    let prefix = format!("{key} =");
+    if !text.lines().any(|l| l.starts_with(&prefix)) {
+        bail!("{}: no {key} line to set", path.display());
+    }
+    let set: Vec<String> =
+        text.lines().map(|l| if l.starts_with(&prefix) { format!("{key} = {value}") } else { l.to_string() }).collect();
+    Ok(std::fs::write(path, set.join("\n") + "\n")?)
 }
 
 /// Sends SIGTERM to a child we spawned.

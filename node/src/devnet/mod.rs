@@ -6,4 +6,6 @@ pub mod client;
 pub mod cluster;
 pub mod load;
 pub mod observe;
+pub mod plot;
 pub mod run;
+pub mod timeline;

@@ -13,7 +13,8 @@ use super::checks::{self, Check};
 use super::client::{Client, metric, metric_total};
 use super::cluster::{Cluster, ClusterSpec};
 use super::load::{Load, LoadSpec};
-use super::observe::{Observer, quantile};
+use super::observe::Observer;
+use super::timeline::{Effect, Timeline};
 use crate::network_file::NetworkFile;
 
 /// A scheduled fault: at `at` seconds into the load, do `what` to node `node`.
@@ -48,6 +49,44 @@ pub struct DevnetOptions {
     pub keep: Option<PathBuf>,
     /// The backend the summary's own checks use (proof verification, recovery).
     pub check_backend: BackendChoice,
+    /// The preset the settings came from, if any (a label for the summary).
+    pub preset: Option<String>,
+}
+
+/// What the run was asked to do, as the summary records it.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Settings {
+    /// `--preset`, if one was given.
+    pub preset: Option<String>,
+    /// Largest block payload, bytes.
+    pub block_bytes: u64,
+    /// Transactions per second offered.
+    pub tx_rate: f64,
+    /// Bytes per transaction.
+    pub tx_bytes: usize,
+    /// Namespaces the load is spread over.
+    pub namespaces: u64,
+    /// Base view timeout, ms.
+    pub view_timeout_ms: u64,
+    /// Per-message delay in every node's transport, ms.
+    pub latency_ms: u64,
+    /// Misbehaving nodes: (index, kind).
+    pub byzantine: Vec<(usize, String)>,
+}
+
+impl Settings {
+    fn of(opts: &DevnetOptions) -> Self {
+        Settings {
+            preset: opts.preset.clone(),
+            block_bytes: opts.cluster.max_block_bytes,
+            tx_rate: opts.load.rate,
+            tx_bytes: opts.load.tx_bytes,
+            namespaces: opts.load.namespaces,
+            view_timeout_ms: opts.cluster.view_timeout_ms,
+            latency_ms: opts.cluster.latency_ms,
+            byzantine: opts.cluster.byzantine.clone(),
+        }
+    }
 }
 
 /// The devnet's result, computed through the HTTP API only.
@@ -59,8 +98,12 @@ pub struct Summary {
     pub da_committee: usize,
     /// VID scheme.
     pub scheme: String,
+    /// The engine backend the nodes run (as the observed node's status reports it).
+    pub backend: String,
     /// The machine: CPU model and cores.
     pub machine: String,
+    /// What the run was asked to do.
+    pub settings: Settings,
     /// Seconds of load.
     pub duration_s: f64,
     /// Blocks decided (observed at the first node).
@@ -104,11 +147,15 @@ pub struct Summary {
     pub bad_messages: f64,
     /// Equivocations seen, summed over nodes.
     pub equivocations: f64,
-    /// Each node's CPU time during the load over its wall time (1.0 = one core busy throughout), from `/proc`;
-    /// `None` for a node crashed or restarted during the run.
+    /// Each node's CPU time during the load (and the drain after it) over that time (1.0 = one core busy
+    /// throughout), from `/proc`; `None` for a node crashed or restarted during the run.
     pub cpu_share: Vec<Option<f64>>,
     /// Faults applied, with their time.
     pub faults: Vec<String>,
+    /// Each fault's effect: mean MB/s and p50 over the [`EFFECT_WINDOW_S`] before and after it.
+    pub fault_effects: Vec<Effect>,
+    /// Throughput and p50 latency about once a second, with the fault events (what `--plot` draws).
+    pub timeline: Timeline,
     /// Every node's decided headers agree.
     pub safety_ok: Check,
     /// Every namespace answer verifies and every decided submission appears once.
@@ -123,6 +170,9 @@ impl Summary {
         self.safety_ok.ok && self.namespaces_verified.ok && self.payloads_recovered.ok && self.blocks > 0
     }
 }
+
+/// Seconds before and after a fault over which its effect is measured.
+pub const EFFECT_WINDOW_S: f64 = 5.0;
 
 /// Runs the devnet, printing progress to stderr.
 pub fn run(opts: &DevnetOptions) -> anyhow::Result<Summary> {
@@ -151,7 +201,11 @@ pub fn run(opts: &DevnetOptions) -> anyhow::Result<Summary> {
     faults.sort_by_key(|f| f.at);
     let mut applied = Vec::new();
     let (mut kill_cdn, mut restart_cdn) = (opts.kill_cdn_at, opts.restart_cdn_at);
-    let mut last_line = Instant::now();
+    let mut timeline = Timeline::default();
+    for (i, kind) in &opts.cluster.byzantine {
+        timeline.event(0.0, format!("node {i} {kind}"));
+    }
+    let mut last_sample = Instant::now();
     // The observer follows the first node that is not scheduled to crash.
     let watcher = (0..n).find(|i| !opts.faults.iter().any(|f| f.node == *i)).unwrap_or(0);
     // Two extra seconds after the load for its last transactions to be decided.
@@ -162,6 +216,7 @@ pub fn run(opts: &DevnetOptions) -> anyhow::Result<Summary> {
         while let Some(f) = faults.first().copied().filter(|f| f.at <= elapsed) {
             faults.remove(0);
             let slot = &mut clients.lock().unwrap_or_else(|e| e.into_inner())[f.node];
+            let at = started.elapsed().as_secs_f64();
             if f.restart {
                 cluster.start(f.node)?;
                 cluster.wait_healthy(f.node, Duration::from_secs(30))?;
@@ -170,13 +225,16 @@ pub fn run(opts: &DevnetOptions) -> anyhow::Result<Summary> {
                 *slot = None;
                 cluster.kill(f.node);
             }
-            let what = format!("{} node {} at {} s", if f.restart { "restarted" } else { "crashed" }, f.node, f.at);
+            let verb = if f.restart { "restarted" } else { "crashed" };
+            timeline.event(at, format!("{verb} node {}", f.node));
+            let what = format!("{verb} node {} at {} s", f.node, f.at);
             eprintln!("\ndevnet: {what}");
             applied.push(what);
         }
         if let Some(at) = kill_cdn.filter(|&at| at <= elapsed) {
             kill_cdn = None;
             (0..cluster.brokers.len()).for_each(|j| cluster.kill_broker(j));
+            timeline.event(started.elapsed().as_secs_f64(), "killed the CDN");
             let what = format!("killed the CDN broker(s) at {at} s");
             eprintln!("\ndevnet: {what}");
             applied.push(what);
@@ -184,6 +242,7 @@ pub fn run(opts: &DevnetOptions) -> anyhow::Result<Summary> {
         if let Some(at) = restart_cdn.filter(|&at| at <= elapsed && kill_cdn.is_none()) {
             restart_cdn = None;
             (0..cluster.brokers.len()).try_for_each(|j| cluster.start_broker(j))?;
+            timeline.event(started.elapsed().as_secs_f64(), "restarted the CDN");
             let what = format!("restarted the CDN broker(s) at {at} s");
             eprintln!("\ndevnet: {what}");
             applied.push(what);
@@ -196,16 +255,16 @@ pub fn run(opts: &DevnetOptions) -> anyhow::Result<Summary> {
         }
         let submitted = load.submitted.lock().unwrap_or_else(|e| e.into_inner()).clone();
         obs.poll(&cluster.client(watcher), &submitted).context("following the decided blocks")?;
-        if last_line.elapsed() >= Duration::from_secs(1) {
-            last_line = Instant::now();
-            let window = Instant::now() - Duration::from_secs(5).min(started.elapsed());
-            let mb_s = obs.bytes_since(window) as f64 / 1e6 / (Instant::now() - window).as_secs_f64().max(1e-3);
-            let p50 = quantile(&obs.latencies, 0.5).map_or("-".into(), |p| format!("{p:.2} s"));
+        if last_sample.elapsed() >= Duration::from_secs(1) {
+            last_sample = Instant::now();
+            let s = obs.sample(started, last_sample);
+            timeline.push(s);
+            let p50 = s.p50_s.map_or("-".into(), |p| format!("{p:.2} s"));
             eprint!(
                 "\r  {:>3} s  height {:>6}  {:>6.2} MB/s  p50 {:>7}  submitted {:>6}  faults {}   ",
                 elapsed,
                 obs.top(),
-                mb_s,
+                s.mb_s,
                 p50,
                 submitted.len(),
                 applied.len()
@@ -219,6 +278,8 @@ pub fn run(opts: &DevnetOptions) -> anyhow::Result<Summary> {
     let refused = *load.refused.lock().unwrap_or_else(|e| e.into_inner());
     obs.poll(&cluster.client(watcher), &submitted)?;
     let duration = started.elapsed().as_secs_f64();
+    // Before the checks: their own work (serving namespaces, shares) is not the run's.
+    let cpu_end: Vec<Option<f64>> = (0..n).map(|i| cluster.cpu_seconds(i)).collect();
 
     eprintln!("devnet: checking safety and namespaces through the APIs");
     let backend = opts.check_backend.build().context("building the backend for the checks")?;
@@ -231,7 +292,7 @@ pub fn run(opts: &DevnetOptions) -> anyhow::Result<Summary> {
     let cpu_share: Vec<Option<f64>> = (0..n)
         .map(|i| {
             let faulted = opts.faults.iter().any(|f| f.node == i);
-            let (Some(a), Some(b)) = (cpu_start[i], cluster.cpu_seconds(i)) else { return None };
+            let (Some(a), Some(b)) = (cpu_start[i], cpu_end[i]) else { return None };
             (!faulted).then(|| (b - a) / duration)
         })
         .collect();
@@ -270,7 +331,9 @@ pub fn run(opts: &DevnetOptions) -> anyhow::Result<Summary> {
         nodes: n,
         da_committee: opts.cluster.da_committee,
         scheme: opts.cluster.scheme.clone(),
+        backend: status["backend"].as_str().unwrap_or("unknown").to_string(),
         machine: machine(),
+        settings: Settings::of(opts),
         duration_s: duration,
         blocks,
         nonempty_blocks: obs.blocks.iter().filter(|b| b.payload_len > 0).count() as u64,
@@ -279,8 +342,8 @@ pub fn run(opts: &DevnetOptions) -> anyhow::Result<Summary> {
         submitted: submitted.len() as u64,
         refused,
         decided_txs: obs.found.len() as u64,
-        latency_p50_s: quantile(&obs.latencies, 0.5),
-        latency_p99_s: quantile(&obs.latencies, 0.99),
+        latency_p50_s: obs.latency(0.5, None),
+        latency_p99_s: obs.latency(0.99, None),
         view_time_s: if view > 0 { duration / view as f64 } else { 0.0 },
         views_failed: view.saturating_sub(blocks),
         bytes_sent,
@@ -300,6 +363,8 @@ pub fn run(opts: &DevnetOptions) -> anyhow::Result<Summary> {
         equivocations: sum_all(&metrics, "crema_equivocations_total"),
         cpu_share,
         faults: applied,
+        fault_effects: timeline.effects(EFFECT_WINDOW_S),
+        timeline,
         safety_ok,
         namespaces_verified,
         payloads_recovered,
@@ -330,7 +395,21 @@ fn machine() -> String {
 pub fn print(s: &Summary) {
     let flag = |c: &Check| if c.ok { "true " } else { "FALSE" };
     let opt = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.3} s"));
-    println!("devnet summary ({} nodes, DA committee {}, {}; {})", s.nodes, s.da_committee, s.scheme, s.machine);
+    println!(
+        "devnet summary ({} nodes, DA committee {}, {}, {} backend; {})",
+        s.nodes, s.da_committee, s.scheme, s.backend, s.machine
+    );
+    let t = &s.settings;
+    let preset = t.preset.as_ref().map_or(String::new(), |p| format!("preset {p}: "));
+    println!(
+        "  settings            {preset}{:.1} MB blocks, {} tx/s of {} B over {} namespaces, view timeout {} ms, latency {} ms",
+        t.block_bytes as f64 / 1e6,
+        t.tx_rate,
+        t.tx_bytes,
+        t.namespaces,
+        t.view_timeout_ms,
+        t.latency_ms
+    );
     println!("  duration            {:.1} s", s.duration_s);
     println!("  blocks decided      {} ({} with transactions)", s.blocks, s.nonempty_blocks);
     println!("  payload decided     {:.2} MB, {:.3} MB/s", s.payload_bytes as f64 / 1e6, s.throughput_mb_s);
@@ -357,6 +436,18 @@ pub fn print(s: &Summary) {
     println!("  CPU per node        {} (of one core, over the run)", cpu.join(" "));
     for f in &s.faults {
         println!("  fault               {f}");
+    }
+    let num = |v: Option<f64>, unit: &str| v.map_or("-".into(), |v| format!("{v:.2}{unit}"));
+    for e in &s.fault_effects {
+        println!(
+            "  effect              {} at {:.0} s: {} -> {} MB/s, p50 {} -> {} (±{EFFECT_WINDOW_S:.0} s)",
+            e.event.what,
+            e.event.t_s,
+            num(e.mb_s.0, ""),
+            num(e.mb_s.1, ""),
+            num(e.p50_s.0, " s"),
+            num(e.p50_s.1, " s")
+        );
     }
     println!("  safety_ok           {}  {}", flag(&s.safety_ok), s.safety_ok.detail);
     println!("  namespaces_verified {}  {}", flag(&s.namespaces_verified), s.namespaces_verified.detail);

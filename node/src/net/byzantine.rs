@@ -95,17 +95,10 @@ pub fn rewrite<C: CertScheme>(role: Role, cx: &ByzContext<'_, C>, action: Action
             let Some(fork) = cx.fork.map(|f| fork_proposal::<C>(key, &p, f)) else {
                 return vec![Action::Broadcast(Message::Proposal(p))];
             };
-            let mut out = Vec::new();
-            for to in 0..n as NodeId {
-                // Even nodes get the original, odd nodes the fork; every third node gets both (so it can detect).
-                if to % 2 == 0 || to % 3 == 0 {
-                    out.push(Action::Send { to, msg: Message::Proposal(p.clone()) });
-                }
-                if to % 2 == 1 || to % 3 == 0 {
-                    out.push(Action::Send { to, msg: Message::Proposal(fork.clone()) });
-                }
-            }
-            out
+            split_proposals(n, &p, &fork)
+                .into_iter()
+                .map(|(to, p)| Action::Send { to, msg: Message::Proposal(p) })
+                .collect()
         }
         (Role::Equivocator, Action::Send { to, msg: Message::DaProposal(d) }) if to % 2 == 1 && cx.fork.is_some() => {
             let Some(f) = cx.fork else { return vec![] };
@@ -167,6 +160,33 @@ pub fn flip(bytes: &mut Vec<u8>) {
 fn fork_share(s: VidShare, fork: &BuiltBlock, commitment: Digest) -> VidShare {
     let share = fork.shares.get(s.node as usize).cloned().unwrap_or_default();
     VidShare { commitment, common: fork.common.clone(), share, ..s }
+}
+
+/// Who gets which of two conflicting proposals for one view: even nodes the first, odd nodes the second, and
+/// every third node both (so that honest nodes see the equivocation and can prove it).
+pub fn split_proposals<C: CertScheme>(
+    n: usize,
+    first: &Proposal<C>,
+    second: &Proposal<C>,
+) -> Vec<(NodeId, Proposal<C>)> {
+    let mut out = Vec::new();
+    for to in 0..n as NodeId {
+        if to % 2 == 0 || to % 3 == 0 {
+            out.push((to, first.clone()));
+        }
+        if to % 2 == 1 || to % 3 == 0 {
+            out.push((to, second.clone()));
+        }
+    }
+    out
+}
+
+/// The same block one millisecond later: a second, different proposal for the view, validly signed by the
+/// equivocating leader (the payload, its DA certificate and its shares serve both).
+pub fn retimed_proposal<C: CertScheme>(key: &C::SigningKey, p: &Proposal<C>) -> Proposal<C> {
+    let header = Header { timestamp_ms: p.header.timestamp_ms + 1, ..p.header.clone() };
+    let sig = C::sign(key, &proposal_message(&header.hash()));
+    Proposal { header, justify: p.justify.clone(), tc: p.tc.clone(), sig }
 }
 
 /// The same proposal with the fork block's payload, validly signed by the equivocating leader.

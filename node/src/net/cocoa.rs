@@ -47,7 +47,7 @@ pub struct CocoaConfig {
     /// Bytes queued for the broker before sends are refused.
     pub queue_bytes: usize,
     /// A delay every frame waits before it goes up (the latency drill, `p2p.latency_ms`: the CDN path must not
-    /// bypass it). Frames keep their order.
+    /// bypass it). Frames keep their order. The starting value: [`CocoaHandle::set_latency`] changes it.
     pub latency: Duration,
 }
 
@@ -68,6 +68,11 @@ pub struct CocoaStats {
     pub dropped_inbound: AtomicU64,
 }
 
+/// A delay in whole microseconds (saturating).
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}
+
 /// Fetches waiting for the broker's answer, by request id.
 type Fetches = HashMap<u64, oneshot::Sender<Option<Vec<u8>>>>;
 
@@ -81,6 +86,8 @@ pub struct CocoaHandle {
     fetches: Arc<Mutex<Fetches>>,
     next_id: Arc<AtomicU64>,
     max_message: usize,
+    /// The latency drill's delay, microseconds.
+    latency: Arc<AtomicU64>,
     /// The client's counters.
     pub stats: Arc<CocoaStats>,
 }
@@ -105,6 +112,7 @@ impl Cocoa {
             fetches: Arc::default(),
             next_id: Arc::new(AtomicU64::new(1)),
             max_message: cfg.limits.max_message,
+            latency: Arc::new(AtomicU64::new(micros(cfg.latency))),
             stats: Arc::default(),
         };
         tokio::spawn(keep_connected(cfg, handle.clone(), out_rx, in_tx, connected_tx, stop));
@@ -132,6 +140,12 @@ impl CocoaHandle {
     /// Whether a session with a broker is up now.
     pub fn connected(&self) -> bool {
         *self.connected.borrow()
+    }
+
+    /// The latency drill (`p2p.latency_ms`): every frame queued from now on waits `delay` before it goes up (one
+    /// queued earlier keeps its time; frames still go in order). Zero turns it off.
+    pub fn set_latency(&self, delay: Duration) {
+        self.latency.store(micros(delay), Ordering::Relaxed);
     }
 
     /// Delivers `bytes` to every node of `topic` but this one, cached under `key` if given.
@@ -170,7 +184,8 @@ impl CocoaHandle {
             return Err(NetError::QueueFull);
         }
         let n = body.len();
-        self.out.send((tokio::time::Instant::now(), body)).map_err(|_| {
+        let due = tokio::time::Instant::now() + Duration::from_micros(self.latency.load(Ordering::Relaxed));
+        self.out.send((due, body)).map_err(|_| {
             self.queued.fetch_sub(n, Ordering::AcqRel);
             NetError::Closed
         })
@@ -304,9 +319,9 @@ async fn session(
     connected.send_replace(true);
     let (mut rd, mut wr) = stream.into_split();
     let writer = async {
-        while let Some((queued_at, body)) = out.recv().await {
-            // Every frame waits the same delay, so sleeping until each one's due time keeps them in order.
-            tokio::time::sleep_until(queued_at + cfg.latency).await;
+        while let Some((due, body)) = out.recv().await {
+            // Frames go up one after another, each no sooner than its due time: order is kept.
+            tokio::time::sleep_until(due).await;
             let n = body.len();
             let r = frame::write_raw(&mut wr, &body).await;
             handle.queued.fetch_sub(n, Ordering::AcqRel);
@@ -333,5 +348,57 @@ async fn session(
     tokio::select! {
         r = writer => r,
         r = reader => r,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::net::TcpListener;
+
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_latency_drill_holds_every_frame_for_its_delay_in_order() {
+        let limits = FrameLimits { max_message: 1 << 20, max_nodes: 4 };
+        // A stand-in broker: it greets the client and reads what comes up.
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let cfg = CocoaConfig {
+            brokers: vec![listener.local_addr().unwrap().to_string()],
+            me: 1,
+            key: SecretKey::key_gen(&[7; 32], b"").unwrap(),
+            limits,
+            queue_bytes: 1 << 20,
+            latency: Duration::ZERO,
+        };
+        let (stop_tx, stop) = watch::channel(false);
+        let client = Cocoa::start(cfg, stop);
+        let (mut conn, _) = tokio::time::timeout(Duration::from_secs(10), listener.accept()).await.unwrap().unwrap();
+        frame::write(&mut conn, &Frame::Challenge { nonce: [3; 32] }).await.unwrap();
+        assert!(matches!(frame::read(&mut conn, &limits).await.unwrap(), Frame::Login { node: 1, .. }));
+        frame::write(&mut conn, &Frame::Welcome { broker: "stand-in".into() }).await.unwrap();
+        let handle = client.handle();
+        tokio::time::timeout(Duration::from_secs(10), async {
+            while !handle.connected() {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+        .await
+        .unwrap();
+
+        let delay = Duration::from_millis(200);
+        handle.set_latency(delay);
+        let sent = std::time::Instant::now();
+        for i in 0..3u8 {
+            handle.direct(&[2], None, &[i; 10]).unwrap();
+        }
+        for i in 0..3u8 {
+            match frame::read(&mut conn, &limits).await.unwrap() {
+                Frame::Direct { to, bytes, .. } => assert_eq!((to, bytes), (vec![2], vec![i; 10]), "in order"),
+                other => panic!("unexpected {}", other.name()),
+            }
+        }
+        let waited = sent.elapsed();
+        assert!(waited >= delay, "three frames went up after {waited:?}, under the {delay:?} delay");
+        let _ = stop_tx.send(true);
     }
 }

@@ -43,6 +43,15 @@ impl Transport {
         Transport { p2p, cdn, me, da_others: Arc::new(da_others) }
     }
 
+    /// The latency drill (`p2p.latency_ms`): every message sent from now on, on either path, waits `delay` first
+    /// (see [`P2pSender::set_latency`], [`CocoaHandle::set_latency`]).
+    pub fn set_latency(&self, delay: std::time::Duration) {
+        self.p2p.set_latency(delay);
+        if let Some(cdn) = &self.cdn {
+            cdn.set_latency(delay);
+        }
+    }
+
     /// The libp2p side.
     pub fn p2p(&self) -> &P2pSender {
         &self.p2p

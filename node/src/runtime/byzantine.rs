@@ -4,7 +4,9 @@
 
 use std::str::FromStr;
 
+use crate::consensus::bls::BlsKey;
 use crate::consensus::{BlsScheme, Message, NodeId};
+use crate::net::byzantine::{retimed_proposal, split_proposals};
 
 /// One way to misbehave.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -15,11 +17,15 @@ pub enum Misbehaviour {
     DaCorrupt,
     /// A leader that sends every other node a corrupted VID share.
     BadShares,
+    /// A leader that sends two different, validly signed proposals for its view (the same block, one millisecond
+    /// apart) to two halves of the nodes, and both to every third node.
+    Equivocate,
 }
 
 impl Misbehaviour {
     /// Every kind, by name.
-    pub const ALL: [Misbehaviour; 3] = [Misbehaviour::DaWithhold, Misbehaviour::DaCorrupt, Misbehaviour::BadShares];
+    pub const ALL: [Misbehaviour; 4] =
+        [Misbehaviour::DaWithhold, Misbehaviour::DaCorrupt, Misbehaviour::BadShares, Misbehaviour::Equivocate];
 
     /// The name on the command line.
     pub fn name(self) -> &'static str {
@@ -27,6 +33,7 @@ impl Misbehaviour {
             Misbehaviour::DaWithhold => "da-withhold",
             Misbehaviour::DaCorrupt => "da-corrupt",
             Misbehaviour::BadShares => "bad-shares",
+            Misbehaviour::Equivocate => "equivocate",
         }
     }
 
@@ -52,7 +59,30 @@ impl Misbehaviour {
                 corrupt(&mut bad);
                 Some(bad)
             }
-            Misbehaviour::BadShares => Some(payload),
+            Misbehaviour::BadShares | Misbehaviour::Equivocate => Some(payload),
+        }
+    }
+
+    /// For an equivocating leader, the sends that replace broadcasting its own proposal `msg`: see
+    /// [`split_proposals`]; the second proposal is re-signed with `key` (the node's own), and the leader keeps
+    /// only the first itself. `None`: broadcast `msg` as usual.
+    pub fn equivocation(
+        self,
+        key: &BlsKey,
+        n: usize,
+        msg: &Message<BlsScheme>,
+    ) -> Option<Vec<(NodeId, Message<BlsScheme>)>> {
+        let me = key.id;
+        match (self, msg) {
+            (Misbehaviour::Equivocate, Message::Proposal(p)) if p.header.proposer == me => {
+                let second = retimed_proposal::<BlsScheme>(key, p);
+                let sends = split_proposals(n, p, &second)
+                    .into_iter()
+                    .filter(|(to, q)| *to != me || q.header == p.header)
+                    .map(|(to, q)| (to, Message::Proposal(q)));
+                Some(sends.collect())
+            }
+            _ => None,
         }
     }
 }
@@ -85,7 +115,7 @@ mod tests {
         for m in Misbehaviour::ALL {
             assert_eq!(m.name().parse::<Misbehaviour>().unwrap(), m);
         }
-        assert!("equivocate".parse::<Misbehaviour>().unwrap_err().contains("da-withhold"));
+        assert!("fork".parse::<Misbehaviour>().unwrap_err().contains("equivocate"));
     }
 
     #[test]
@@ -96,5 +126,39 @@ mod tests {
         assert_ne!(bad, p);
         assert_eq!(Misbehaviour::DaWithhold.served_payload(p.clone()), None);
         assert_eq!(Misbehaviour::BadShares.served_payload(p.clone()), Some(p));
+    }
+
+    #[test]
+    fn an_equivocating_leader_sends_two_validly_signed_proposals_to_two_halves() {
+        use crate::consensus::{CertScheme, Header, Proposal, Qc, SimScheme, proposal_message};
+        let backend = crema_engine::BackendChoice::Cpu.build().unwrap();
+        let (keys, verifier) = BlsScheme::generate(4, 1, &backend);
+        let leader = &keys[3];
+        let header = Header { view: 5, height: 2, proposer: 3, timestamp_ms: 1000, ..Header::genesis() };
+        let sig = BlsScheme::sign(leader, &proposal_message(&header.hash()));
+        let p = Proposal { header, justify: Qc::genesis(), tc: None, sig };
+        let sends = Misbehaviour::Equivocate.equivocation(leader, 4, &Message::Proposal(p.clone())).unwrap();
+        let headers = |to: NodeId| -> Vec<Header> {
+            sends
+                .iter()
+                .filter(|(t, _)| *t == to)
+                .map(|(_, m)| match m {
+                    Message::Proposal(q) => {
+                        assert!(BlsScheme::verify_sig(&verifier, 3, &proposal_message(&q.header.hash()), &q.sig));
+                        q.header.clone()
+                    }
+                    other => panic!("not a proposal: {other:?}"),
+                })
+                .collect()
+        };
+        let (first, second) = (p.header.clone(), Header { timestamp_ms: 1001, ..p.header.clone() });
+        assert_eq!(headers(0), vec![first.clone(), second.clone()], "node 0 gets both and can prove it");
+        assert_eq!(headers(1), vec![second]);
+        assert_eq!(headers(2), vec![first.clone()]);
+        assert_eq!(headers(3), vec![first], "the leader keeps only its first proposal");
+        // Anything else, and every other misbehaviour, goes out as usual.
+        assert!(Misbehaviour::DaCorrupt.equivocation(leader, 4, &Message::Proposal(p.clone())).is_none());
+        let someone_elses = Proposal { header: Header { proposer: 1, ..p.header.clone() }, ..p };
+        assert!(Misbehaviour::Equivocate.equivocation(leader, 4, &Message::Proposal(someone_elses)).is_none());
     }
 }

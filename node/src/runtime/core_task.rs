@@ -9,8 +9,10 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::sleep_until;
 use tracing::{debug, info, warn};
 
+use super::byzantine::Misbehaviour;
 use super::engine_jobs;
 use super::shared::Shared;
+use crate::consensus::bls::BlsKey;
 use crate::consensus::{
     Action, BlsScheme, CommitProof, Equivocation, Header, Input, Membership, Message, Node, NodeId, Qc, TimerKind, View,
 };
@@ -58,7 +60,18 @@ pub async fn drive(
     mut stop: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let mut timers = Timers::default();
-    let mut exec = Executor { shared: shared.clone(), results, last_view: (0, Instant::now()) };
+    // The latency drill (`p2p.latency_ms`) holds every message the transport (libp2p and the CDN) sends from the
+    // first one on.
+    shared.net.set_latency(Duration::from_millis(shared.cfg.p2p_latency_ms));
+    // `--byzantine equivocate` re-signs its second proposals with the node's own key, read again from its files.
+    let equivocator = match shared.misbehave {
+        Some(Misbehaviour::Equivocate) => {
+            let keys = crate::keys::NodeKeys::read(&shared.cfg.keys_dir)?;
+            Some(BlsKey::new(shared.me, keys.bls))
+        }
+        _ => None,
+    };
+    let mut exec = Executor { shared: shared.clone(), results, last_view: (0, Instant::now()), equivocator };
     let actions = node.start();
     exec.run(&node, actions, &mut timers).await?;
     loop {
@@ -97,6 +110,8 @@ struct Executor {
     results: mpsc::Sender<CoreInput>,
     /// The last view entered and when, for the view-time histogram.
     last_view: (View, Instant),
+    /// The node's key when it equivocates on purpose (`--byzantine equivocate`).
+    equivocator: Option<BlsKey>,
 }
 
 impl Executor {
@@ -129,7 +144,7 @@ impl Executor {
                     if let Message::DaCertificate(c) = &msg {
                         self.shared.da_certified(c.view);
                     }
-                    self.shared.broadcast(&msg)
+                    self.broadcast(&msg)
                 }
                 Action::SetTimer { kind, view, after_ms } => timers.set(kind, view, after_ms),
                 Action::Persist(ps) => {
@@ -154,6 +169,21 @@ impl Executor {
         }
         self.observe(node);
         Ok(())
+    }
+
+    /// Broadcasts `msg`, unless this node equivocates on purpose and `msg` is its own proposal: then two halves of
+    /// the nodes get two different proposals.
+    fn broadcast(&self, msg: &Message<BlsScheme>) {
+        let n = self.shared.consensus.table.len();
+        match self.equivocator.as_ref().and_then(|key| Misbehaviour::Equivocate.equivocation(key, n, msg)) {
+            Some(sends) => {
+                warn!(view = self.shared.status().view, "equivocating on purpose (--byzantine equivocate)");
+                for (to, m) in &sends {
+                    self.shared.send(*to, m);
+                }
+            }
+            None => self.shared.broadcast(msg),
+        }
     }
 
     /// Stores decided blocks (durably), then settles the mempool and the metrics.

@@ -1,30 +1,20 @@
-//! `--plot F.png`: grouped bars of median time per backend, log scale, one panel per op family.
-//!
-//! Drawn with plotters' pure-Rust bitmap backend; text goes through ab_glyph with an embedded
-//! DejaVu Sans (fonts/LICENSE.txt), so the chart needs no system fontconfig or freetype.
+//! `--plot F.png`: grouped bars of median time per backend, log scale, one panel per op family
+//! (set up through [`crate::chart`]: font, palette).
 
 use std::path::Path;
 
-use anyhow::anyhow;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::report::{CaseResult, Report, Status};
 use super::table::duration;
-
-/// DejaVu Sans 2.37, unmodified (Bitstream Vera licence, see fonts/LICENSE.txt).
-static FONT: &[u8] = include_bytes!("fonts/DejaVuSans.ttf");
+use crate::chart::{self, BLUE as CPU, GREEN as KERNEL, GRID_BOLD, GRID_LIGHT, MUTED, ORANGE as GPU};
 
 const WIDTH: u32 = 1600;
 const PANEL_HEIGHT: u32 = 460;
 const HEADER: u32 = 150;
 const COLUMNS: usize = 2;
-
-const CPU: RGBColor = RGBColor(31, 119, 180);
-const GPU: RGBColor = RGBColor(255, 127, 14);
-const KERNEL: RGBColor = RGBColor(44, 160, 44);
-const MUTED: RGBColor = RGBColor(110, 110, 110);
 
 /// One bar series: a backend's end-to-end time, or the GPU's kernel-only time.
 #[derive(Clone, Copy)]
@@ -75,8 +65,7 @@ fn value(case: &CaseResult, s: &Series) -> Result<f64, &'static str> {
 
 /// Draws the chart of `report` into `path`.
 pub fn draw(report: &Report, path: &Path) -> anyhow::Result<()> {
-    plotters::style::register_font("sans-serif", FontStyle::Normal, FONT)
-        .map_err(|_| anyhow!("the embedded font could not be loaded"))?;
+    chart::register_font()?;
     let mut families: Vec<&str> = Vec::new();
     for c in &report.cases {
         if !families.contains(&c.family) {
@@ -95,15 +84,15 @@ pub fn draw(report: &Report, path: &Path) -> anyhow::Result<()> {
     let height = HEADER + rows as u32 * PANEL_HEIGHT;
     let width = if columns == 1 { WIDTH * 3 / 4 } else { WIDTH };
     let root = BitMapBackend::new(path, (width, height)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
+    root.fill(&WHITE).map_err(chart::err)?;
     let (header, body) = root.split_vertically(HEADER);
-    draw_header(&header, report, &series).map_err(|e| anyhow!("{e}"))?;
+    draw_header(&header, report, &series).map_err(chart::err)?;
     let panels = body.split_evenly((rows, columns));
     for (family, area) in families.iter().zip(&panels) {
         let cases: Vec<&CaseResult> = report.cases.iter().filter(|c| c.family == *family).collect();
-        draw_panel(area, family_title(family), &cases, &series).map_err(|e| anyhow!("{e}"))?;
+        draw_panel(area, family_title(family), &cases, &series).map_err(chart::err)?;
     }
-    root.present().map_err(|e| anyhow!("{e}"))?;
+    root.present().map_err(chart::err)?;
     Ok(())
 }
 
@@ -113,7 +102,7 @@ type DrawResult = Result<(), DrawingAreaErrorKind<<BitMapBackend<'static> as Dra
 fn draw_header(area: &Area<'_>, report: &Report, series: &[Series]) -> DrawResult {
     let m = &report.machine;
     let title = "crema bench: median time per call, CPU vs GPU (log scale, lower is better)";
-    area.draw(&Text::new(title, (20, 12), ("sans-serif", 28).into_font().color(&BLACK)))?;
+    area.draw(&Text::new(title, (20, 12), (chart::FAMILY, 28).into_font().color(&BLACK)))?;
     let dirty = if report.tool.git_dirty == Some(true) { "+dirty" } else { "" };
     let commit =
         report.tool.git_commit.as_deref().map(|c| format!(" @ {}{dirty}", &c[..c.len().min(10)])).unwrap_or_default();
@@ -128,12 +117,12 @@ fn draw_header(area: &Area<'_>, report: &Report, series: &[Series]) -> DrawResul
         if report.settings.quick { "quick" } else { "full" }
     );
     for (line, y) in [(machine, 48), (run, 70)] {
-        area.draw(&Text::new(line, (20, y), ("sans-serif", 16).into_font().color(&MUTED)))?;
+        area.draw(&Text::new(line, (20, y), (chart::FAMILY, 16).into_font().color(&MUTED)))?;
     }
     let mut x = 20;
     for s in series {
         area.draw(&Rectangle::new([(x, 106), (x + 18, 124)], s.color.filled()))?;
-        let style = ("sans-serif", 17).into_font().color(&BLACK);
+        let style = (chart::FAMILY, 17).into_font().color(&BLACK);
         area.draw(&Text::new(s.label, (x + 26, 106), style.clone()))?;
         x += 26 + area.estimate_text_size(s.label, &style)?.0 as i32 + 30;
     }
@@ -142,7 +131,7 @@ fn draw_header(area: &Area<'_>, report: &Report, series: &[Series]) -> DrawResul
         "no kernel = the gpu backend ran no kernel (host-side work)",
     ];
     for (note, y) in notes.iter().zip([100, 120]) {
-        area.draw(&Text::new(*note, (x, y), ("sans-serif", 15).into_font().color(&MUTED)))?;
+        area.draw(&Text::new(*note, (x, y), (chart::FAMILY, 15).into_font().color(&MUTED)))?;
     }
     Ok(())
 }
@@ -200,7 +189,7 @@ fn draw_panel(area: &Area<'_>, title: &str, cases: &[&CaseResult], series: &[Ser
     let n = cases.len();
     let x_range = -0.5f64..n as f64 - 0.5;
     let mut chart = ChartBuilder::on(&area)
-        .caption(title, ("sans-serif", 22))
+        .caption(title, (chart::FAMILY, 22))
         .margin(6)
         .x_label_area_size(52)
         .y_label_area_size(86)
@@ -212,13 +201,13 @@ fn draw_panel(area: &Area<'_>, title: &str, cases: &[&CaseResult], series: &[Ser
         .y_labels(8)
         .y_desc("median time per call")
         .y_label_formatter(&|v| axis_label(*v))
-        .y_label_style(("sans-serif", 15))
-        .axis_desc_style(("sans-serif", 16))
-        .light_line_style(RGBColor(235, 235, 235))
-        .bold_line_style(RGBColor(215, 215, 215))
+        .y_label_style((chart::FAMILY, 15))
+        .axis_desc_style((chart::FAMILY, 16))
+        .light_line_style(GRID_LIGHT)
+        .bold_line_style(GRID_BOLD)
         .draw()?;
     let slot = 0.8 / series.len().max(1) as f64;
-    let small = ("sans-serif", 13).into_font();
+    let small = (chart::FAMILY, 13).into_font();
     for (i, case) in cases.iter().enumerate() {
         for (j, s) in series.iter().enumerate() {
             let x0 = i as f64 - 0.4 + j as f64 * slot;
@@ -246,8 +235,8 @@ fn draw_panel(area: &Area<'_>, title: &str, cases: &[&CaseResult], series: &[Ser
         let top = Pos::new(HPos::Center, VPos::Top);
         let (ox, oy) = area.get_base_pixel();
         let at = |dy: i32| (px - ox, py - oy + dy);
-        area.draw(&Text::new(label, at(8), ("sans-serif", 15).into_font().color(&color).pos(top)))?;
-        area.draw(&Text::new(line2, at(27), ("sans-serif", 13).into_font().color(&MUTED).pos(top)))?;
+        area.draw(&Text::new(label, at(8), (chart::FAMILY, 15).into_font().color(&color).pos(top)))?;
+        area.draw(&Text::new(line2, at(27), (chart::FAMILY, 13).into_font().color(&MUTED).pos(top)))?;
     }
     Ok(())
 }
@@ -265,10 +254,5 @@ mod tests {
         assert_eq!(decade_below(44e6), 1e7);
         assert_eq!(decade_above(44e6), 1e8);
         assert_eq!(decade_above(1e6), 1e6);
-    }
-
-    #[test]
-    fn embedded_font_loads() {
-        assert!(plotters::style::register_font("sans-serif", FontStyle::Normal, FONT).is_ok());
     }
 }

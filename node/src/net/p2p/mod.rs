@@ -22,6 +22,11 @@
 //!   [`P2pConfig::max_streams`] per connection and [`P2pConfig::max_in_flight`] unacknowledged pushes per peer.
 //!   Every queue is bounded by [`P2pConfig::queue`]; when one is full the message is dropped and counted
 //!   ([`P2pStats`]), sending never blocks and the swarm never waits for the consumer.
+//! - **Latency drill.** [`P2pSender::set_latency`] (`p2p.latency_ms` in node.toml) holds every message bound for
+//!   a peer in a FIFO delay line in the swarm task for that long before it goes out: one-way delay on each
+//!   message this node sends (acknowledgements and gossip forwards by other peers do not wait again), with
+//!   order kept and the line bounded by [`P2pConfig::queue`]. The machine offers no traffic shaping; this stands
+//!   in for a wide-area network.
 //! - **Trust.** Only PeerIds in [`P2pConfig::peers`] may connect: that list comes from the stake table, whose
 //!   PeerId-to-BLS-key bindings were verified when it was loaded; any other connection is closed as soon as the
 //!   noise handshake reveals its PeerId, and counted. That is all the transport checks. It never vouches for a
@@ -33,6 +38,7 @@
 
 mod behaviour;
 mod codec;
+mod delay;
 mod dialer;
 mod listen;
 mod peers;
@@ -193,6 +199,7 @@ impl P2p {
         let (in_tx, in_rx) = mpsc::channel(cfg.queue);
         let (stop, stop_rx) = oneshot::channel();
         let dialer = dialer::Dialer::new(directory.addrs().to_vec(), cfg.backoff, std::time::Instant::now());
+        let latency = Arc::new(sender::Latency::default());
         let event_loop = swarm::EventLoop {
             swarm,
             commands: cmd_rx,
@@ -203,11 +210,13 @@ impl P2p {
             dialer,
             listen: listen.clone(),
             max_in_flight: cfg.max_in_flight,
+            queue: cfg.queue,
+            latency: latency.clone(),
             tick: cfg.backoff.initial.min(Duration::from_millis(100)),
             shutdown_grace: cfg.shutdown_grace,
         };
         let task = tokio::spawn(event_loop.run());
-        let sender = P2pSender::new(cmd_tx, directory, cfg.max_message_bytes, stats);
+        let sender = P2pSender::new(cmd_tx, directory, cfg.max_message_bytes, stats, latency);
         Ok(P2p { sender, inbound: in_rx, stop, task, local, listen })
     }
 

@@ -3,6 +3,8 @@
 //! swarm task; a full queue drops the message and counts it, so sending never blocks.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use tokio::sync::mpsc::{self, error::TrySendError};
 
@@ -32,6 +34,20 @@ pub struct P2pSender {
     directory: Arc<Directory>,
     max_message_bytes: usize,
     stats: Arc<Counters>,
+    latency: Arc<Latency>,
+}
+
+/// The latency drill's delay, shared by the senders (which set it) and the swarm task (which applies it).
+#[derive(Debug, Default)]
+pub(super) struct Latency {
+    micros: AtomicU64,
+}
+
+impl Latency {
+    /// The current delay.
+    pub(super) fn get(&self) -> Duration {
+        Duration::from_micros(self.micros.load(Ordering::Relaxed))
+    }
 }
 
 impl P2pSender {
@@ -40,8 +56,18 @@ impl P2pSender {
         directory: Arc<Directory>,
         max_message_bytes: usize,
         stats: Arc<Counters>,
+        latency: Arc<Latency>,
     ) -> Self {
-        P2pSender { commands, directory, max_message_bytes, stats }
+        P2pSender { commands, directory, max_message_bytes, stats, latency }
+    }
+
+    /// Fault drills only (`p2p.latency_ms`): from now on every message this transport sends to a peer waits
+    /// `delay` in the swarm task before it leaves, as on a wide-area link. Waiting messages block nothing else,
+    /// keep their order, and count against [`super::P2pConfig::queue`] (a full delay line drops and counts).
+    /// Deliveries to this node itself do not wait. Zero (the default) turns the delay off.
+    pub fn set_latency(&self, delay: Duration) {
+        let micros = u64::try_from(delay.as_micros()).unwrap_or(u64::MAX);
+        self.latency.micros.store(micros, Ordering::Relaxed);
     }
 
     /// Queues `msg` for node `to` (pushed point to point, whatever its class; delivered locally if `to` is this

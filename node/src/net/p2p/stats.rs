@@ -119,7 +119,7 @@ pub struct P2pStats {
     pub gossip_peers: u64,
     /// Connections refused because the remote PeerId is not in the allowlist.
     pub connections_refused: u64,
-    /// Messages dropped because the command queue to the swarm task was full.
+    /// Messages dropped because the command queue to the swarm task, or the latency drill's delay line, was full.
     pub dropped_queue_full: u64,
     /// Messages received but dropped because the inbound queue (to the consumer) was full.
     pub dropped_inbound_full: u64,

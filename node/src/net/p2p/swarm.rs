@@ -17,10 +17,12 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 use super::behaviour::{Behaviour, BehaviourEvent, GOSSIP_MAX_MESSAGE, IDENTIFY_VERSION, topic};
 use super::codec::Frame;
+use super::delay::DelayLine;
 use super::dialer::Dialer;
 use super::peers::Directory;
-use super::sender::Command;
+use super::sender::{Command, Latency};
 use super::stats::{Counters, bump};
+use crate::consensus::NodeId;
 use crate::net::network::{Class, Inbound, Outbound};
 
 /// A push waiting for its acknowledgement.
@@ -28,6 +30,14 @@ struct Pending {
     peer: PeerId,
     class: Class,
     len: usize,
+}
+
+/// A message on its way to peers (local deliveries never wait).
+enum Leaving {
+    /// To one peer.
+    To(NodeId, Outbound),
+    /// To every peer.
+    All(Outbound),
 }
 
 /// Everything the swarm task owns.
@@ -50,6 +60,10 @@ pub struct EventLoop {
     pub listen: Arc<RwLock<Vec<Multiaddr>>>,
     /// Pushes in flight per peer before further ones to it are dropped.
     pub max_in_flight: usize,
+    /// Bound on the latency drill's delay line.
+    pub queue: usize,
+    /// The latency drill's delay (zero: messages leave at once).
+    pub latency: Arc<Latency>,
     /// How often the redial schedule is checked.
     pub tick: Duration,
     /// How long shutdown waits for pushes in flight.
@@ -62,6 +76,8 @@ struct State {
     topic: TopicHash,
     pending: HashMap<OutboundRequestId, Pending>,
     in_flight: HashMap<PeerId, usize>,
+    /// Messages held by the latency drill.
+    delayed: DelayLine<Leaving>,
 }
 
 impl EventLoop {
@@ -69,9 +85,18 @@ impl EventLoop {
     pub async fn run(self) {
         let mut tick = tokio::time::interval(self.tick);
         tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        let mut st = State { topic: topic().hash(), cfg: self, pending: HashMap::new(), in_flight: HashMap::new() };
+        let queue = self.queue;
+        let mut st = State {
+            topic: topic().hash(),
+            cfg: self,
+            pending: HashMap::new(),
+            in_flight: HashMap::new(),
+            delayed: DelayLine::new(queue),
+        };
         loop {
+            let due = st.delayed.next_due();
             tokio::select! {
+                _ = tokio::time::sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() => st.release(),
                 ev = st.cfg.swarm.select_next_some() => st.on_swarm(ev),
                 cmd = st.cfg.commands.recv() => match cmd {
                     Some(cmd) => st.on_command(cmd),
@@ -89,21 +114,50 @@ impl State {
     fn on_command(&mut self, cmd: Command) {
         match cmd {
             Command::Send { to, msg } if to == self.cfg.directory.me() => self.deliver_local(msg),
-            Command::Send { to, msg } => match self.cfg.directory.peer(to) {
+            Command::Send { to, msg } => self.leave(Leaving::To(to, msg)),
+            Command::Broadcast(msg) => {
+                self.leave(Leaving::All(msg.clone()));
+                self.deliver_local(msg);
+            }
+        }
+    }
+
+    /// Sends at once, or, under the latency drill, queues it behind the messages already waiting (while any
+    /// wait, even a delay just turned off queues, so nothing overtakes them). A full line drops it and counts it.
+    fn leave(&mut self, out: Leaving) {
+        let delay = self.cfg.latency.get();
+        if delay.is_zero() && self.delayed.is_empty() {
+            return self.go(out);
+        }
+        if self.delayed.push(Instant::now(), delay, out).is_err() {
+            bump(&self.cfg.stats.dropped_queue_full);
+            tracing::debug!(waiting = self.delayed.len(), "latency drill: delay line full, message dropped");
+        }
+    }
+
+    /// Sends every delayed message whose time has come.
+    fn release(&mut self) {
+        let now = Instant::now();
+        while let Some(out) = self.delayed.pop_due(now) {
+            self.go(out);
+        }
+    }
+
+    fn go(&mut self, out: Leaving) {
+        match out {
+            Leaving::To(to, msg) => match self.cfg.directory.peer(to) {
                 Some(peer) => self.push(peer, Frame { class: msg.class, bytes: msg.bytes }),
                 // The sender checked the recipient; a directory never changes.
                 None => tracing::error!(to, "send to an unknown node reached the swarm task"),
             },
-            Command::Broadcast(msg) => {
-                if msg.class == Class::Small && msg.bytes.len() <= GOSSIP_MAX_MESSAGE {
-                    self.gossip(&msg);
-                } else {
-                    if msg.class == Class::Small {
-                        bump(&self.cfg.stats.gossip_fallbacks);
-                    }
-                    self.push_all(&msg, |_| true);
+            Leaving::All(msg) if msg.class == Class::Small && msg.bytes.len() <= GOSSIP_MAX_MESSAGE => {
+                self.gossip(&msg)
+            }
+            Leaving::All(msg) => {
+                if msg.class == Class::Small {
+                    bump(&self.cfg.stats.gossip_fallbacks);
                 }
-                self.deliver_local(msg);
+                self.push_all(&msg, |_| true);
             }
         }
     }
@@ -327,6 +381,11 @@ impl State {
         self.cfg.commands.close();
         while let Ok(cmd) = self.cfg.commands.try_recv() {
             self.on_command(cmd);
+        }
+        // Messages the latency drill holds leave now: shutdown does not wait out their delay.
+        let waiting: Vec<Leaving> = self.delayed.drain().collect();
+        for out in waiting {
+            self.go(out);
         }
         let deadline = Instant::now() + self.cfg.shutdown_grace;
         while !self.pending.is_empty() {

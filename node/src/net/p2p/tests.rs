@@ -306,6 +306,43 @@ async fn a_late_peer_is_dialled_when_it_comes_up_and_shutdown_is_graceful() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_latency_drill_holds_every_message_sent_for_its_delay() {
+    timeout(LIMIT, async {
+        let ids = identities(2);
+        let mut nets = start_all(&ids).await;
+        meshed(&nets).await;
+        let delay = Duration::from_millis(200);
+        let sender = nets[0].sender();
+        sender.set_latency(delay);
+        let sent = std::time::Instant::now();
+        let small = pattern(100, 16);
+        let bulk = pattern(200_000, 17);
+        sender.send(1, msg(Class::Small, small.clone())).unwrap();
+        sender.broadcast(msg(Class::Bulk, bulk.clone())).unwrap();
+        sender.broadcast(msg(Class::Small, pattern(50, 18))).unwrap();
+        // The node's own copies do not leave it: they do not wait.
+        let mine = collect(&mut nets[0], 2).await;
+        assert!(mine.contains_key(&bulk) && mine.contains_key(&pattern(50, 18)));
+        // Push, bulk broadcast and gossip each reach the peer no sooner than the delay.
+        let got = collect(&mut nets[1], 3).await;
+        let waited = sent.elapsed();
+        assert!(got.contains_key(&small) && got.contains_key(&bulk) && got.contains_key(&pattern(50, 18)));
+        assert!(waited >= delay, "three messages arrived after {waited:?}, under the {delay:?} delay");
+
+        // Off again: the next message does not wait (what is still queued would have gone first).
+        sender.set_latency(Duration::ZERO);
+        sender.send(1, msg(Class::Small, pattern(10, 19))).unwrap();
+        assert_eq!(next(&mut nets[1]).await.bytes, pattern(10, 19));
+        assert_eq!(nets[0].stats().dropped_queue_full, 0);
+        for net in nets {
+            net.shutdown().await;
+        }
+    })
+    .await
+    .expect("test within its time bound");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_configurations_fail_early() {
     let ids = identities(2);
     let mut cfg = config(&ids, 0, MAX);
