@@ -21,7 +21,7 @@ use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot, watch};
 use tracing::{debug, info, warn};
 
-use super::network::{Inbound, NetError};
+use super::network::{Inbound, NetError, Network, Outbound};
 use crate::cdn::frame::{self, CacheKey, Frame, FrameLimits, Topic};
 use crate::cdn::login;
 use crate::consensus::NodeId;
@@ -133,6 +133,22 @@ impl Cocoa {
 impl std::fmt::Debug for CocoaHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "CocoaHandle(connected: {})", self.connected())
+    }
+}
+
+/// The CDN as a [`Network`]: a send is a direct delivery, a broadcast the global topic (the sender excluded: a
+/// node's own copy is libp2p's to deliver, see [`super::transport`]).
+impl Network for Cocoa {
+    fn send(&mut self, to: NodeId, msg: Outbound) -> Result<(), NetError> {
+        self.handle.direct(&[to], None, &msg.bytes)
+    }
+
+    fn broadcast(&mut self, msg: Outbound) -> Result<(), NetError> {
+        self.handle.publish(Topic::Global, None, &msg.bytes)
+    }
+
+    fn recv(&mut self) -> impl std::future::Future<Output = Option<Inbound>> + Send {
+        self.inbound.recv()
     }
 }
 
