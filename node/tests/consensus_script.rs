@@ -661,3 +661,41 @@ fn false_ranges_are_refused() {
     assert!(decided(&acts).is_empty());
     assert_eq!((node.decided().height, node.stats().rejected), (0, 1));
 }
+
+#[test]
+fn a_payload_copy_that_arrives_during_the_check_of_an_altered_one_is_checked_next() {
+    // The DA proposal's signature covers (view, commitment), not the bytes: a relay (the CDN) may deliver an
+    // altered copy first. The genuine copy arriving while that one is checked must not be lost.
+    let fx = Fixture::new();
+    let mut leader = fx.node(fx.leader(1));
+    leader.start();
+    let acts = leader.handle(Input::BlockReady { view: 1, block: built_block(&fx, 1) });
+    let Some(Action::Send { msg: Message::DaProposal(genuine), .. }) =
+        acts.iter().find(|a| matches!(a, Action::Send { msg: Message::DaProposal(_), .. }))
+    else {
+        panic!("no DA proposal: {acts:?}")
+    };
+    let mut altered = genuine.clone();
+    let mut bytes = (*altered.payload).clone();
+    bytes.push(0xff);
+    altered.payload = Arc::new(bytes);
+
+    let mut member = fx.node(fx.replica_for(1));
+    member.start();
+    let checks = |acts: &[Action<MacScheme>]| -> Vec<Arc<Vec<u8>>> {
+        acts.iter()
+            .filter_map(|a| match a {
+                Action::RequestData(DataRequest::CheckPayload { payload, .. }) => Some(payload.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    let first = member.handle(fx.input(Message::DaProposal(altered.clone())));
+    assert_eq!(checks(&first), vec![altered.payload.clone()]);
+    assert!(checks(&member.handle(fx.input(Message::DaProposal(genuine.clone())))).is_empty(), "one check at a time");
+    let bad = Input::DataChecked { view: 1, commitment: genuine.commitment, kind: DataKind::Payload, ok: false };
+    assert_eq!(checks(&member.handle(bad)), vec![genuine.payload.clone()], "the spare copy is checked next");
+    let good = Input::DataChecked { view: 1, commitment: genuine.commitment, kind: DataKind::Payload, ok: true };
+    let acts = member.handle(good);
+    assert!(acts.iter().any(|a| matches!(a, Action::Send { msg: Message::DaVote(_), .. })), "{acts:?}");
+}

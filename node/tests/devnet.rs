@@ -58,7 +58,7 @@ fn a_four_node_devnet_decides_verifies_and_recovers_everything() {
 
 #[test]
 fn a_crashed_and_restarted_node_and_a_killed_broker_keep_every_flag() {
-    let args = ["--da-committee", "2", "--kill-cdn-at", "2", "--crash", "1@3", "--restart", "1@6"];
+    let args = ["--da-committee", "2", "--kill-cdn-at", "2", "--crash", "1@3", "--restart", "1@5"];
     let (ok, s) = devnet(&args);
     assert!(ok, "{s:#}");
     assert_eq!(s["faults"].as_array().unwrap().len(), 3, "{s:#}");

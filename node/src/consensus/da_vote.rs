@@ -12,6 +12,7 @@ use super::types::{
     Action, DaCert, DaProposal, DaVote, DataRequest, Digest, Equivocation, Message, View, da_vote_message,
 };
 use super::verify::Reject;
+use super::vid_share::MAX_HELD_PER_VIEW;
 
 impl<C: CertScheme> Node<C> {
     /// A verified DA proposal: a committee member asks the runtime to recompute the commitment from the payload.
@@ -38,8 +39,20 @@ impl<C: CertScheme> Node<C> {
             }
         }
         let key = (view, commitment);
-        if self.payload_ok.contains(&key) || !self.payload_checking.insert(key) {
-            return Ok(()); // Already checked, or a check is running.
+        if self.payload_ok.contains(&key) {
+            return Ok(()); // Already checked.
+        }
+        if !self.payload_checking.insert(key) {
+            // A check of another copy is running, and that copy may be an altered one (the signature covers the
+            // commitment, not the bytes): keep this one to check if that fails. Bounded; later copies beyond the
+            // bound are dropped (the leader's resend recovers from a flood).
+            let spares = self.payload_spares.entry(key).or_default();
+            let (room, fresh) =
+                (spares.len() < MAX_HELD_PER_VIEW, !spares.iter().any(|p| p.as_slice() == d.payload.as_slice()));
+            if room && fresh {
+                spares.push(d.payload);
+            }
+            return Ok(());
         }
         self.out.push(Action::RequestData(DataRequest::CheckPayload { view, commitment, payload: d.payload }));
         Ok(())
@@ -48,11 +61,19 @@ impl<C: CertScheme> Node<C> {
     /// The runtime's verdict on a DA payload: a good one earns the leader our DA vote; after a bad one (a relay
     /// may have swapped it) the next copy is checked.
     pub(super) fn on_payload_checked(&mut self, view: View, commitment: Digest, ok: bool) {
-        self.payload_checking.remove(&(view, commitment));
+        let key = (view, commitment);
+        self.payload_checking.remove(&key);
         if !ok {
             self.stats.bad_payloads += 1;
+            // The next copy that arrived meanwhile, if any.
+            let next = self.payload_spares.get_mut(&key).and_then(|s| (!s.is_empty()).then(|| s.remove(0)));
+            if let Some(payload) = next {
+                self.payload_checking.insert(key);
+                self.out.push(Action::RequestData(DataRequest::CheckPayload { view, commitment, payload }));
+            }
             return;
         }
+        self.payload_spares.remove(&key);
         if self.da_proposals.get(&view) != Some(&commitment) || self.da_voted_view >= view {
             return;
         }

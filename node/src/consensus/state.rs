@@ -7,6 +7,7 @@
 //! `timeout.rs` (timeouts, timeout certificates, view sync) and `catch_up.rs` (range sync of decided headers).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use crema_engine::stake::StakeTable;
 
@@ -131,6 +132,9 @@ pub struct Node<C: CertScheme> {
     /// DA vote, DA certificates seen.
     pub(super) da_proposals: BTreeMap<View, Digest>,
     pub(super) payload_checking: HashSet<(View, Digest)>,
+    /// Other copies of a payload that arrived while one was being checked (a relay may have altered the first):
+    /// checked in turn if it fails, at most [`super::MAX_HELD_PER_VIEW`] per (view, commitment).
+    pub(super) payload_spares: BTreeMap<(View, Digest), Vec<Arc<Vec<u8>>>>,
     pub(super) payload_ok: HashSet<(View, Digest)>,
     pub(super) da_voted_view: View,
     pub(super) da_certs: HashSet<(View, Digest)>,
@@ -193,6 +197,7 @@ impl<C: CertScheme> Node<C> {
             building: None,
             da_proposals: BTreeMap::new(),
             payload_checking: HashSet::new(),
+            payload_spares: BTreeMap::new(),
             payload_ok: HashSet::new(),
             da_voted_view: 0,
             da_certs: HashSet::new(),
@@ -316,6 +321,7 @@ impl<C: CertScheme> Node<C> {
             + self.orphan_count
             + self.da_proposals.len()
             + self.payload_checking.len()
+            + self.payload_spares.values().map(Vec::len).sum::<usize>()
             + self.payload_ok.len()
             + self.da_certs.len()
             + self.share_ok.len()
@@ -372,6 +378,7 @@ impl<C: CertScheme> Node<C> {
         self.timeouts = self.timeouts.split_off(&keep);
         self.da_proposals = self.da_proposals.split_off(&keep);
         self.held_shares = self.held_shares.split_off(&keep);
+        self.payload_spares = self.payload_spares.split_off(&(keep, Digest::default()));
         for set in [&mut self.da_certs, &mut self.payload_checking, &mut self.payload_ok] {
             set.retain(|(v, _)| *v >= keep);
         }

@@ -290,6 +290,15 @@ pub fn encode<C: CertScheme>(msg: &Message<C>) -> Vec<u8> {
     w.finish()
 }
 
+/// Whether `bytes` claim to be a bulk message (a DA proposal, a share, a range of headers), by their tag and kind
+/// byte alone, before any decoding: the receiver drops second copies of small messages only, since a bulk copy
+/// may be a resend of data whose first copy was not usable.
+pub fn is_bulk_bytes(bytes: &[u8]) -> bool {
+    bytes.len() > 4
+        && bytes[..3] == TAG[..]
+        && matches!(bytes[4], kind::DA_PROPOSAL | kind::VID_SHARE | kind::SYNC_RESPONSE)
+}
+
 /// Decodes a message under `limits`; a typed error, never a panic, on anything else.
 pub fn decode<C: CertScheme>(bytes: &[u8], l: &WireLimits) -> Result<Message<C>, WireError> {
     if bytes.len() > l.max_message() {

@@ -21,8 +21,10 @@ use crate::net::p2p::P2p;
 const PENALTY_THRESHOLD: u32 = 256;
 const PENALTY_WINDOW: Duration = Duration::from_secs(30);
 
-/// Reads the transport until stopped: libp2p, and the broker's deliveries when a CDN is configured. A consensus
-/// message that arrives twice (once per path) within [`DUPLICATE_WINDOW`] is passed on once.
+/// Reads the transport until stopped: libp2p, and the broker's deliveries when a CDN is configured. A small
+/// consensus message that arrives twice (once per path) within [`DUPLICATE_WINDOW`] is passed on once; bulk data
+/// is never dropped as a duplicate, since its second copy is a resend of data whose first copy may have been
+/// unusable (held back behind an altered copy).
 pub async fn receive(
     shared: Arc<Shared>,
     mut p2p: P2p,
@@ -45,7 +47,7 @@ pub async fn receive(
         };
         if service::is_service(&inbound.bytes) {
             tokio::spawn(super::retrieval::on_service(shared.clone(), inbound));
-        } else if !seen.first_time(&inbound.bytes) {
+        } else if !crate::consensus::wire::is_bulk_bytes(&inbound.bytes) && !seen.first_time(&inbound.bytes) {
             shared.metrics.duplicates.inc();
         } else if to_verify.try_send(inbound).is_err() {
             shared.metrics.drop_on("verify");
