@@ -171,6 +171,9 @@ impl Summary {
     }
 }
 
+/// How long the end-of-run checks wait for a lagging node (one restarted late) to catch up.
+const CATCH_UP: Duration = Duration::from_secs(15);
+
 /// Seconds before and after a fault over which its effect is measured.
 pub const EFFECT_WINDOW_S: f64 = 5.0;
 
@@ -285,6 +288,12 @@ pub fn run(opts: &DevnetOptions) -> anyhow::Result<Summary> {
     let backend = opts.check_backend.build().context("building the backend for the checks")?;
     let running: Vec<usize> = (0..n).filter(|&i| cluster.running(i)).collect();
     let live: Vec<(usize, Client)> = running.into_iter().map(|i| (i, cluster.client(i))).collect();
+    // A node restarted late in the run may still be catching up: give every running node a bounded while to
+    // reach the height the observer saw before their headers are compared.
+    let caught_up = Instant::now() + CATCH_UP;
+    while Instant::now() < caught_up && live.iter().any(|(_, c)| c.height().map_or(true, |h| h < obs.top())) {
+        std::thread::sleep(Duration::from_millis(200));
+    }
     let status = cluster.client(watcher).status()?;
     let safety_ok = checks::safety(&live)?;
     let namespaces_verified = checks::namespaces(&obs, &live, backend.as_ref())?;
