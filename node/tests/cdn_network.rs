@@ -13,11 +13,8 @@ static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 fn start(spec: ClusterSpec) -> (tempfile::TempDir, Cluster) {
     let dir = tempfile::tempdir().unwrap();
-    let mut c = Cluster::init(env!("CARGO_BIN_EXE_crema").as_ref(), &dir.path().join("net"), &spec).unwrap();
-    c.start_all().unwrap();
-    for i in 0..spec.nodes {
-        c.wait_healthy(i, Duration::from_secs(30)).unwrap();
-    }
+    let exe = env!("CARGO_BIN_EXE_crema").as_ref();
+    let c = Cluster::launch(exe, &dir.path().join("net"), &spec, Duration::from_secs(30)).unwrap();
     (dir, c)
 }
 

@@ -188,6 +188,17 @@ impl Cluster {
         Ok(Cluster { exe: exe.to_path_buf(), dir: dir.to_path_buf(), nodes, brokers, redis, env: spec.env.clone() })
     }
 
+    /// [`Cluster::init`], then every broker and node started, each node answering `/healthcheck` within
+    /// `timeout`.
+    pub fn launch(exe: &Path, dir: &Path, spec: &ClusterSpec, timeout: Duration) -> anyhow::Result<Self> {
+        let mut c = Self::init(exe, dir, spec)?;
+        c.start_all()?;
+        for i in 0..spec.nodes {
+            c.wait_healthy(i, timeout)?;
+        }
+        Ok(c)
+    }
+
     /// The cluster's directory.
     pub fn dir(&self) -> &Path {
         &self.dir

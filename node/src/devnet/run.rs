@@ -185,12 +185,8 @@ pub fn run(opts: &DevnetOptions) -> anyhow::Result<Summary> {
         None => tmp.path().join("net"),
     };
     eprintln!("devnet: {} nodes, DA committee {}, in {}", opts.cluster.nodes, opts.cluster.da_committee, dir.display());
-    let mut cluster = Cluster::init(&opts.exe, &dir, &opts.cluster)?;
+    let mut cluster = Cluster::launch(&opts.exe, &dir, &opts.cluster, Duration::from_secs(60))?;
     let network = NetworkFile::read(&dir.join("network.toml"))?;
-    cluster.start_all()?;
-    for i in 0..opts.cluster.nodes {
-        cluster.wait_healthy(i, Duration::from_secs(60))?;
-    }
     eprintln!("devnet: every node answers /healthcheck; load for {} s", opts.duration);
     let n = opts.cluster.nodes;
     let clients: Arc<Mutex<Vec<Option<Client>>>> =
