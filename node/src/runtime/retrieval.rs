@@ -21,7 +21,10 @@ use crate::da::{block, mascarpone, savoiardi};
 use crate::net::network::Inbound;
 
 /// How long the CDN broker has to answer a fetch.
-const CDN_TIMEOUT: Duration = Duration::from_millis(1500);
+const CDN_TIMEOUT: Duration = Duration::from_secs(1);
+/// After a fetch the broker did not answer in time, how long retrievals skip it (a slow broker must not add its
+/// timeout to every retrieval).
+const CDN_BACKOFF: Duration = Duration::from_secs(10);
 /// How long reconstruction waits for enough shares.
 const STEP_TIMEOUT: Duration = Duration::from_secs(3);
 /// How long one DA committee member has to answer a payload request before the next is asked.
@@ -40,6 +43,8 @@ enum Answer {
 #[derive(Default)]
 pub struct Retrieval {
     pending: Mutex<HashMap<Digest, mpsc::Sender<Answer>>>,
+    /// Until when the CDN is skipped after it failed to answer in time.
+    cdn_skip_until: Mutex<Option<tokio::time::Instant>>,
 }
 
 impl Retrieval {
@@ -83,11 +88,16 @@ pub async fn payload(shared: &Arc<Shared>, header: &Header) -> Result<Arc<Vec<u8
     if let Some(p) = local {
         return Ok(Arc::new(p));
     }
-    if shared.net.cdn().is_some() {
+    let skip = *shared.retrieval.cdn_skip_until.lock().unwrap_or_else(|e| e.into_inner());
+    if shared.net.cdn().is_some() && skip.is_none_or(|until| tokio::time::Instant::now() >= until) {
+        let asked = tokio::time::Instant::now();
         if let Some(p) = from_cocoa(shared, &commitment).await {
             return Ok(p);
         }
         shared.metrics.fallback("cocoa_failed");
+        if asked.elapsed() >= CDN_TIMEOUT {
+            *shared.retrieval.cdn_skip_until.lock().unwrap_or_else(|e| e.into_inner()) = Some(asked + CDN_BACKOFF);
+        }
     }
     let mut answers = shared.retrieval.register(commitment);
     let result = async {
