@@ -164,10 +164,7 @@ pub async fn verify(
 
 /// Decodes a DA service message, or counts it as bad.
 pub fn decode_service(shared: &Shared, bytes: &[u8]) -> Option<ServiceMsg> {
-    let limits = crate::consensus::WireLimits::for_network(
-        shared.network.nodes.len(),
-        shared.consensus.max_block_bytes as usize,
-    );
+    let limits = shared.wire_limits();
     match service::decode(bytes, &limits) {
         Ok(m) => {
             shared.metrics.traffic("service", "received", bytes.len());

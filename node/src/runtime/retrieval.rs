@@ -117,10 +117,7 @@ pub async fn payload(shared: &Arc<Shared>, header: &Header) -> Result<Arc<Vec<u8
 async fn from_cocoa(shared: &Arc<Shared>, commitment: &Digest) -> Option<Arc<Vec<u8>>> {
     let cdn = shared.net.cdn()?;
     let bytes = cdn.fetch(crate::cdn::login::payload_key(commitment), CDN_TIMEOUT).await?;
-    let limits = crate::consensus::WireLimits::for_network(
-        shared.network.nodes.len(),
-        shared.consensus.max_block_bytes as usize,
-    );
+    let limits = shared.wire_limits();
     let payload = match crate::consensus::wire::decode::<crate::consensus::BlsScheme>(&bytes, &limits) {
         Ok(crate::consensus::Message::DaProposal(d)) if d.commitment == *commitment => d.payload,
         _ => {

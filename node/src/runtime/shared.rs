@@ -1,6 +1,7 @@
 //! What every task of a running node shares: its identity and configuration, the store, the engine, the transport's
 //! sender, the mempool, metrics and a status snapshot for the API.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -149,6 +150,11 @@ impl Shared {
         }
     }
 
+    /// The size limits of this network's messages (its node count, its largest block).
+    pub fn wire_limits(&self) -> crate::consensus::WireLimits {
+        crate::consensus::WireLimits::for_network(self.network.nodes.len(), self.consensus.max_block_bytes as usize)
+    }
+
     /// The status snapshot.
     pub fn status(&self) -> Status {
         self.status.read().unwrap_or_else(|e| e.into_inner()).clone()
@@ -211,20 +217,19 @@ impl Shared {
         }
         let Some(msg) = to.first().and_then(|&t| self.outgoing(t, msg)) else { return };
         let out = encode(&msg);
-        let others = to.iter().filter(|&&t| t != self.me).count();
+        let others: Vec<NodeId> = to.iter().copied().filter(|&t| t != self.me).collect();
         match self.net.disperse(to, key, out.clone()) {
             Ok(Path::Cdn) => {
                 self.count_sent(&msg, &out, Path::Cdn, 1);
                 let mut pending = self.cdn_dispersed.lock().unwrap_or_else(|e| e.into_inner());
-                let others: Vec<NodeId> = to.iter().copied().filter(|&t| t != self.me).collect();
                 pending.entry(view).or_default().push(CdnDispersal { to: others, out, layer: layer_of(&msg) });
                 while pending.len() > KEEP_FALLBACKS {
                     pending.pop_first();
                 }
             }
             // Only this node's own copy: delivered locally, nothing left the node.
-            Ok(Path::P2p) if others == 0 => {}
-            Ok(Path::P2p) => self.count_sent(&msg, &out, Path::P2p, others),
+            Ok(Path::P2p) if others.is_empty() => {}
+            Ok(Path::P2p) => self.count_sent(&msg, &out, Path::P2p, others.len()),
             Err(e) => {
                 self.metrics.drop_on("send");
                 debug!(kind = msg.kind(), "dispersal failed: {e}");
@@ -250,9 +255,7 @@ impl Shared {
             debug!(view, "no DA certificate {} ms after the CDN dispersal: resending over libp2p", delay.as_millis());
             for d in sends.into_iter().filter(|d| !d.to.is_empty()) {
                 if shared.net.p2p_each(&d.to, d.out.clone()).is_ok() {
-                    let bytes = d.out.bytes.len() * d.to.len();
-                    shared.metrics.traffic(d.layer, "sent", bytes);
-                    shared.metrics.traffic_path(d.layer, "p2p", bytes);
+                    shared.count_bytes(d.layer, "p2p", d.out.bytes.len() * d.to.len());
                 }
             }
         });
@@ -273,11 +276,12 @@ impl Shared {
         self.cdn_dispersed.lock().unwrap_or_else(|e| e.into_inner()).remove(&view);
     }
 
-    /// The message as this node sends it to `to`: itself, altered by a drill's misbehaviour, or nothing.
-    fn outgoing(&self, to: NodeId, msg: &Message<BlsScheme>) -> Option<Message<BlsScheme>> {
+    /// The message as this node sends it to `to`: itself (not copied: a share is megabytes), altered by a drill's
+    /// misbehaviour, or nothing.
+    fn outgoing<'a>(&self, to: NodeId, msg: &'a Message<BlsScheme>) -> Option<Cow<'a, Message<BlsScheme>>> {
         match self.misbehave {
-            Some(m) => m.outgoing(self.me, to, msg),
-            None => Some(msg.clone()),
+            Some(m) => m.outgoing(self.me, to, msg).map(Cow::Owned),
+            None => Some(Cow::Borrowed(msg)),
         }
     }
 
@@ -293,8 +297,13 @@ impl Shared {
             }
             Path::P2p => (out.bytes.len() * copies.max(1), "p2p"),
         };
+        self.count_bytes(layer, path_name, bytes);
+    }
+
+    /// Counts `bytes` sent on `layer` through `path`, in the per-layer and the per-path counters.
+    fn count_bytes(&self, layer: &str, path: &str, bytes: usize) {
         self.metrics.traffic(layer, "sent", bytes);
-        self.metrics.traffic_path(layer, path_name, bytes);
+        self.metrics.traffic_path(layer, path, bytes);
     }
 
     /// Sends a DA service message to one node.
