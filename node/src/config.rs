@@ -18,6 +18,7 @@
 //!
 //! [storage]
 //! retain_blocks = 10000          # shares and DA payloads of the last N decided blocks; headers are kept forever
+//! cache_bytes = 33554432         # the database's page cache (redb's own default is 1 GiB)
 //!
 //! [mempool]
 //! max_bytes = 67108864           # transactions waiting, in bytes
@@ -71,6 +72,10 @@ pub struct NodeConfig {
     pub api_max_body_bytes: usize,
     /// Decided blocks whose shares and payloads are kept (`storage.retain_blocks`, default 10 000).
     pub retain_blocks: u64,
+    /// The database's page cache in bytes (`storage.cache_bytes`, default 32 MiB). Payloads are written once and
+    /// read rarely, so a large cache only grows the process: redb's own default, 1 GiB, made every node of a
+    /// devnet fault in fresh memory for each block it stored.
+    pub store_cache_bytes: usize,
     /// Mempool capacity in bytes (`mempool.max_bytes`, default 64 MiB).
     pub mempool_max_bytes: usize,
     /// Mempool capacity in transactions (`mempool.max_txs`, default 100 000).
@@ -95,6 +100,7 @@ impl Default for NodeConfig {
             api_listen: SocketAddr::from(([127, 0, 0, 1], 8000)),
             api_max_body_bytes: 1 << 20,
             retain_blocks: 10_000,
+            store_cache_bytes: crate::store::DEFAULT_CACHE_BYTES,
             mempool_max_bytes: 64 << 20,
             mempool_max_txs: 100_000,
             cdn_brokers: Vec::new(),
@@ -142,6 +148,7 @@ struct RawApi {
 #[serde(default, deny_unknown_fields)]
 struct RawStorage {
     retain_blocks: Option<u64>,
+    cache_bytes: Option<usize>,
 }
 
 #[derive(Default, Deserialize)]
@@ -210,6 +217,11 @@ impl NodeConfig {
             api_listen,
             api_max_body_bytes: at_least_one_usize("api.max_body_bytes", raw.api.max_body_bytes, d.api_max_body_bytes)?,
             retain_blocks: at_least_one("storage.retain_blocks", raw.storage.retain_blocks, d.retain_blocks)?,
+            store_cache_bytes: at_least_one_usize(
+                "storage.cache_bytes",
+                raw.storage.cache_bytes,
+                d.store_cache_bytes,
+            )?,
             mempool_max_bytes: at_least_one_usize("mempool.max_bytes", raw.mempool.max_bytes, d.mempool_max_bytes)?,
             mempool_max_txs: at_least_one_usize("mempool.max_txs", raw.mempool.max_txs, d.mempool_max_txs)?,
             cdn_brokers,
@@ -242,6 +254,7 @@ impl NodeConfig {
              \n\
              [storage]\n\
              retain_blocks = {}     # shares and DA payloads of the last N decided blocks; headers are kept forever\n\
+             cache_bytes = {}       # the database's page cache\n\
              \n\
              [mempool]\n\
              max_bytes = {}\n\
@@ -259,6 +272,7 @@ impl NodeConfig {
             quote(&self.api_listen.to_string()),
             self.api_max_body_bytes,
             self.retain_blocks,
+            self.store_cache_bytes,
             self.mempool_max_bytes,
             self.mempool_max_txs,
             self.cdn_brokers.iter().map(|b| quote(b)).collect::<Vec<_>>().join(", "),

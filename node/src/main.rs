@@ -13,6 +13,19 @@ use crema_engine::BackendChoice;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// mimalloc's `mi_option_purge_delay` (the position of `mi_option_purge_delay` in `mi_option_e`, mimalloc.h, the
+/// same in mimalloc v2 and v3).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// Keeps freed memory mapped instead of handing it back to the OS 10 ms later (mimalloc's default). A node frees
+/// and reallocates megabytes per block; with purging on, each block's buffers were faulted in and zeroed afresh
+/// (2.3 million page faults in a 30 s, 10-node devnet, a quarter of the nodes' CPU). The process keeps its peak
+/// instead, and every queue and cache that sets that peak is bounded.
+fn keep_freed_memory() {
+    // SAFETY: sets a plain integer option; mimalloc documents -1 as "no purging at all", valid at any time.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
+}
+
 /// Crema: a data-availability compute engine and node.
 #[derive(Debug, Parser)]
 #[command(name = "crema", version, about)]
@@ -131,6 +144,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    keep_freed_memory();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// A client for one node.
 #[derive(Clone, Debug)]
@@ -58,10 +58,13 @@ impl Client {
         self.status()?["decided_height"].as_u64().context("status without decided_height")
     }
 
-    /// `POST /v0/submit`: the transaction's hash.
+    /// `POST /v0/submit/{ns}` with the raw bytes: the transaction's hash.
     pub fn submit(&self, namespace: u64, tx: &[u8]) -> anyhow::Result<String> {
-        let body = json!({ "namespace": namespace, "transaction": hex::encode(tx) });
-        let mut resp = self.agent.post(&format!("{}/v0/submit", self.base)).send_json(&body)?;
+        let mut resp = self
+            .agent
+            .post(&format!("{}/v0/submit/{namespace}", self.base))
+            .header("content-type", "application/octet-stream")
+            .send(tx)?;
         let status = resp.status().as_u16();
         let v: Value = resp.body_mut().read_json()?;
         if status != 200 {

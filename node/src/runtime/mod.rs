@@ -58,7 +58,7 @@ pub async fn run(
     let checker = Arc::new(MessageVerifier::<BlsScheme>::new(consensus.clone(), verifier_keys.clone()));
     let vid = crate::da::savoiardi::network_vid(&consensus).context("the network's VID parameters")?;
     std::fs::create_dir_all(&cfg.data_dir).with_context(|| format!("creating {}", cfg.data_dir.display()))?;
-    let store = Arc::new(Store::<BlsScheme>::open(&cfg.data_dir.join("crema.redb"))?);
+    let store = Arc::new(Store::<BlsScheme>::open_with_cache(&cfg.data_dir.join("crema.redb"), cfg.store_cache_bytes)?);
     let metrics = Metrics::new();
 
     let peers = network

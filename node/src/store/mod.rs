@@ -29,6 +29,9 @@ pub use retention::PruneStats;
 pub use tables::FORMAT_VERSION;
 use tables::{BY_VIEW, HAS_PAYLOAD, HAS_SHARE, HEADERS, PAYLOADS, PROOFS, SAFETY, SHARES};
 
+/// The page cache [`Store::open`] gives redb (the node's `storage.cache_bytes` default).
+pub const DEFAULT_CACHE_BYTES: usize = 32 << 20;
+
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -134,7 +137,15 @@ impl<C: CertScheme> Store<C> {
     /// Opens the store at `path`, creating the file and its tables if there is none; refuses a file of another
     /// format version, or a redb file that is not a Crema store.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let db = Database::create(path).map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
+        Self::open_with_cache(path, DEFAULT_CACHE_BYTES)
+    }
+
+    /// [`Store::open`] with a page cache of `cache_bytes` (`storage.cache_bytes`).
+    pub fn open_with_cache(path: &Path, cache_bytes: usize) -> Result<Self, StoreError> {
+        let db = redb::Builder::new()
+            .set_cache_size(cache_bytes)
+            .create(path)
+            .map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
         tables::prepare(&db, path)?;
         Ok(Store { db, path: path.to_path_buf(), scheme: PhantomData })
     }
