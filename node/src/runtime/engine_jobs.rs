@@ -111,9 +111,8 @@ pub fn serve_share(shared: Arc<Shared>, to: NodeId, view: View, commitment: Dige
         let job = shared.clone();
         let started = Instant::now();
         let share = tokio::task::spawn_blocking(move || -> Option<VidShare> {
-            if let Some(b) = job.dispersal(&commitment) {
-                let share = b.shares.get(to as usize)?.clone();
-                return Some(VidShare { view, commitment, node: to, common: b.common.clone(), share });
+            if let Some((common, share)) = job.dispersed_share(&commitment, to) {
+                return Some(VidShare { view, commitment, node: to, common, share });
             }
             let payload = job.store.payload(&commitment).ok()??;
             let max = job.consensus.max_block_bytes as usize;

@@ -23,8 +23,9 @@ use crate::net::transport::{Path, Transport};
 use crate::network_file::NetworkFile;
 use crate::store::Store;
 
-/// Dispersals a leader keeps to serve shares nodes ask for.
-const KEEP_DISPERSALS: usize = 16;
+/// Bytes of its recent dispersals (payload and shares) a leader keeps to serve shares nodes ask for; the newest
+/// is always kept. Sixteen were kept before, whatever their size: 280 MB of 5 MB blocks, a node's largest memory.
+const KEEP_DISPERSAL_BYTES: usize = 64 << 20;
 /// Transaction arrival times kept for the submit-to-decide histogram.
 const KEEP_ARRIVALS: usize = 200_000;
 /// Views whose CDN dispersal is kept for a libp2p resend.
@@ -354,17 +355,20 @@ impl Shared {
 
     /// Remembers a block this node dispersed, to serve shares of it.
     pub fn keep_dispersal(&self, block: BuiltBlock) {
+        let size = |b: &BuiltBlock| b.payload.len() + b.shares.iter().map(Vec::len).sum::<usize>();
         let mut d = self.dispersals.lock().unwrap_or_else(|e| e.into_inner());
         d.push_back(block);
-        while d.len() > KEEP_DISPERSALS {
-            d.pop_front();
+        let mut held: usize = d.iter().map(size).sum();
+        while d.len() > 1 && held > KEEP_DISPERSAL_BYTES {
+            held -= d.pop_front().as_ref().map_or(0, size);
         }
     }
 
-    /// A dispersal this node made, by commitment.
-    pub fn dispersal(&self, commitment: &Digest) -> Option<BuiltBlock> {
+    /// Node `node`'s share of a dispersal this node made, by commitment, with the common data.
+    pub fn dispersed_share(&self, commitment: &Digest, node: NodeId) -> Option<(Arc<Vec<u8>>, Vec<u8>)> {
         let d = self.dispersals.lock().unwrap_or_else(|e| e.into_inner());
-        d.iter().find(|b| b.payload_commitment == *commitment).cloned()
+        let b = d.iter().find(|b| b.payload_commitment == *commitment)?;
+        Some((b.common.clone(), b.shares.get(node as usize)?.clone()))
     }
 }
 
