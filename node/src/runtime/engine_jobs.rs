@@ -24,13 +24,27 @@ async fn answer(results: &mpsc::Sender<CoreInput>, input: CoreInput) {
 /// Fills a block from the mempool and disperses it; answers [`Input::BlockReady`].
 pub fn build(shared: Arc<Shared>, view: View, _parent: Header, results: mpsc::Sender<CoreInput>) {
     tokio::spawn(async move {
+        let started = Instant::now();
         let block = shared.mempool().take(view, shared.consensus.max_block_bytes as usize);
         let hashes: Vec<[u8; 32]> = block_hashes(&block);
+        let (txs, taken) = (block.len(), started.elapsed());
         let job = shared.clone();
-        let started = Instant::now();
-        let built =
-            tokio::task::spawn_blocking(move || savoiardi::build(&job.vid, job.backend.as_ref(), &block, now_ms()))
-                .await;
+        let built = tokio::task::spawn_blocking(move || {
+            let at = Instant::now();
+            (savoiardi::build(&job.vid, job.backend.as_ref(), &block, now_ms()), at)
+        })
+        .await
+        .map(|(built, at)| {
+            debug!(
+                view,
+                txs,
+                take_ms = taken.as_millis(),
+                wait_ms = (at - started - taken).as_millis(),
+                disperse_ms = at.elapsed().as_millis(),
+                "built a block"
+            );
+            built
+        });
         shared.metrics.engine("disperse", shared.backend.name(), started.elapsed());
         match built {
             Ok(Ok(built)) => {
