@@ -217,11 +217,7 @@ impl NodeConfig {
             api_listen,
             api_max_body_bytes: at_least_one_usize("api.max_body_bytes", raw.api.max_body_bytes, d.api_max_body_bytes)?,
             retain_blocks: at_least_one("storage.retain_blocks", raw.storage.retain_blocks, d.retain_blocks)?,
-            store_cache_bytes: at_least_one_usize(
-                "storage.cache_bytes",
-                raw.storage.cache_bytes,
-                d.store_cache_bytes,
-            )?,
+            store_cache_bytes: at_least_one_usize("storage.cache_bytes", raw.storage.cache_bytes, d.store_cache_bytes)?,
             mempool_max_bytes: at_least_one_usize("mempool.max_bytes", raw.mempool.max_bytes, d.mempool_max_bytes)?,
             mempool_max_txs: at_least_one_usize("mempool.max_txs", raw.mempool.max_txs, d.mempool_max_txs)?,
             cdn_brokers,

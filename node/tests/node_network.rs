@@ -88,7 +88,10 @@ fn four_nodes_decide_submitted_transactions_and_agree() {
     let (_dir, c) = start(ClusterSpec { nodes: 4, da_committee: 3, ..ClusterSpec::default() });
     let txs: Vec<(u64, Vec<u8>)> = (0..12).map(|i| (1 + i % 3, format!("tx number {i}").into_bytes())).collect();
     for (i, (ns, tx)) in txs.iter().enumerate() {
-        c.client(i % 4).submit(*ns, tx).unwrap();
+        // Both submission forms: raw bytes to `/v0/submit/{ns}`, and hex in JSON to `/v0/submit`.
+        let client = c.client(i % 4);
+        let hash = if i % 2 == 0 { client.submit(*ns, tx) } else { client.submit_json(*ns, tx) }.unwrap();
+        assert_eq!(hash, hex::encode(crema_node::mempool::tx_hash(*ns, tx)), "transaction {i}");
     }
     // Every transaction decided, exactly once, in its namespace, with proofs that verify against the headers.
     let deadline = Instant::now() + Duration::from_secs(60);

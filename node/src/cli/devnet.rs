@@ -15,7 +15,7 @@ use crate::runtime::byzantine::Misbehaviour;
 /// A benchmark setting: a set of values for the flags below (explicit flags override them).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Preset {
-    /// 10 nodes, DA committee 4, 5 MB blocks, 60 s of 64 KiB transactions at 480 per second (31 MB/s offered)
+    /// 10 nodes, DA committee 4, 5 MB blocks, 60 s of 64 KiB transactions at 400 per second (26 MB/s offered)
     Throughput,
     /// throughput with --latency-ms 50 (every message each node sends waits 50 ms)
     Wan,
@@ -60,8 +60,9 @@ impl Values {
             da_committee: 4,
             duration: 60,
             block_bytes: 5_000_000,
-            // 64 KiB transactions: 76 fill a 5 MB block; 480/s offers 31 MB/s, above the 25 MB/s goal.
-            tx_rate: 480.0,
+            // 64 KiB transactions: 76 fill a 5 MB block; 400/s offers 26 MB/s, just above the 25 MB/s goal. Much
+            // more than the goal only measures queueing: a saturated network's p50 is the mempool's wait.
+            tx_rate: 400.0,
             tx_bytes: 64 << 10,
             latency_ms: 0,
         };
@@ -91,7 +92,7 @@ pub struct DevnetArgs {
     /// Largest block payload, bytes [default: 1048576; presets: 5000000].
     #[arg(long)]
     pub block_bytes: Option<u64>,
-    /// Transactions per second the load generator submits [default: 200; presets: 480].
+    /// Transactions per second the load generator submits [default: 200; presets: 400].
     #[arg(long)]
     pub tx_rate: Option<f64>,
     /// Bytes per transaction [default: 1024; presets: 65536].

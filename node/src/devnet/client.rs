@@ -58,13 +58,25 @@ impl Client {
         self.status()?["decided_height"].as_u64().context("status without decided_height")
     }
 
+    /// `POST /v0/submit` with the JSON body (hex transaction): the transaction's hash.
+    pub fn submit_json(&self, namespace: u64, tx: &[u8]) -> anyhow::Result<String> {
+        let body = serde_json::json!({ "namespace": namespace, "transaction": hex::encode(tx) });
+        let resp = self.agent.post(&format!("{}/v0/submit", self.base)).send_json(&body)?;
+        Self::hash_of(resp)
+    }
+
     /// `POST /v0/submit/{ns}` with the raw bytes: the transaction's hash.
     pub fn submit(&self, namespace: u64, tx: &[u8]) -> anyhow::Result<String> {
-        let mut resp = self
+        let resp = self
             .agent
             .post(&format!("{}/v0/submit/{namespace}", self.base))
             .header("content-type", "application/octet-stream")
             .send(tx)?;
+        Self::hash_of(resp)
+    }
+
+    /// The hash in a submission's answer, or the refusal.
+    fn hash_of(mut resp: ureq::http::Response<ureq::Body>) -> anyhow::Result<String> {
         let status = resp.status().as_u16();
         let v: Value = resp.body_mut().read_json()?;
         if status != 200 {
