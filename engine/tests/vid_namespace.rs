@@ -238,3 +238,21 @@ fn a_rollup_checks_its_namespace_bytes_against_the_block_commitment_alone() {
         assert!(vid.namespace_proof(&d.common, 8).is_err(), "absent namespace");
     }
 }
+
+#[test]
+fn commit_namespaced_is_the_dispersals_commitment_and_tells_payloads_apart() {
+    use crema_engine::vid::Vid;
+    let backend = Cpu::new();
+    for scheme in [SchemeKind::Avidm, SchemeKind::Kzg] {
+        let vid = Vid::new(scheme, Weights::equal(6).unwrap(), None).unwrap();
+        let payload = NamespacedPayload::new(vec![(7, bytes(5000, 1)), (9, bytes(3000, 2))]).unwrap();
+        let d = vid.disperse_namespaced(&backend, &payload).unwrap();
+        assert_eq!(vid.commit_namespaced(&backend, &payload).unwrap(), d.commitment, "{scheme}");
+        let other = NamespacedPayload::new(vec![(7, bytes(5000, 1)), (9, bytes(3000, 3))]).unwrap();
+        assert_ne!(vid.commit_namespaced(&backend, &other).unwrap(), d.commitment, "{scheme}: another payload");
+        // The shares' encoding (sized up front) still decodes and verifies.
+        for (node, share) in d.shares.iter().enumerate() {
+            vid.verify_share(&backend, &d.commitment, &d.common, share, node).unwrap();
+        }
+    }
+}

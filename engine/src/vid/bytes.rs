@@ -163,6 +163,13 @@ impl Vid {
         with_scheme!(self, s => Ok(encode_dispersal(Namespaced::new(s.clone()).disperse_namespaced(backend, payload)?)))
     }
 
+    /// The commitment [`Vid::disperse_namespaced`] gives `payload`, without encoding the shares: what a DA
+    /// committee member recomputes to check a payload it was sent (a 5 MB block's shares are 12.5 MB of bytes
+    /// it would only drop).
+    pub fn commit_namespaced(&self, backend: &dyn Backend, payload: &NamespacedPayload) -> Result<[u8; 32], VidError> {
+        with_scheme!(self, s => Ok(Namespaced::new(s.clone()).disperse_namespaced(backend, payload)?.commitment))
+    }
+
     /// Checks node `node`'s encoded share against `commitment` and the encoded common data.
     pub fn verify_share(
         &self,

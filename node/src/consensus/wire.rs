@@ -217,7 +217,13 @@ fn read_proposal<C: CertScheme>(r: &mut Reader<'_>, l: &WireLimits) -> Result<Pr
 
 /// Encodes a message.
 pub fn encode<C: CertScheme>(msg: &Message<C>) -> Vec<u8> {
-    let mut w = Writer::new(TAG, VERSION);
+    // Bulk messages are sized up front: a growing buffer would copy megabytes again at each doubling.
+    let bulk = match msg {
+        Message::DaProposal(d) => d.payload.len(),
+        Message::VidShare(s) => s.common.len() + s.share.len(),
+        _ => 0,
+    };
+    let mut w = Writer::with_capacity(TAG, VERSION, bulk + 512);
     match msg {
         Message::Proposal(p) => {
             w.u8(kind::PROPOSAL);

@@ -115,7 +115,7 @@ pub fn decode_transactions(bytes: &[u8]) -> Result<Vec<Vec<u8>>, BlockError> {
 
 /// The canonical bytes of a dispersal payload (what the DA committee receives).
 pub fn encode_payload(payload: &NamespacedPayload) -> Vec<u8> {
-    let mut w = Writer::new(TAG, VERSION);
+    let mut w = Writer::with_capacity(TAG, VERSION, 4 + payload.iter().map(|(_, b)| 12 + b.len()).sum::<usize>());
     w.u32(payload.len() as u32);
     for (id, bytes) in payload.iter() {
         w.u64(id).len_bytes(bytes);

@@ -18,7 +18,7 @@ pub fn payload_matches(
     max_bytes: usize,
 ) -> bool {
     let Ok(ns) = decode_payload(payload, max_bytes) else { return false };
-    vid.disperse_namespaced(backend, &ns).is_ok_and(|d| d.commitment == commitment.0)
+    vid.commit_namespaced(backend, &ns).is_ok_and(|c| c == commitment.0)
 }
 
 /// Node `node`'s share of the block with `commitment`, rebuilt from the stored `payload` (dispersal is

@@ -56,7 +56,14 @@ pub const MAX_FORWARD_TXS: usize = 4096;
 
 /// Encodes a message.
 pub fn encode(msg: &ServiceMsg) -> Vec<u8> {
-    let mut w = Writer::new(TAG, VERSION);
+    // Sized up front: payloads and shares are megabytes.
+    let bulk = match msg {
+        ServiceMsg::PayloadResponse { payload, .. } => payload.len(),
+        ServiceMsg::ShareResponse(s) => s.common.len() + s.share.len(),
+        ServiceMsg::Transactions(txs) => txs.iter().map(|(_, t)| 12 + t.len()).sum(),
+        _ => 0,
+    };
+    let mut w = Writer::with_capacity(TAG, VERSION, bulk + 64);
     match msg {
         ServiceMsg::PayloadRequest { requester, commitment } => {
             w.u8(1).bytes(&requester.to_le_bytes()).bytes(&commitment.0);

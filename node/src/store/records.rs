@@ -119,7 +119,7 @@ pub fn decode_proof<C: CertScheme>(bytes: &[u8], height: u64) -> Result<CommitPr
 pub fn encode_share(share: &VidShare) -> Result<Vec<u8>, OverLimit> {
     check_blob(&share.common)?;
     check_blob(&share.share)?;
-    let mut w = Writer::new(SHARE, VERSION);
+    let mut w = Writer::with_capacity(SHARE, VERSION, 18 + share.common.len() + share.share.len());
     w.u64(share.view).bytes(&share.node.to_le_bytes());
     w.len_bytes(&share.common).len_bytes(&share.share);
     Ok(w.finish())
@@ -139,7 +139,7 @@ pub fn decode_share(bytes: &[u8], commitment: &Digest) -> Result<VidShare, WireE
 /// Encodes a DA payload received in `view` (its commitment is the key).
 pub fn encode_payload(view: View, payload: &[u8]) -> Result<Vec<u8>, OverLimit> {
     check_blob(payload)?;
-    let mut w = Writer::new(PAYLOAD, VERSION);
+    let mut w = Writer::with_capacity(PAYLOAD, VERSION, 12 + payload.len());
     w.u64(view).len_bytes(payload);
     Ok(w.finish())
 }

@@ -58,10 +58,13 @@ impl<M: Codec> Codec for NsCommon<M> {
 
 impl<T: Codec> Codec for NsShare<T> {
     fn encode(&self) -> Vec<u8> {
-        let mut w = Writer::new(SHARE_TAG, VERSION);
+        // Sized up front: shares are megabytes, and a growing buffer would copy them again at each doubling.
+        let inner: Vec<Vec<u8>> = self.shares.iter().map(Codec::encode).collect();
+        let body = 8 + inner.iter().map(|s| 4 + s.len()).sum::<usize>();
+        let mut w = Writer::with_capacity(SHARE_TAG, VERSION, body);
         w.u32(self.node).u32(self.shares.len() as u32);
-        for s in &self.shares {
-            w.len_bytes(&s.encode());
+        for s in &inner {
+            w.len_bytes(s);
         }
         w.finish()
     }
