@@ -1,11 +1,11 @@
 //! The Crema node: HotShot consensus and Tiramisu data availability around `crema-engine`,
-//! and the `crema` command's subcommands.
+//! and the `crema` command's subcommands. Benchmarking (`crema bench`'s engine benchmark) and
+//! the PNG charts live in `crema-benches`; `cli::bench` and `devnet::plot` call it.
 
 pub mod addr;
 pub mod api;
 pub mod atomic_write;
 pub mod cdn;
-pub mod chart;
 pub mod cli;
 pub mod config;
 pub mod consensus;

@@ -35,6 +35,26 @@ impl Cpu {
     pub fn gf16_engine() -> &'static str {
         cpu_gf16::engine_name()
     }
+
+    /// The CPU features detected here that change which code paths run (the GF(2^16) engines,
+    /// arkworks' assembly), for reports such as `crema info` and `crema bench --json`.
+    pub fn features() -> Vec<&'static str> {
+        let mut out = Vec::new();
+        #[cfg(target_arch = "x86_64")]
+        {
+            macro_rules! probe {
+                ($($f:tt),*) => { $( if std::is_x86_feature_detected!($f) { out.push($f); } )* };
+            }
+            probe!("sse2", "ssse3", "sse4.1", "avx", "avx2", "bmi2", "adx", "avx512f", "avx512bw");
+        }
+        #[cfg(target_arch = "aarch64")]
+        {
+            if std::arch::is_aarch64_feature_detected!("neon") {
+                out.push("neon");
+            }
+        }
+        out
+    }
 }
 
 impl Backend for Cpu {

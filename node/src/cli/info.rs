@@ -2,32 +2,12 @@
 
 use crema_engine::BackendChoice;
 
-/// CPU features that change which code paths run (the gf16 engines, arkworks asm); `crema info`
-/// prints them and `crema bench` records them.
-pub(crate) fn cpu_features() -> Vec<&'static str> {
-    let mut out = Vec::new();
-    #[cfg(target_arch = "x86_64")]
-    {
-        macro_rules! probe {
-            ($($f:tt),*) => { $( if std::is_x86_feature_detected!($f) { out.push($f); } )* };
-        }
-        probe!("sse2", "ssse3", "sse4.1", "avx", "avx2", "bmi2", "adx", "avx512f", "avx512bw");
-    }
-    #[cfg(target_arch = "aarch64")]
-    {
-        if std::arch::is_aarch64_feature_detected!("neon") {
-            out.push("neon");
-        }
-    }
-    out
-}
-
 /// Prints the report for `choice` (the `--backend` in force).
 pub fn print(choice: BackendChoice) {
     println!("crema {}", env!("CARGO_PKG_VERSION"));
     println!("target: {}-{}", std::env::consts::ARCH, std::env::consts::OS);
     println!("threads: {}", available_threads());
-    println!("cpu features: {}", cpu_features().join(" "));
+    println!("cpu features: {}", crema_engine::backend::Cpu::features().join(" "));
     println!("gf16 engine: {}", crema_engine::backend::Cpu::gf16_engine());
     println!("backends:");
     for c in [BackendChoice::Cpu, BackendChoice::Reference, BackendChoice::Gpu] {

@@ -1,6 +1,6 @@
 //! `crema devnet --plot F.png`: decided throughput and median submit-to-decide latency over the run, one panel
 //! each, with the fault events as dashed vertical lines, and the run's settings and result in the header. Drawn
-//! through [`crate::chart`] (font, palette), as `crema bench --plot` is.
+//! through [`crema_benches::chart`] (font, palette), as `crema bench --plot` is.
 
 use std::path::Path;
 
@@ -9,9 +9,10 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use crema_benches::chart::{self, BLUE, FAMILY, GRID_BOLD, GRID_LIGHT, MUTED, ORANGE, RED};
+
 use super::run::Summary;
 use super::timeline::{Event, Sample};
-use crate::chart::{self, BLUE, FAMILY, GRID_BOLD, GRID_LIGHT, MUTED, ORANGE, RED};
 
 const WIDTH: u32 = 1400;
 const HEADER: u32 = 110;

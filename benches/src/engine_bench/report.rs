@@ -1,5 +1,5 @@
-//! The results of a run, as written by `--json`: the machine, the settings, and for every
-//! case and backend every sample, the summary statistics or the reason there are none.
+//! The results of a run, as `crema bench --json` writes them: the machine, the settings, and
+//! for every case and backend every sample, the summary statistics or the reason there are none.
 
 use std::path::Path;
 use std::process::Command;
@@ -33,6 +33,13 @@ pub struct Report {
     pub mismatches: usize,
     /// Backend runs that failed with a real error (not "unavailable").
     pub errors: usize,
+}
+
+impl Report {
+    /// True when a case's backends disagreed or a backend failed: `crema bench` exits 1.
+    pub fn failed(&self) -> bool {
+        self.mismatches > 0 || self.errors > 0
+    }
 }
 
 /// The tool and its build.
@@ -218,7 +225,7 @@ pub fn machine(gpu_in_use: Option<String>) -> Machine {
         cpu_model: proc_field(&cpuinfo, "model name").unwrap_or_else(|| "unknown".into()),
         threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
         target: format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS),
-        cpu_features: crate::cli::info::cpu_features(),
+        cpu_features: crema_engine::backend::Cpu::features(),
         memory_bytes: proc_field(&meminfo, "MemTotal")
             .and_then(|v| v.trim_end_matches("kB").trim().parse::<u64>().ok())
             .map(|kib| kib * 1024),

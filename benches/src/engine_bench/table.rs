@@ -1,9 +1,50 @@
-//! The stdout table: one row per case and backend, columns sized to their contents.
+//! The stdout text: the machine line, one table row per case and backend (columns sized to
+//! their contents), what the numbers mean, and the tally.
 
-use super::report::{BackendResult, CaseResult, Status};
+use super::report::{BackendResult, CaseResult, Report, Status};
+
+/// What `crema bench` prints on stdout for `r`.
+pub fn report_text(r: &Report) -> String {
+    let m = &r.machine;
+    let mut out = format!(
+        "crema bench {} ({} build) on {}, {} threads{}; {}\n",
+        r.tool.version,
+        r.tool.build,
+        m.cpu_model,
+        m.threads,
+        m.gpu_in_use.as_ref().map(|g| format!(", GPU {g}")).unwrap_or_default(),
+        if r.settings.quick { "quick sizes" } else { "full sizes" }
+    );
+    let rows: Vec<Row> = r.cases.iter().flat_map(case_rows).collect();
+    out += &render(&rows);
+    for note in &r.method {
+        out += &format!("  {note}\n");
+    }
+    // What each op's median covers: the engine call, and anything beyond it (VID: the shares'
+    // wire encoding, which `cargo bench --bench vid` leaves out).
+    let mut listed: Vec<&str> = Vec::new();
+    for c in &r.cases {
+        if !listed.contains(&c.op) {
+            listed.push(c.op);
+            out += &format!("  {}: {}\n", c.op, c.timed);
+        }
+    }
+    for c in r.cases.iter().filter(|c| c.agree == Some(false)) {
+        out += &format!("MISMATCH: {} {}: {}\n", c.op, c.size, c.check);
+    }
+    let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    out += &format!(
+        "{} in {:.1} s; {}, {}\n",
+        plural(r.cases.len(), "case"),
+        r.elapsed_s,
+        plural(r.mismatches, "mismatch").replace("mismatchs", "mismatches"),
+        plural(r.errors, "error")
+    );
+    out
+}
 
 /// The column headers.
-pub const HEADERS: [&str; 10] =
+const HEADERS: [&str; 10] =
     ["op", "size", "backend", "runs", "median", "spread", "kernel-only", "throughput", "gpu/cpu", "output"];
 
 /// Columns whose cells are right-aligned (numbers).
@@ -64,7 +105,7 @@ pub fn short_reason(reason: &str) -> String {
 
 /// One table row: every column, or the first three and a note spanning the rest.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Row {
+enum Row {
     /// A measured row.
     Cells(Vec<String>),
     /// op, size, backend, then a note (`n/a (…)`, `ERROR: …`).
@@ -72,7 +113,7 @@ pub enum Row {
 }
 
 /// The rows for one case.
-pub fn case_rows(case: &CaseResult) -> Vec<Row> {
+fn case_rows(case: &CaseResult) -> Vec<Row> {
     let mismatch = case.agree == Some(false);
     case.backends.iter().map(|b| backend_row(case, b, mismatch)).collect()
 }
@@ -110,7 +151,7 @@ fn backend_row(case: &CaseResult, b: &BackendResult, mismatch: bool) -> Row {
 }
 
 /// Renders rows under the headers, columns padded to their widest cell.
-pub fn render(rows: &[Row]) -> String {
+fn render(rows: &[Row]) -> String {
     let mut widths: Vec<usize> = HEADERS.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         let cells: Vec<&String> = match row {

@@ -1,5 +1,6 @@
 //! PNG charts: the one place that sets plotters up — the embedded font, the palette, and plotters' errors as
-//! ours. `crema bench --plot` (`cli/bench/plot.rs`) and `crema devnet --plot` (`devnet/plot.rs`) draw through it.
+//! ours. `crema bench --plot` (`engine_bench/plot.rs`) and `crema devnet --plot` (crema-node's `devnet/plot.rs`)
+//! draw through it.
 //!
 //! Charts are drawn with plotters' pure-Rust bitmap backend; text goes through ab_glyph with an embedded DejaVu
 //! Sans (fonts/LICENSE.txt), so drawing needs no system fontconfig or freetype.
