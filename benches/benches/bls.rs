@@ -199,5 +199,11 @@ fn find_invalid_votes(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, sign_and_verify, fast_aggregate_verify, batch_verify, certificate_verify, find_invalid_votes);
+/// Criterion with the embedded font registered for its plots (see `chart::register_criterion_font`).
+fn config() -> Criterion {
+    crema_benches::chart::register_criterion_font().expect("the embedded font loads");
+    Criterion::default()
+}
+
+criterion_group! { name = benches; config = config(); targets = sign_and_verify, fast_aggregate_verify, batch_verify, certificate_verify, find_invalid_votes }
 criterion_main!(benches);

@@ -82,5 +82,11 @@ fn decode(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, encode, decode);
+/// Criterion with the embedded font registered for its plots (see `chart::register_criterion_font`).
+fn config() -> Criterion {
+    crema_benches::chart::register_criterion_font().expect("the embedded font loads");
+    Criterion::default()
+}
+
+criterion_group! { name = benches; config = config(); targets = encode, decode }
 criterion_main!(benches);

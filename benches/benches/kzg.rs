@@ -122,5 +122,11 @@ fn bench_kzg(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_kzg);
+/// Criterion with the embedded font registered for its plots (see `chart::register_criterion_font`).
+fn config() -> Criterion {
+    crema_benches::chart::register_criterion_font().expect("the embedded font loads");
+    Criterion::default()
+}
+
+criterion_group! { name = benches; config = config(); targets = bench_kzg }
 criterion_main!(benches);

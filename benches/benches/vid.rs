@@ -217,6 +217,12 @@ fn kzg_verify_and_recover(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, disperse, verify_and_recover);
-criterion_group!(kzg_benches, kzg_disperse, kzg_verify_and_recover);
+/// Criterion with the embedded font registered for its plots (see `chart::register_criterion_font`).
+fn config() -> Criterion {
+    crema_benches::chart::register_criterion_font().expect("the embedded font loads");
+    Criterion::default()
+}
+
+criterion_group! { name = benches; config = config(); targets = disperse, verify_and_recover }
+criterion_group! { name = kzg_benches; config = config(); targets = kzg_disperse, kzg_verify_and_recover }
 criterion_main!(benches, kzg_benches);

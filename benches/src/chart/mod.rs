@@ -34,6 +34,13 @@ pub fn register_font() -> anyhow::Result<()> {
         .map_err(|_| anyhow::anyhow!("the embedded font could not be loaded"))
 }
 
+/// Registers the embedded font as plotters' `sans-serif`, the family criterion's plots ask for: once this crate's
+/// charts build plotters with its own font loader, criterion finds no system font without it and panics.
+pub fn register_criterion_font() -> anyhow::Result<()> {
+    plotters::style::register_font("sans-serif", FontStyle::Normal, FONT)
+        .map_err(|_| anyhow::anyhow!("the embedded font could not be loaded"))
+}
+
 /// A plotters drawing error as an `anyhow` error (plotters' error types borrow the backend).
 pub fn err(e: impl std::fmt::Display) -> anyhow::Error {
     anyhow::anyhow!("drawing the chart: {e}")
