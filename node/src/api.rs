@@ -29,7 +29,7 @@ use crema_engine::vid::{Codec, NamespaceId};
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
-use crate::consensus::{BlsScheme, CertScheme, Header, Membership, Qc};
+use crate::consensus::{BlsScheme, CertScheme, Header, Qc};
 use crate::da::block;
 use crate::metrics::Metrics;
 use crate::runtime::{Shared, retrieval};
@@ -132,7 +132,7 @@ fn accept(shared: &Shared, namespace: NamespaceId, tx: Vec<u8>) -> ApiResult<axu
 async fn status(State(shared): State<Arc<Shared>>) -> axum::Json<Value> {
     let s = shared.status();
     let stats = shared.net.p2p().stats();
-    let da_member = shared.consensus.da_table.node_stake(shared.me).unwrap_or(0) > 0;
+    let da_member = shared.consensus.is_da_member(shared.me);
     axum::Json(json!({
         "node": shared.me,
         "view": s.view,
@@ -151,7 +151,7 @@ async fn status(State(shared): State<Arc<Shared>>) -> axum::Json<Value> {
         "da": {
             "member": da_member,
             "committee_size": (0..shared.network.nodes.len())
-                .filter(|&i| u16::try_from(i).is_ok_and(|i| shared.consensus.da_table.node_stake(i).unwrap_or(0) > 0))
+                .filter(|&i| u16::try_from(i).is_ok_and(|i| shared.consensus.is_da_member(i)))
                 .count(),
             "retrieval_fallbacks": {
                 "cocoa_failed": Metrics::count(&shared.metrics.retrieval_fallbacks, "cocoa_failed"),

@@ -72,7 +72,7 @@ impl<C: CertScheme> Node<C> {
         let da_sig = C::sign(&self.key, &da_proposal_message(view, &commitment));
         let da = DaProposal { view, commitment, payload: block.payload, sig: da_sig };
         for to in 0..self.cfg.table.len() as NodeId {
-            if self.cfg.da_table.node_stake(to).unwrap_or(0) > 0 {
+            if self.cfg.is_da_member(to) {
                 self.out.push(Action::Send { to, msg: Message::DaProposal(da.clone()) });
             }
         }

@@ -62,6 +62,16 @@ impl Config {
             vote_rule: VoteRule::Safe,
         }
     }
+
+    /// Whether `node` sits on the DA committee (non-zero stake in [`Config::da_table`]).
+    pub fn is_da_member(&self, node: NodeId) -> bool {
+        self.da_table.node_stake(node).unwrap_or(0) > 0
+    }
+
+    /// The DA committee's members other than `me`, in index order.
+    pub fn da_members_except(&self, me: NodeId) -> Vec<NodeId> {
+        (0..self.table.len() as NodeId).filter(|&i| i != me && self.is_da_member(i)).collect()
+    }
 }
 
 /// Counters a runtime may report.

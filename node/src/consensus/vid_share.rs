@@ -9,7 +9,6 @@
 //! the leader, then the DA committee (whose members rebuild shares from the payload they stored).
 
 use super::certificate::CertScheme;
-use super::leader::Membership;
 use super::state::{Node, RETAIN_VIEWS};
 use super::types::{Action, DataRequest, Digest, Message, NodeId, TimerKind, VidShare, View};
 use super::verify::Reject;
@@ -143,12 +142,8 @@ impl<C: CertScheme> Node<C> {
         let Some(commitment) = self.missing_share(view) else { return };
         let ask = Message::ShareRequest { requester: self.id, view, commitment };
         let leader = self.leader(view);
-        let targets: Vec<NodeId> = if self.share_asks == 0 {
-            vec![leader]
-        } else {
-            let n = self.cfg.table.len() as NodeId;
-            (0..n).filter(|&i| i != self.id && self.cfg.da_table.node_stake(i).unwrap_or(0) > 0).collect()
-        };
+        let targets: Vec<NodeId> =
+            if self.share_asks == 0 { vec![leader] } else { self.cfg.da_members_except(self.id) };
         for to in targets {
             self.stats.share_requests += 1;
             self.out.push(Action::Send { to, msg: ask.clone() });

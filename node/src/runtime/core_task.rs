@@ -14,7 +14,7 @@ use super::engine_jobs;
 use super::shared::Shared;
 use crate::consensus::bls::BlsKey;
 use crate::consensus::{
-    Action, BlsScheme, CommitProof, Equivocation, Header, Input, Membership, Message, Node, NodeId, Qc, TimerKind, View,
+    Action, BlsScheme, CommitProof, Equivocation, Header, Input, Membership, Message, Node, Qc, TimerKind, View,
 };
 
 /// Inputs to the core.
@@ -290,11 +290,10 @@ fn fetch_missing_shares(shared: Arc<Shared>, decided: Vec<(View, crate::consensu
         })
         .await
         .unwrap_or_default();
-        let n = shared.consensus.table.len() as NodeId;
         for (view, commitment) in missing {
             debug!(view, commitment = %commitment.short(), "decided without our share: asking the DA committee");
             let ask = Message::ShareRequest { requester: shared.me, view, commitment };
-            for to in (0..n).filter(|&i| i != shared.me && shared.consensus.da_table.node_stake(i).unwrap_or(0) > 0) {
+            for to in shared.consensus.da_members_except(shared.me) {
                 shared.send(to, &ask);
             }
         }

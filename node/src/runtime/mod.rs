@@ -32,7 +32,7 @@ use tracing::info;
 pub use shared::{Shared, Status};
 
 use crate::cdn::frame::FrameLimits;
-use crate::consensus::{BlsScheme, Membership, MessageVerifier, Node, NodeId};
+use crate::consensus::{BlsScheme, MessageVerifier, Node, NodeId};
 use crate::metrics::Metrics;
 use crate::net::cocoa::{Cocoa, CocoaConfig};
 use crate::net::p2p::{P2p, P2pConfig, Peer};
@@ -85,7 +85,7 @@ pub async fn run(
     });
     let da_members: Vec<NodeId> = (0..network.nodes.len())
         .filter_map(|i| NodeId::try_from(i).ok())
-        .filter(|&i| consensus.da_table.node_stake(i).unwrap_or(0) > 0)
+        .filter(|&i| consensus.is_da_member(i))
         .collect();
     let transport = Transport::new(p2p.sender(), cocoa.as_ref().map(Cocoa::handle), me, &da_members);
 

@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 use tracing::{debug, warn};
 
 use super::shared::Shared;
-use crate::consensus::{Digest, Header, Membership, NodeId, VidShare};
+use crate::consensus::{Digest, Header, NodeId, VidShare};
 use crate::da::service::ServiceMsg;
 use crate::da::{block, mascarpone, savoiardi};
 use crate::net::network::Inbound;
@@ -156,9 +156,7 @@ async fn from_committee(
     answers: &mut mpsc::Receiver<Answer>,
 ) -> Option<Arc<Vec<u8>>> {
     use rand::seq::SliceRandom;
-    let n = shared.consensus.table.len() as NodeId;
-    let mut members: Vec<NodeId> =
-        (0..n).filter(|&i| i != shared.me && shared.consensus.da_table.node_stake(i).unwrap_or(0) > 0).collect();
+    let mut members = shared.consensus.da_members_except(shared.me);
     members.shuffle(&mut rand::thread_rng());
     for &m in &members {
         let ask = ServiceMsg::PayloadRequest { requester: shared.me, commitment: *commitment };

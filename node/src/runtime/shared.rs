@@ -227,7 +227,7 @@ impl Shared {
                 self.count_sent(&msg, &out, Path::Cdn, 1);
                 // Only the DA committee's copies wait for a resend: the certificate needs them, and their votes
                 // tell who has them. Other nodes ask for a missing share themselves (the share timer).
-                let members: Vec<NodeId> = others.into_iter().filter(|&t| self.is_da_member(t)).collect();
+                let members: Vec<NodeId> = others.into_iter().filter(|&t| self.consensus.is_da_member(t)).collect();
                 if !members.is_empty() {
                     let mut pending = self.cdn_dispersed.lock().unwrap_or_else(|e| e.into_inner());
                     pending.entry(view).or_default().push(CdnDispersal { to: members, out, layer: layer_of(&msg) });
@@ -283,11 +283,6 @@ impl Shared {
     /// The view's DA certificate formed: its CDN dispersal needs no resend.
     pub fn da_certified(&self, view: View) {
         self.cdn_dispersed.lock().unwrap_or_else(|e| e.into_inner()).remove(&view);
-    }
-
-    /// Whether `node` sits on the DA committee.
-    fn is_da_member(&self, node: NodeId) -> bool {
-        self.consensus.da_table.node_stake(node).unwrap_or(0) > 0
     }
 
     /// The message as this node sends it to `to`: itself (not copied: a share is megabytes), altered by a drill's
