@@ -199,9 +199,9 @@ fn find_invalid_votes(c: &mut Criterion) {
     }
 }
 
-/// Criterion with the embedded font registered for its plots (see `chart::register_criterion_font`).
+/// Criterion with the embedded font registered for its plots (see `chart::register_font`).
 fn config() -> Criterion {
-    crema_benches::chart::register_criterion_font().expect("the embedded font loads");
+    crema_benches::chart::register_font().expect("the embedded font loads");
     Criterion::default()
 }
 

@@ -217,9 +217,9 @@ fn kzg_verify_and_recover(c: &mut Criterion) {
     g.finish();
 }
 
-/// Criterion with the embedded font registered for its plots (see `chart::register_criterion_font`).
+/// Criterion with the embedded font registered for its plots (see `chart::register_font`).
 fn config() -> Criterion {
-    crema_benches::chart::register_criterion_font().expect("the embedded font loads");
+    crema_benches::chart::register_font().expect("the embedded font loads");
     Criterion::default()
 }
 

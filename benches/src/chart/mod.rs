@@ -28,16 +28,11 @@ pub const GRID_LIGHT: RGBColor = RGBColor(235, 235, 235);
 /// Bold grid lines.
 pub const GRID_BOLD: RGBColor = RGBColor(215, 215, 215);
 
-/// Registers the embedded font as [`FAMILY`]; call before drawing any text.
+/// Registers the embedded font as [`FAMILY`] (`sans-serif`, also the family criterion's plots ask for: with this
+/// crate's font loader built into plotters, criterion finds no system font without it and panics); call before
+/// drawing any text.
 pub fn register_font() -> anyhow::Result<()> {
     plotters::style::register_font(FAMILY, FontStyle::Normal, FONT)
-        .map_err(|_| anyhow::anyhow!("the embedded font could not be loaded"))
-}
-
-/// Registers the embedded font as plotters' `sans-serif`, the family criterion's plots ask for: once this crate's
-/// charts build plotters with its own font loader, criterion finds no system font without it and panics.
-pub fn register_criterion_font() -> anyhow::Result<()> {
-    plotters::style::register_font("sans-serif", FontStyle::Normal, FONT)
         .map_err(|_| anyhow::anyhow!("the embedded font could not be loaded"))
 }
 
