@@ -5,8 +5,10 @@
 //! (must be 0); equivocations detected by honest nodes; attacks mounted (relay tampering and replays, bad shares
 //! sent) beside the inputs honest nodes rejected (undecodable or unverifiable messages, bad shares and payloads);
 //! blocks decided through range sync; the peak state footprint of any honest node (map entries: it must stay
-//! bounded however long the run); the highest view reached; seeds per second (all runs) and consensus events (node
-//! inputs) per second over the MAC runs. Every run disperses real VID (avidm; kzg on every 1000th seed).
+//! bounded however long the run); the highest view reached; seeds per second (all runs, seeds running side by side
+//! on every core) and consensus events (node inputs) per second per core over the MAC runs. Every run disperses
+//! real VID (avidm; kzg on every 1000th seed). A run that lasts longer than ten seconds reports its view on stderr
+//! as it goes (the 100,000-view marathon), and the last line gives the process's peak resident memory.
 //! Wall-clock figures depend on the machine's load.
 
 use std::io::Write;
@@ -72,6 +74,7 @@ pub fn run(opts: &SimOptions) -> anyhow::Result<ExitCode> {
         commit: if opts.broken_commit { CommitRule::UnsafeOneChain } else { CommitRule::TwoChain },
         vote: if opts.broken_vote { VoteRule::UnsafeAnyJustify } else { VoteRule::Safe },
         max_view: opts.views,
+        progress: true,
     };
     // Write, not println!: a closed pipe (`crema sim | head`) must end the run with an error, not a panic.
     let mut out = std::io::stdout().lock();
@@ -129,5 +132,15 @@ pub fn run(opts: &SimOptions) -> anyhow::Result<ExitCode> {
         total_violations += r.failures.len();
     }
     writeln!(out, "violations: {total_violations}")?;
+    if let Some(kib) = peak_rss_kib() {
+        writeln!(out, "peak resident memory: {:.1} MiB", kib as f64 / 1024.0)?;
+    }
     Ok(if total_violations == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// The process's peak resident set (`VmHWM` in `/proc/self/status`), where the system reports it.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }

@@ -1,6 +1,7 @@
 //! Quorum proposals: building and proposing a block as leader, taking in verified proposals, the block tree,
 //! fetching missing parents, and the commit rule.
 
+use super::catch_up::SYNC_GAP;
 use super::certificate::CertScheme;
 use super::leader::Membership;
 use super::safety::{CommitRule, two_chain_commits};
@@ -131,9 +132,14 @@ impl<C: CertScheme> Node<C> {
             if self.orphan_count < MAX_ORPHANS {
                 self.orphan_count += 1;
                 let proposer = p.header.proposer;
+                // A long gap is range sync's job (`note_height` asked for it): fetching parent by parent as well
+                // would race it, one round trip per batch, with blocks no QC chain has proven decided.
+                let short_gap = p.header.height <= self.root.height + SYNC_GAP;
                 self.orphans.entry(parent).or_default().push(p);
-                let msg = Message::FetchRequest { requester: self.id, block: parent };
-                self.out.push(Action::Send { to: proposer, msg });
+                if short_gap {
+                    let msg = Message::FetchRequest { requester: self.id, block: parent };
+                    self.out.push(Action::Send { to: proposer, msg });
+                }
             }
             return;
         }

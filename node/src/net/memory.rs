@@ -13,6 +13,7 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use crema_engine::Backend;
 use crema_engine::vid::{SchemeKind, Vid};
@@ -35,6 +36,9 @@ use crate::da::{mascarpone, savoiardi};
 const STORE_HEIGHTS: usize = 4096;
 /// Payloads and dispersals a simulated node keeps (to serve shares).
 const KEEP_DATA: usize = 32;
+
+/// How often a run with [`SimConfig::progress`] reports how far it got (wall-clock: a report, never an input).
+pub const PROGRESS_EVERY: Duration = Duration::from_secs(10);
 
 /// A crash of one node at `at_ms`, restarting from its persisted state at `restart_ms`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,6 +88,8 @@ pub struct SimConfig {
     pub target_decisions: u64,
     /// Stop once this view is reached (long runs).
     pub max_view: Option<View>,
+    /// Print the view reached and the state footprint to stderr every [`PROGRESS_EVERY`] of wall-clock time.
+    pub progress: bool,
     /// Views after GST within which every live honest node must decide.
     pub liveness_bound: View,
 }
@@ -341,6 +347,8 @@ impl<C: SimScheme> Sim<C> {
             .filter(|&i| self.honest(i) && !self.cfg.must_catch_up.contains(&(i as NodeId)))
             .map(|i| i as NodeId)
             .collect();
+        let started = Instant::now();
+        let mut reported = started;
         while let Some(Reverse(q)) = self.queue.pop() {
             if q.at > self.cfg.end_ms {
                 break;
@@ -352,6 +360,10 @@ impl<C: SimScheme> Sim<C> {
             }
             if self.events.is_multiple_of(64) {
                 self.sample_footprint();
+                if self.cfg.progress && reported.elapsed() >= PROGRESS_EVERY {
+                    reported = Instant::now();
+                    self.report_progress(started);
+                }
                 self.wake_restarts();
                 self.checker.check_settled(&self.vid, self.backend.as_ref());
                 if self.cfg.max_view.is_some_and(|v| self.max_view() >= v) {
@@ -388,6 +400,19 @@ impl<C: SimScheme> Sim<C> {
     fn caught_up(&self, i: NodeId) -> bool {
         let Some(node) = self.nodes[i as usize].node.as_ref() else { return false };
         node.stats().synced > 0 && node.decided().height + 3 >= self.checker.max_height()
+    }
+
+    /// One progress line on stderr: how far a long run got, and its state footprint so far.
+    fn report_progress(&self, started: Instant) {
+        let target = self.cfg.max_view.map(|v| format!(" of {v}")).unwrap_or_default();
+        eprintln!(
+            "  seed {}: view {}{target}, {} events, peak footprint {} entries, {:.0} s",
+            self.cfg.seed,
+            self.max_view(),
+            self.events,
+            self.peak_footprint,
+            started.elapsed().as_secs_f64()
+        );
     }
 
     fn sample_footprint(&mut self) {

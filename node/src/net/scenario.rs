@@ -145,6 +145,7 @@ impl Scenario {
             end_ms: 0,
             target_decisions: 3,
             max_view: None,
+            progress: false,
             liveness_bound: 100,
         };
         let lossy = |cfg: &mut SimConfig, rng: &mut ChaCha8Rng| {
@@ -264,6 +265,8 @@ pub struct Rules {
     pub vote: VoteRule,
     /// Stop each run at this view instead of the scenario's own stop (the marathon's length).
     pub max_view: Option<crate::consensus::View>,
+    /// Print a progress line to stderr every [`super::memory::PROGRESS_EVERY`] of wall-clock time a run lasts.
+    pub progress: bool,
 }
 
 /// Runs one seed of a scenario under `rules`, with MAC certificates (fast).
@@ -283,5 +286,6 @@ pub fn run_config<C: SimScheme>(mut cfg: SimConfig, rules: Rules) -> SimOutcome 
     if rules.max_view.is_some() {
         cfg.max_view = rules.max_view;
     }
+    cfg.progress = rules.progress;
     Sim::<C>::new(cfg).run()
 }

@@ -1,12 +1,16 @@
 //! Many seeds of one scenario, summarised: what `crema sim` prints and what the simulation tests assert on.
 
 use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use super::checker::Violation;
 use super::scenario::{Rules, Scenario, run, run_with};
 use crate::consensus::BlsScheme;
 use crate::consensus::View;
+
+/// The stack of a simulation thread (the main thread's default: a run nests the core's handlers in the engine's).
+const RUN_STACK_BYTES: usize = 8 << 20;
 
 /// The network sizes a sweep rotates through when none is fixed.
 pub const SIZES: [usize; 3] = [4, 7, 10];
@@ -41,7 +45,8 @@ pub struct Sweep {
     /// Runs that used BLS certificates end to end.
     pub bls_runs: u64,
     /// Events and wall-clock seconds of the MAC runs only (BLS runs are pairing-bound; mixing them in would hide
-    /// the simulator's own throughput). For reports only: wall-clock time never feeds back into a run.
+    /// the simulator's own throughput), the seconds summed run by run: runs proceed side by side on every core, so
+    /// their ratio is per core. For reports only: wall-clock time never feeds back into a run.
     pub mac_events: u64,
     /// See `mac_events`.
     pub mac_secs: f64,
@@ -55,7 +60,7 @@ impl Sweep {
         self.decided as f64 / self.runs.max(1) as f64
     }
 
-    /// Simulator throughput over the MAC runs, in node inputs per second.
+    /// Simulator throughput over the MAC runs, in node inputs per second on one core.
     pub fn mac_events_per_sec(&self) -> f64 {
         self.mac_events as f64 / self.mac_secs.max(1e-9)
     }
@@ -76,36 +81,90 @@ pub fn uses_bls(seed: u64, bls_every: u64) -> bool {
     bls_every > 0 && seed.is_multiple_of(bls_every)
 }
 
-/// Runs `seeds` of `scenario`; every `bls_every`-th seed uses real BLS certificates, the rest MACs.
+/// Runs `seeds` of `scenario` on every core (each run on one thread, deterministic by its seed, so the summary does
+/// not depend on the core count); every `bls_every`-th seed uses real BLS certificates, the rest MACs.
 pub fn sweep(scenario: Scenario, nodes: Option<usize>, seeds: Range<u64>, rules: Rules, bls_every: u64) -> Sweep {
-    let mut s = Sweep::default();
-    for (i, seed) in seeds.enumerate() {
-        let n = size_for(nodes, i as u64);
+    let first = seeds.start;
+    let count = seeds.end.saturating_sub(seeds.start);
+    // Plain threads pulling seeds from a counter, not the rayon pool: a run installs its own one-thread pool, and a
+    // rayon worker waiting on it would steal the next run onto the same stack.
+    let next = AtomicU64::new(0);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(count.max(1) as usize);
+    let mut s = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                std::thread::Builder::new()
+                    .name("sim".into())
+                    .stack_size(RUN_STACK_BYTES)
+                    .spawn_scoped(scope, || {
+                        let mut s = Sweep::default();
+                        loop {
+                            let i = next.fetch_add(1, Ordering::Relaxed);
+                            if i >= count {
+                                return s;
+                            }
+                            s.add_run(scenario, size_for(nodes, i), first + i, rules, bls_every);
+                        }
+                    })
+                    .expect("spawn a simulation thread")
+            })
+            .collect();
+        workers
+            .into_iter()
+            .fold(Sweep::default(), |all, w| all.merge(w.join().unwrap_or_else(|e| std::panic::resume_unwind(e))))
+    });
+    s.failures.sort_by_key(|(seed, _, _)| *seed);
+    s
+}
+
+impl Sweep {
+    /// Runs one seed and adds its outcome.
+    fn add_run(&mut self, scenario: Scenario, n: usize, seed: u64, rules: Rules, bls_every: u64) {
         let out = if uses_bls(seed, bls_every) {
-            s.bls_runs += 1;
+            self.bls_runs += 1;
             run_with::<BlsScheme>(scenario, n, seed, rules)
         } else {
             let started = Instant::now();
             let out = run(scenario, n, seed, rules);
-            s.mac_secs += started.elapsed().as_secs_f64();
-            s.mac_events += out.events;
+            self.mac_secs += started.elapsed().as_secs_f64();
+            self.mac_events += out.events;
             out
         };
-        s.runs += 1;
-        s.events += out.events;
-        s.decided += out.decided_height;
-        s.equivocations += out.equivocations;
-        s.rejected += out.rejected;
-        s.attacks += out.attacks;
-        s.synced += out.synced;
-        s.peak_footprint = s.peak_footprint.max(out.peak_footprint);
-        s.max_view = s.max_view.max(out.max_view);
+        self.runs += 1;
+        self.events += out.events;
+        self.decided += out.decided_height;
+        self.equivocations += out.equivocations;
+        self.rejected += out.rejected;
+        self.attacks += out.attacks;
+        self.synced += out.synced;
+        self.peak_footprint = self.peak_footprint.max(out.peak_footprint);
+        self.max_view = self.max_view.max(out.max_view);
         if let Some(r) = out.recovery_views {
-            s.recovery_sum += r;
-            s.recovery_max = s.recovery_max.max(r);
-            s.recovered_runs += 1;
+            self.recovery_sum += r;
+            self.recovery_max = self.recovery_max.max(r);
+            self.recovered_runs += 1;
         }
-        s.failures.extend(out.violations.into_iter().map(|v| (seed, n, v)));
+        self.failures.extend(out.violations.into_iter().map(|v| (seed, n, v)));
     }
-    s
+
+    /// The summary of two disjoint sets of runs.
+    fn merge(mut self, o: Sweep) -> Sweep {
+        self.runs += o.runs;
+        self.events += o.events;
+        self.decided += o.decided;
+        self.recovery_sum += o.recovery_sum;
+        self.recovery_max = self.recovery_max.max(o.recovery_max);
+        self.recovered_runs += o.recovered_runs;
+        self.equivocations += o.equivocations;
+        self.rejected += o.rejected;
+        self.attacks += o.attacks;
+        self.synced += o.synced;
+        self.peak_footprint = self.peak_footprint.max(o.peak_footprint);
+        self.max_view = self.max_view.max(o.max_view);
+        self.bls_runs += o.bls_runs;
+        self.mac_events += o.mac_events;
+        self.mac_secs += o.mac_secs;
+        self.failures.extend(o.failures);
+        self
+    }
 }
