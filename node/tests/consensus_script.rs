@@ -596,6 +596,33 @@ fn chain(fx: &Fixture, len: u64) -> (Vec<(Header, Qc<MacScheme>)>, CommitProof<M
 }
 
 #[test]
+fn a_long_gap_is_left_to_range_sync_not_fetched_parent_by_parent() {
+    let fx = Fixture::new();
+    let (blocks, _) = chain(&fx, 40);
+    let me = fx.replica_for(42);
+    let mut node = fx.node(me);
+    node.start();
+    let (top, top_qc) = blocks.last().cloned().unwrap();
+    node.handle(fx.input(fx.proposal(fx.header(41, &top), top_qc, None)));
+    // A fetched ancestor 30 blocks above the root arrives: it is parked, and its parent is not asked for (range
+    // sync, already requested, brings the rest; fetching parent by parent would race it).
+    let (h29, q29) = blocks[28].clone();
+    let Message::Proposal(p30) = fx.proposal(blocks[29].0.clone(), q29, None) else { unreachable!() };
+    let acts = node.handle(fx.input(Message::FetchResponse(p30)));
+    let fetches_parent = |a: &Action<MacScheme>| matches!(a, Action::Send { msg: Message::FetchRequest { block, .. }, .. } if *block == h29.hash());
+    assert!(!acts.iter().any(fetches_parent), "{acts:?}");
+    // Close to the root, a missing parent is still fetched.
+    let (h1, q1) = blocks[0].clone();
+    let Message::Proposal(p2) = fx.proposal(blocks[1].0.clone(), q1, None) else { unreachable!() };
+    let acts = node.handle(fx.input(Message::FetchResponse(p2)));
+    assert!(
+        acts.iter()
+            .any(|a| matches!(a, Action::Send { msg: Message::FetchRequest { block, .. }, .. } if *block == h1.hash())),
+        "{acts:?}"
+    );
+}
+
+#[test]
 fn a_lagging_node_asks_for_a_range_and_decides_it_once_verified() {
     let fx = Fixture::new();
     let (blocks, proof) = chain(&fx, 40);

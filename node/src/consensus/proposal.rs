@@ -133,7 +133,7 @@ impl<C: CertScheme> Node<C> {
                 self.orphan_count += 1;
                 let proposer = p.header.proposer;
                 // A long gap is range sync's job (`note_height` asked for it): fetching parent by parent as well
-                // would race it, one round trip per batch, with blocks no QC chain has proven decided.
+                // would race it (32 blocks per round trip) and leave which path catches the node up to timing.
                 let short_gap = p.header.height <= self.root.height + SYNC_GAP;
                 self.orphans.entry(parent).or_default().push(p);
                 if short_gap {
