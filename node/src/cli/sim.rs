@@ -119,6 +119,14 @@ pub fn run(opts: &SimOptions) -> anyhow::Result<ExitCode> {
             r.runs as f64 / secs,
             r.mac_events_per_sec(),
         )?;
+        if r.available_by_da_only > 0 {
+            writeln!(
+                out,
+                "  {} decided blocks were available through the DA committee only (kzg's threshold 1/2 is above the \
+                 honest voters' guaranteed third)",
+                r.available_by_da_only
+            )?;
+        }
         for (seed, n, v) in r.failures.iter().take(10) {
             writeln!(
                 out,

@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use crema_engine::Backend;
+use crema_engine::stake::Fraction;
 use crema_engine::vid::Vid;
 
 use crate::consensus::{Digest, Header, NodeId, View};
@@ -47,6 +48,10 @@ pub struct Checker {
     da_certified: HashSet<Digest>,
     /// Commitment -> the common data and the shares honest nodes verified (their own), by node.
     shares: HashMap<Digest, HonestShares>,
+    /// Commitments whose full payload an honest DA member checked and holds.
+    payloads_held: HashSet<Digest>,
+    /// Decided blocks whose honest shares fell short of the scheme's threshold, available through the DA committee.
+    pub available_by_da_only: u64,
     /// Heights whose availability was checked (and whose shares were dropped).
     checked_upto: u64,
     /// Messages honest nodes could not decode or verify.
@@ -118,8 +123,19 @@ impl Checker {
         entry.1.insert(node, share.to_vec());
     }
 
+    /// Records that honest DA member checked `commitment`'s full payload and holds it.
+    pub fn payload_held(&mut self, commitment: Digest) {
+        self.payloads_held.insert(commitment);
+    }
+
     /// Availability of every decided height up to `upto`: a DA certificate was formed for it, and the payload
     /// rebuilds (really: a VID recovery) from the shares honest nodes verified. Their shares are dropped after.
+    ///
+    /// That holds for a threshold of at most a third of the stake: a QC's voters hold more than two thirds, so the
+    /// honest ones among them more than a third. The kzg scheme's rate-1/2 code needs half, which the honest
+    /// voters of a QC need not hold when the leader and the faulty nodes collude (split dispersal: the honest
+    /// nodes given a bad share do not vote, the faulty ones do). Such a block's availability rests on the DA
+    /// committee (Mascarpone); the checker then asks that an honest DA member checked and holds the payload.
     pub fn check_available(&mut self, upto: u64, vid: &Vid, backend: &dyn Backend) {
         let heights: Vec<u64> = self.canonical.range(self.checked_upto + 1..=upto).map(|(h, _)| *h).collect();
         for height in heights {
@@ -137,17 +153,26 @@ impl Checker {
             };
             let refs: Vec<&[u8]> = shares.values().map(Vec::as_slice).collect();
             if let Err(e) = savoiardi::recover(vid, backend, &commitment, &common, &refs) {
-                self.violations.push(Violation::Availability(format!(
-                    "height {height}: the {} shares honest nodes verified do not rebuild the payload: {e}",
-                    shares.len()
-                )));
+                let above_a_third = !Fraction::ONE_THIRD.at_least(vid.threshold());
+                if above_a_third && self.payloads_held.contains(&commitment) {
+                    self.available_by_da_only += 1;
+                } else {
+                    self.violations.push(Violation::Availability(format!(
+                        "height {height}: the {} shares honest nodes verified do not rebuild the payload: {e}",
+                        shares.len()
+                    )));
+                }
             }
+            self.payloads_held.remove(&commitment);
             self.checked_upto = height;
         }
         // Shares of blocks that were never decided (forks, failed views) are dropped with the checked heights.
         let live: HashSet<Digest> = self.canonical.range(self.checked_upto + 1..).map(|(_, c)| c.2).collect();
         if self.shares.len() > 4 * AVAILABILITY_LAG as usize {
             self.shares.retain(|c, _| live.contains(c));
+        }
+        if self.payloads_held.len() > 4 * AVAILABILITY_LAG as usize {
+            self.payloads_held.retain(|c| live.contains(c));
         }
     }
 

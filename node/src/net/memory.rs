@@ -114,6 +114,9 @@ pub struct SimOutcome {
     pub attacks: u64,
     /// Blocks honest nodes decided through range sync.
     pub synced: u64,
+    /// Decided blocks available through the DA committee only (a threshold above a third: see
+    /// [`super::checker::Checker::check_available`]).
+    pub available_by_da_only: u64,
     /// The largest state footprint (map entries) of any honest node during the run.
     pub peak_footprint: usize,
     /// The highest view an honest node reached.
@@ -453,6 +456,7 @@ impl<C: SimScheme> Sim<C> {
             rejected,
             attacks: self.attacks + self.relay.as_ref().map_or(0, |r| r.injected),
             synced,
+            available_by_da_only: self.checker.available_by_da_only,
             peak_footprint: self.peak_footprint,
             max_view: self.max_view(),
             violations: std::mem::take(&mut self.checker.violations),
@@ -719,6 +723,9 @@ impl<C: SimScheme> Sim<C> {
         let (view, commitment, kind, ok) = match req {
             DataRequest::CheckPayload { view, commitment, payload } => {
                 let ok = self.payload_commitment(&payload) == Some(commitment);
+                if ok && self.honest(i) {
+                    self.checker.payload_held(commitment);
+                }
                 if ok {
                     let sn = &mut self.nodes[i];
                     sn.payloads.push_back((commitment, payload));

@@ -38,6 +38,8 @@ pub struct Sweep {
     pub attacks: u64,
     /// Blocks honest nodes decided through range sync.
     pub synced: u64,
+    /// Decided blocks whose honest VID shares fell short of the kzg threshold, available through the DA committee.
+    pub available_by_da_only: u64,
     /// The largest state footprint (map entries) of any honest node in any run.
     pub peak_footprint: usize,
     /// The highest view reached in any run.
@@ -137,6 +139,7 @@ impl Sweep {
         self.rejected += out.rejected;
         self.attacks += out.attacks;
         self.synced += out.synced;
+        self.available_by_da_only += out.available_by_da_only;
         self.peak_footprint = self.peak_footprint.max(out.peak_footprint);
         self.max_view = self.max_view.max(out.max_view);
         if let Some(r) = out.recovery_views {
@@ -159,6 +162,7 @@ impl Sweep {
         self.rejected += o.rejected;
         self.attacks += o.attacks;
         self.synced += o.synced;
+        self.available_by_da_only += o.available_by_da_only;
         self.peak_footprint = self.peak_footprint.max(o.peak_footprint);
         self.max_view = self.max_view.max(o.max_view);
         self.bls_runs += o.bls_runs;
