@@ -6,9 +6,10 @@
 //! sent) beside the inputs honest nodes rejected (undecodable or unverifiable messages, bad shares and payloads);
 //! blocks decided through range sync; the peak state footprint of any honest node (map entries: it must stay
 //! bounded however long the run); the highest view reached; seeds per second (all runs, seeds running side by side
-//! on every core) and consensus events (node inputs) per second per core over the MAC runs. Every run disperses
-//! real VID (avidm; kzg on every 1000th seed). A run that lasts longer than ten seconds reports its view on stderr
-//! as it goes (the 100,000-view marathon), and the last line gives the process's peak resident memory.
+//! on every core); consensus events (node inputs) per second per core over the MAC runs and over the BLS runs.
+//! Every run disperses real VID (avidm; kzg on every 1000th seed). A run that lasts longer than ten seconds
+//! reports its view on stderr as it goes (the 100,000-view marathon), and the last line gives the process's peak
+//! resident memory.
 //! Wall-clock figures depend on the machine's load.
 
 use std::io::Write;
@@ -80,7 +81,7 @@ pub fn run(opts: &SimOptions) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "{:<15} {:>6} {:>4} {:>8} {:>11} {:>5} {:>7} {:>17} {:>7} {:>9} {:>9} {:>8} {:>11}",
+        "{:<15} {:>6} {:>4} {:>8} {:>11} {:>5} {:>7} {:>17} {:>7} {:>9} {:>9} {:>8} {:>11} {:>9}",
         "scenario",
         "seeds",
         "bls",
@@ -93,7 +94,8 @@ pub fn run(opts: &SimOptions) -> anyhow::Result<ExitCode> {
         "peak mem",
         "max view",
         "seeds/s",
-        "mac ev/s"
+        "mac ev/s",
+        "bls ev/s"
     )?;
     let mut total_violations = 0usize;
     for s in scenarios {
@@ -102,7 +104,7 @@ pub fn run(opts: &SimOptions) -> anyhow::Result<ExitCode> {
         let secs = started.elapsed().as_secs_f64().max(1e-9);
         writeln!(
             out,
-            "{:<15} {:>6} {:>4} {:>8.1} {:>5.1}/{:<5} {:>5} {:>7} {:>8}/{:<8} {:>7} {:>9} {:>9} {:>8.1} {:>11.0}",
+            "{:<15} {:>6} {:>4} {:>8.1} {:>5.1}/{:<5} {:>5} {:>7} {:>8}/{:<8} {:>7} {:>9} {:>9} {:>8.1} {:>11.0} {:>9.0}",
             s.name(),
             r.runs,
             r.bls_runs,
@@ -118,6 +120,7 @@ pub fn run(opts: &SimOptions) -> anyhow::Result<ExitCode> {
             r.max_view,
             r.runs as f64 / secs,
             r.mac_events_per_sec(),
+            r.bls_events_per_sec(),
         )?;
         if r.available_by_da_only > 0 {
             writeln!(

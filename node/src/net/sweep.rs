@@ -52,6 +52,10 @@ pub struct Sweep {
     pub mac_events: u64,
     /// See `mac_events`.
     pub mac_secs: f64,
+    /// Events and summed per-run seconds of the BLS runs (real pairings for every certificate and vote).
+    pub bls_events: u64,
+    /// See `bls_events`.
+    pub bls_secs: f64,
     /// Every violation, with the seed and network size that reproduce it.
     pub failures: Vec<(u64, usize, Violation)>,
 }
@@ -65,6 +69,11 @@ impl Sweep {
     /// Simulator throughput over the MAC runs, in node inputs per second on one core.
     pub fn mac_events_per_sec(&self) -> f64 {
         self.mac_events as f64 / self.mac_secs.max(1e-9)
+    }
+
+    /// The same over the BLS runs (0 when none ran).
+    pub fn bls_events_per_sec(&self) -> f64 {
+        if self.bls_runs == 0 { 0.0 } else { self.bls_events as f64 / self.bls_secs.max(1e-9) }
     }
 
     /// Mean views to recover after GST.
@@ -123,8 +132,12 @@ impl Sweep {
     /// Runs one seed and adds its outcome.
     fn add_run(&mut self, scenario: Scenario, n: usize, seed: u64, rules: Rules, bls_every: u64) {
         let out = if uses_bls(seed, bls_every) {
+            let started = Instant::now();
+            let out = run_with::<BlsScheme>(scenario, n, seed, rules);
             self.bls_runs += 1;
-            run_with::<BlsScheme>(scenario, n, seed, rules)
+            self.bls_secs += started.elapsed().as_secs_f64();
+            self.bls_events += out.events;
+            out
         } else {
             let started = Instant::now();
             let out = run(scenario, n, seed, rules);
@@ -168,6 +181,8 @@ impl Sweep {
         self.bls_runs += o.bls_runs;
         self.mac_events += o.mac_events;
         self.mac_secs += o.mac_secs;
+        self.bls_events += o.bls_events;
+        self.bls_secs += o.bls_secs;
         self.failures.extend(o.failures);
         self
     }
