@@ -131,36 +131,33 @@ pub fn sweep(scenario: Scenario, nodes: Option<usize>, seeds: Range<u64>, rules:
 impl Sweep {
     /// Runs one seed and adds its outcome.
     fn add_run(&mut self, scenario: Scenario, n: usize, seed: u64, rules: Rules, bls_every: u64) {
-        let out = if uses_bls(seed, bls_every) {
-            let started = Instant::now();
-            let out = run_with::<BlsScheme>(scenario, n, seed, rules);
-            self.bls_runs += 1;
-            self.bls_secs += started.elapsed().as_secs_f64();
-            self.bls_events += out.events;
-            out
-        } else {
-            let started = Instant::now();
-            let out = run(scenario, n, seed, rules);
-            self.mac_secs += started.elapsed().as_secs_f64();
-            self.mac_events += out.events;
-            out
+        let bls = uses_bls(seed, bls_every);
+        let started = Instant::now();
+        let out = if bls { run_with::<BlsScheme>(scenario, n, seed, rules) } else { run(scenario, n, seed, rules) };
+        let secs = started.elapsed().as_secs_f64();
+        let recovery = out.recovery_views;
+        let one = Sweep {
+            runs: 1,
+            events: out.events,
+            decided: out.decided_height,
+            recovery_sum: recovery.unwrap_or(0),
+            recovery_max: recovery.unwrap_or(0),
+            recovered_runs: u64::from(recovery.is_some()),
+            equivocations: out.equivocations,
+            rejected: out.rejected,
+            attacks: out.attacks,
+            synced: out.synced,
+            available_by_da_only: out.available_by_da_only,
+            peak_footprint: out.peak_footprint,
+            max_view: out.max_view,
+            bls_runs: u64::from(bls),
+            mac_events: if bls { 0 } else { out.events },
+            mac_secs: if bls { 0.0 } else { secs },
+            bls_events: if bls { out.events } else { 0 },
+            bls_secs: if bls { secs } else { 0.0 },
+            failures: out.violations.into_iter().map(|v| (seed, n, v)).collect(),
         };
-        self.runs += 1;
-        self.events += out.events;
-        self.decided += out.decided_height;
-        self.equivocations += out.equivocations;
-        self.rejected += out.rejected;
-        self.attacks += out.attacks;
-        self.synced += out.synced;
-        self.available_by_da_only += out.available_by_da_only;
-        self.peak_footprint = self.peak_footprint.max(out.peak_footprint);
-        self.max_view = self.max_view.max(out.max_view);
-        if let Some(r) = out.recovery_views {
-            self.recovery_sum += r;
-            self.recovery_max = self.recovery_max.max(r);
-            self.recovered_runs += 1;
-        }
-        self.failures.extend(out.violations.into_iter().map(|v| (seed, n, v)));
+        *self = std::mem::take(self).merge(one);
     }
 
     /// The summary of two disjoint sets of runs.
