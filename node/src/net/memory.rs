@@ -723,10 +723,10 @@ impl<C: SimScheme> Sim<C> {
         let (view, commitment, kind, ok) = match req {
             DataRequest::CheckPayload { view, commitment, payload } => {
                 let ok = self.payload_commitment(&payload) == Some(commitment);
-                if ok && self.honest(i) {
-                    self.checker.payload_held(commitment);
-                }
                 if ok {
+                    if self.honest(i) {
+                        self.checker.payload_held(commitment);
+                    }
                     let sn = &mut self.nodes[i];
                     sn.payloads.push_back((commitment, payload));
                     if sn.payloads.len() > KEEP_DATA {
