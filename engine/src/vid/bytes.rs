@@ -163,11 +163,11 @@ impl Vid {
         with_scheme!(self, s => Ok(encode_dispersal(Namespaced::new(s.clone()).disperse_namespaced(backend, payload)?)))
     }
 
-    /// The commitment [`Vid::disperse_namespaced`] gives `payload`, without encoding the shares: what a DA
-    /// committee member recomputes to check a payload it was sent (a 5 MB block's shares are 12.5 MB of bytes
-    /// it would only drop).
+    /// The commitment [`Vid::disperse_namespaced`] gives `payload`, without building or encoding the shares:
+    /// what a DA committee member recomputes to check a payload it was sent (a 5 MB block's shares are 12.5 MB
+    /// of bytes it would only drop; under kzg it skips the cell proofs, most of a dispersal's cost).
     pub fn commit_namespaced(&self, backend: &dyn Backend, payload: &NamespacedPayload) -> Result<[u8; 32], VidError> {
-        with_scheme!(self, s => Ok(Namespaced::new(s.clone()).disperse_namespaced(backend, payload)?.commitment))
+        with_scheme!(self, s => Namespaced::new(s.clone()).commit_namespaced(backend, payload))
     }
 
     /// Checks node `node`'s encoded share against `commitment` and the encoded common data.

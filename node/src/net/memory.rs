@@ -748,7 +748,8 @@ impl<C: SimScheme> Sim<C> {
         self.push(self.now + 1, Event::Data { to: from, input, incarnation });
     }
 
-    /// The commitment a payload disperses to (memoised across simulated nodes), or `None` if it is no block.
+    /// The commitment a payload disperses to (memoised across simulated nodes), or `None` if it is no block:
+    /// computed as the node's DA check computes it (`Vid::commit_namespaced`, no shares or KZG cell proofs).
     fn payload_commitment(&mut self, payload: &[u8]) -> Option<Digest> {
         let key = *blake3::hash(payload).as_bytes();
         if let Some(c) = self.recomputed.get(&key) {
@@ -757,8 +758,8 @@ impl<C: SimScheme> Sim<C> {
         let max = self.cfg.consensus.max_block_bytes as usize;
         let c = crate::da::block::decode_payload(payload, max)
             .ok()
-            .and_then(|ns| self.vid.disperse_namespaced(self.backend.as_ref(), &ns).ok())
-            .map(|d| Digest(d.commitment));
+            .and_then(|ns| self.vid.commit_namespaced(self.backend.as_ref(), &ns).ok())
+            .map(Digest);
         if self.recomputed.len() > 4096 {
             self.recomputed.clear();
         }

@@ -266,6 +266,11 @@ pub trait NamespaceScheme:
     fn common_commitment(common: &Self::Common) -> [u8; 32];
     /// The payload length `common` records.
     fn common_payload_len(common: &Self::Common) -> u64;
+    /// The commitment [`VidScheme::disperse`] gives `payload`, computed without the shares where the scheme
+    /// can (KZG: the blob commitments alone, no cell proofs).
+    fn commit(&self, backend: &dyn Backend, payload: &[u8]) -> Result<[u8; 32], VidError> {
+        Ok(self.disperse(backend, payload)?.commitment)
+    }
 }
 
 impl NamespaceScheme for Avidm {
@@ -285,6 +290,9 @@ impl NamespaceScheme for Kzg {
     }
     fn common_payload_len(common: &kzg::Common) -> u64 {
         common.payload_len
+    }
+    fn commit(&self, backend: &dyn Backend, payload: &[u8]) -> Result<[u8; 32], VidError> {
+        Kzg::commit(self, backend, payload)
     }
 }
 
@@ -330,6 +338,21 @@ impl<S: NamespaceScheme> Namespaced<S> {
         let common = NsCommon { scheme: S::TAG, table: NsTable::new(entries)?, commons };
         let shares = per_node.into_iter().enumerate().map(|(n, shares)| NsShare { node: n as u32, shares }).collect();
         Ok(Dispersal { commitment: common.commitment(), common, shares })
+    }
+
+    /// The commitment [`Namespaced::disperse_namespaced`] gives `payload`, without building shares: it names
+    /// only the table rows (id, length, each namespace's commitment).
+    pub fn commit_namespaced(
+        &self,
+        backend: &dyn Backend,
+        payload: &NamespacedPayload,
+    ) -> Result<NsCommitment, VidError> {
+        let parts: Vec<_> = payload.namespaces.par_iter().map(|(_, b)| self.scheme.commit(backend, b)).collect();
+        let mut entries = Vec::with_capacity(parts.len());
+        for ((id, bytes), commitment) in payload.namespaces.iter().zip(parts) {
+            entries.push(NsEntry { id: *id, len: bytes.len() as u64, commitment: commitment? });
+        }
+        Ok(NsTable::new(entries)?.commitment(S::TAG))
     }
 
     /// Checks the whole common data against the namespaced commitment.
