@@ -107,7 +107,7 @@ records = {
     "proof": b"\2" + u64(2) + b"CSP\1" + header + mac_qc,
     "share": b"\3" + b"CSV\1" + u64(5) + u16(1) + lb(b"common") + lb(b"share"),
     "payload": b"\4" + b"CSD\1" + u64(5) + lb(b"a block"),
-    "view": b"\5" + b"CSD\1" + u64(5),
+    "blob_ref": b"\5" + b"CSR\1" + u64(5) + u64(16) + bytes(range(32)),
 }
 for name, rec in records.items():
     open(f"corpus/store_records/{name}", "wb").write(rec)

@@ -1,9 +1,11 @@
 //! The node's storage: one redb file holding the consensus safety state, the decided headers with their QCs and
-//! commit proofs, this node's VID shares and the DA committee's payloads, with retention for the bulky part.
+//! commit proofs, and an index of this node's VID shares and the DA committee's payloads, whose bytes are files
+//! beside it (`blobs.rs`), with retention for the bulky part.
 //!
-//! Every write is one redb transaction committed with [`Durability::Immediate`]: when a `put_*` returns, the data
-//! is on disk, so a node killed with SIGKILL at any moment reopens with everything a returned call stored (the
-//! runtime persists the safety state before the vote it protects leaves). Headers are kept forever; shares and
+//! Every write is one redb transaction committed with [`Durability::Immediate`] (a share or payload file is
+//! written and synced before the transaction naming it): when a `put_*` returns, the data is on disk, so a node
+//! killed with SIGKILL at any moment reopens with everything a returned call stored (the runtime persists the
+//! safety state before the vote it protects leaves). Headers are kept forever; shares and
 //! payloads of blocks more than `keep` below the tip, and of views that can no longer be decided, go with
 //! [`Store::prune`] (`retention.rs`).
 //!
@@ -12,6 +14,7 @@
 //! worker. Records are encoded by `records.rs` and decoded with limits: a damaged file is a
 //! [`StoreError::Corrupt`] naming the table and key, never a panic.
 
+mod blobs;
 pub mod records;
 mod retention;
 mod tables;
@@ -25,6 +28,7 @@ use redb::{Database, Durability, ReadableDatabase, ReadableTable, WriteTransacti
 use crate::consensus::safety::two_chain_commits;
 use crate::consensus::wire::MAX_SYNC_BLOCKS;
 use crate::consensus::{CertScheme, CommitProof, DecidedRange, Digest, Header, PersistedState, Qc, VidShare, View};
+use blobs::{Blobs, Kind};
 pub use retention::PruneStats;
 pub use tables::FORMAT_VERSION;
 use tables::{BY_VIEW, HAS_PAYLOAD, HAS_SHARE, HEADERS, PAYLOADS, PROOFS, SAFETY, SHARES};
@@ -65,6 +69,15 @@ pub enum StoreError {
     /// redb failed (I/O, a transaction, a table).
     #[error("store: {0}")]
     Db(#[from] redb::Error),
+    /// A share or payload file could not be written, read or removed.
+    #[error("store file {}: {source}", path.display())]
+    Blob {
+        /// The file (or its directory).
+        path: PathBuf,
+        /// What the operating system said.
+        #[source]
+        source: std::io::Error,
+    },
     /// A record does not decode, or does not match its key.
     #[error("corrupt record in table {table} at key {key}: {reason}")]
     Corrupt {
@@ -107,6 +120,7 @@ from_redb!(redb::TransactionError, redb::TableError, redb::StorageError, redb::C
 /// The node's store, for certificates of scheme `C`. See the module documentation.
 pub struct Store<C> {
     db: Database,
+    blobs: Blobs,
     path: PathBuf,
     scheme: PhantomData<fn() -> C>,
 }
@@ -147,7 +161,26 @@ impl<C: CertScheme> Store<C> {
             .create(path)
             .map_err(|source| StoreError::Open { path: path.to_path_buf(), source })?;
         tables::prepare(&db, path)?;
-        Ok(Store { db, path: path.to_path_buf(), scheme: PhantomData })
+        let store = Store { db, blobs: Blobs::open(path)?, path: path.to_path_buf(), scheme: PhantomData };
+        store.sweep()?;
+        Ok(store)
+    }
+
+    /// Removes share and payload files no ref names (left by a crash between a file's write and its
+    /// transaction); returns how many.
+    fn sweep(&self) -> Result<u64, StoreError> {
+        let txn = self.db.begin_read()?;
+        let mut removed = 0;
+        for (kind, def) in [(Kind::Shares, SHARES), (Kind::Payloads, PAYLOADS)] {
+            let table = txn.open_table(def)?;
+            let referenced = |c: &Digest, view: View| {
+                let stored = table.get(&c.0).ok().flatten();
+                // A damaged ref keeps its files: reading it reports the damage, sweeping must not hide it.
+                stored.is_some_and(|r| records::record_view(r.value()).map_or(true, |v| v == view))
+            };
+            removed += self.blobs.sweep(kind, referenced)?;
+        }
+        Ok(removed)
     }
 
     /// The file.
@@ -313,66 +346,106 @@ impl<C: CertScheme> Store<C> {
     /// later view needs it.
     pub fn put_share(&self, share: &VidShare) -> Result<(), StoreError> {
         let bytes = records::encode_share(share).map_err(too_large("vid share"))?;
-        self.put_blob(SHARES, "shares", HAS_SHARE, share.view, &share.commitment, bytes)
+        self.put_blob(Kind::Shares, share.view, &share.commitment, &bytes)
     }
 
     /// This node's VID share of the payload with `commitment`.
     pub fn share(&self, commitment: &Digest) -> Result<Option<VidShare>, StoreError> {
-        let txn = self.db.begin_read()?;
-        let table = txn.open_table(SHARES)?;
-        let Some(v) = table.get(&commitment.0)? else { return Ok(None) };
-        records::decode_share(v.value(), commitment).map(Some).map_err(corrupt("shares", commitment.hex()))
+        let Some(bytes) = self.get_blob(Kind::Shares, commitment)? else { return Ok(None) };
+        records::decode_share(&bytes, commitment).map(Some).map_err(corrupt("shares", commitment.hex()))
     }
 
     /// Stores a DA payload received in `view`, by its commitment (the same rule for a repeat as
     /// [`Store::put_share`]).
     pub fn put_payload(&self, view: View, commitment: &Digest, payload: &[u8]) -> Result<(), StoreError> {
         let bytes = records::encode_payload(view, payload).map_err(too_large("da payload"))?;
-        self.put_blob(PAYLOADS, "payloads", HAS_PAYLOAD, view, commitment, bytes)
+        self.put_blob(Kind::Payloads, view, commitment, &bytes)
     }
 
     /// The DA payload with `commitment`.
     pub fn payload(&self, commitment: &Digest) -> Result<Option<Vec<u8>>, StoreError> {
-        let txn = self.db.begin_read()?;
-        let table = txn.open_table(PAYLOADS)?;
-        let Some(v) = table.get(&commitment.0)? else { return Ok(None) };
-        let (_, payload) = records::decode_payload(v.value()).map_err(corrupt("payloads", commitment.hex()))?;
+        let Some(bytes) = self.get_blob(Kind::Payloads, commitment)? else { return Ok(None) };
+        let (_, payload) = records::decode_payload(&bytes).map_err(corrupt("payloads", commitment.hex()))?;
         Ok(Some(payload))
     }
 
     /// Removes the shares and payloads of blocks more than `keep_blocks` below the tip, and of undecided views
     /// at or below the view of the last block removed (they can never be decided now). Headers stay.
     pub fn prune(&self, keep_blocks: u64) -> Result<PruneStats, StoreError> {
-        retention::prune::<C>(&self.db, keep_blocks)
+        let (stats, removed) = retention::prune::<C>(&self.db, keep_blocks)?;
+        // After the commit: a crash before these deletions leaves files the next open sweeps.
+        for (kind, commitment, view) in removed {
+            self.blobs.remove(kind, &commitment, view)?;
+        }
+        Ok(stats)
     }
 
-    /// Writes a share or payload record under `commitment` and indexes it under `view`, in one transaction; a
-    /// stored record of a later view stays (only its index entry for `view` is added).
-    fn put_blob(
-        &self,
-        def: redb::TableDefinition<'_, &[u8; 32], &[u8]>,
-        table_name: &'static str,
-        flag: u8,
-        view: View,
-        commitment: &Digest,
-        record: Vec<u8>,
-    ) -> Result<(), StoreError> {
+    /// The record file `commitment`'s ref in `kind`'s table names, checked against the ref.
+    fn get_blob(&self, kind: Kind, commitment: &Digest) -> Result<Option<Vec<u8>>, StoreError> {
+        let def = if kind == Kind::Shares { SHARES } else { PAYLOADS };
+        // Twice at most: a prune (or a later view's write) may remove the file between reading the ref and
+        // opening it; the ref read again then says what is current.
+        for _ in 0..2 {
+            let r = {
+                let txn = self.db.begin_read()?;
+                let table = txn.open_table(def)?;
+                let Some(v) = table.get(&commitment.0)? else { return Ok(None) };
+                records::decode_blob_ref(v.value()).map_err(corrupt(kind.name(), commitment.hex()))?
+            };
+            if let Some(bytes) = self.blobs.read(kind, commitment, &r)? {
+                return Ok(Some(bytes));
+            }
+        }
+        let reason = WireError::Invalid { what: "blob file", reason: "missing (its ref names it)".into() };
+        Err(StoreError::Corrupt { table: kind.name(), key: commitment.hex(), reason })
+    }
+
+    /// Writes a share or payload record as a file and refers to it under `commitment`, indexing it under
+    /// `view`, in one transaction; a stored record of a later view stays (only its index entry for `view` is
+    /// added). The file is on disk before the transaction commits; a file no ref names any more goes after it.
+    fn put_blob(&self, kind: Kind, view: View, commitment: &Digest, record: &[u8]) -> Result<(), StoreError> {
+        let (def, flag) = if kind == Kind::Shares { (SHARES, HAS_SHARE) } else { (PAYLOADS, HAS_PAYLOAD) };
+        // A later view's record already stored: only the index entry is new (no file to write).
+        let later = {
+            let txn = self.db.begin_read()?;
+            ref_view(&txn.open_table(def)?, kind, commitment)?.is_some_and(|v| v > view)
+        };
+        let new_ref = if later { None } else { Some(self.blobs.write(kind, commitment, view, record)?) };
         let txn = begin_write(&self.db)?;
+        let mut stale = None;
         {
             let mut table = txn.open_table(def)?;
-            let stored_view = match table.get(&commitment.0)? {
-                Some(old) => Some(records::record_view(old.value()).map_err(corrupt(table_name, commitment.hex()))?),
-                None => None,
-            };
-            if stored_view.is_none_or(|v| v <= view) {
-                table.insert(&commitment.0, record.as_slice())?;
+            let old = ref_view(&table, kind, commitment)?;
+            match new_ref {
+                Some(r) if old.is_none_or(|v| v <= view) => {
+                    table.insert(&commitment.0, records::encode_blob_ref(&r).as_slice())?;
+                    stale = old.filter(|&v| v != view);
+                }
+                // Another writer stored a later view meanwhile: this file is not needed.
+                Some(_) => stale = Some(view),
+                None => {}
             }
             let mut index = txn.open_table(BY_VIEW)?;
             let flags = index.get((view, &commitment.0))?.map_or(0, |f| f.value());
             index.insert((view, &commitment.0), flags | flag)?;
         }
         txn.commit()?;
+        if let Some(v) = stale {
+            self.blobs.remove(kind, commitment, v)?;
+        }
         Ok(())
+    }
+}
+
+/// The view of the blob ref stored under `commitment` in `kind`'s table (open for reading or writing).
+fn ref_view(
+    table: &impl ReadableTable<&'static [u8; 32], &'static [u8]>,
+    kind: Kind,
+    commitment: &Digest,
+) -> Result<Option<View>, StoreError> {
+    match table.get(&commitment.0)? {
+        Some(v) => records::record_view(v.value()).map(Some).map_err(corrupt(kind.name(), commitment.hex())),
+        None => Ok(None),
     }
 }
 

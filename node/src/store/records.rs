@@ -5,13 +5,16 @@
 //! safety   "CSS" 1 | last voted view u64 | last proposed view u64 | high QC | decided header
 //! decided  "CSH" 1 | header | QC                       (key: the header's height)
 //! proof    "CSP" 1 | child header | child's QC         (key: the height it proves decided)
-//! share    "CSV" 1 | view u64 | node u16 | common (u32 len) | share (u32 len)   (key: the commitment)
-//! payload  "CSD" 1 | view u64 | payload (u32 len)       (key: the commitment)
+//! share    "CSV" 1 | view u64 | node u16 | common (u32 len) | share (u32 len)   (a file; key: the commitment)
+//! payload  "CSD" 1 | view u64 | payload (u32 len)       (a file; key: the commitment)
+//! blob ref "CSR" 1 | view u64 | file length u64 | BLAKE3 of the file [32]   (key: the commitment)
 //! ```
+//! Shares and payloads are megabytes: they live in files beside the database (`blobs.rs`), and the database
+//! holds a blob ref to each, which the file must match byte for byte.
 //! Headers and QCs are the consensus wire encodings ([`encode_header`], [`write_qc`]). A decoder also checks what
 //! the key promises: a decided header sits at its own height and its QC certifies it, a proof's child sits one
-//! height above and its QC certifies the child. A share or payload record starts with its view, so retention can
-//! read the view ([`record_view`]) without copying the bytes.
+//! height above and its QC certifies the child. A blob ref starts with the view its record was stored for, so
+//! retention reads the view ([`record_view`]) without opening the file.
 
 use std::sync::Arc;
 
@@ -25,6 +28,7 @@ const DECIDED: &[u8; 3] = b"CSH";
 const PROOF: &[u8; 3] = b"CSP";
 const SHARE: &[u8; 3] = b"CSV";
 const PAYLOAD: &[u8; 3] = b"CSD";
+const BLOB_REF: &[u8; 3] = b"CSR";
 /// The version every record kind is written in (each kind carries its own, so one can change alone).
 const VERSION: u8 = 1;
 
@@ -153,12 +157,48 @@ pub fn decode_payload(bytes: &[u8]) -> Result<(View, Vec<u8>), WireError> {
     Ok((view, payload))
 }
 
-/// The view a share or payload record was stored for, read from its head alone.
+/// Where a share or payload record is and what it must be: the view it was stored for, and the length and
+/// BLAKE3 hash of its file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlobRef {
+    /// The view the record was stored for.
+    pub view: View,
+    /// The file's length in bytes (at most [`MAX_BLOB_BYTES`] plus a record head).
+    pub len: u64,
+    /// The BLAKE3 hash of the file.
+    pub hash: [u8; 32],
+}
+
+/// The longest record file: a share's two blobs and its head.
+pub const MAX_RECORD_BYTES: u64 = 2 * MAX_BLOB_BYTES as u64 + 64;
+
+impl BlobRef {
+    /// The ref of a record about to be written as a file.
+    pub fn of(view: View, record: &[u8]) -> Self {
+        BlobRef { view, len: record.len() as u64, hash: *blake3::hash(record).as_bytes() }
+    }
+}
+
+/// Encodes a blob ref.
+pub fn encode_blob_ref(r: &BlobRef) -> Vec<u8> {
+    let mut w = Writer::with_capacity(BLOB_REF, VERSION, 48);
+    w.u64(r.view).u64(r.len).bytes(&r.hash);
+    w.finish()
+}
+
+/// Decodes a blob ref.
+pub fn decode_blob_ref(bytes: &[u8]) -> Result<BlobRef, WireError> {
+    let mut r = Reader::new(bytes, BLOB_REF, "blob ref", VERSION)?;
+    let view = u64::from_le_bytes(r.array("blob view")?);
+    let len = r.u64_max("blob file length", MAX_RECORD_BYTES)?;
+    let hash = r.array("blob hash")?;
+    r.finish()?;
+    Ok(BlobRef { view, len, hash })
+}
+
+/// The view a share or payload was stored for, read from its blob ref alone.
 pub fn record_view(bytes: &[u8]) -> Result<View, WireError> {
-    let tag = bytes.get(..3).unwrap_or(bytes);
-    let (tag, what) = if tag == SHARE { (SHARE, "vid share record") } else { (PAYLOAD, "da payload record") };
-    let mut r = Reader::new(bytes, tag, what, VERSION)?;
-    Ok(u64::from_le_bytes(r.array("record view")?))
+    decode_blob_ref(bytes).map(|r| r.view)
 }
 
 fn certifies<C: CertScheme>(qc: &Qc<C>, header: &Header, what: &'static str) -> Result<(), WireError> {

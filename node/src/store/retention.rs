@@ -9,6 +9,7 @@
 
 use redb::{Database, ReadableTable, Table};
 
+use super::blobs::Kind;
 use super::tables::{BY_VIEW, HAS_PAYLOAD, HAS_SHARE, HEADERS, PAYLOADS, SHARES};
 use super::{StoreError, begin_write, corrupt, records};
 use crate::consensus::{CertScheme, Digest, View};
@@ -24,16 +25,21 @@ pub struct PruneStats {
     pub through_view: Option<View>,
 }
 
-/// Removes the shares and payloads of views at or below the view of the block `keep` below the tip.
-pub(super) fn prune<C: CertScheme>(db: &Database, keep: u64) -> Result<PruneStats, StoreError> {
+/// A share or payload whose ref went: its file is to be removed once the transaction has committed.
+pub(super) type Removed = (Kind, Digest, View);
+
+/// Removes the shares and payloads of views at or below the view of the block `keep` below the tip; returns
+/// what went, with the files to delete.
+pub(super) fn prune<C: CertScheme>(db: &Database, keep: u64) -> Result<(PruneStats, Vec<Removed>), StoreError> {
     let mut stats = PruneStats::default();
+    let mut removed = Vec::new();
     let txn = begin_write(db)?;
     {
         let headers = txn.open_table(HEADERS)?;
-        let Some(tip) = headers.last()?.map(|(k, _)| k.value()) else { return Ok(stats) };
-        let Some(cutoff) = tip.checked_sub(keep).filter(|h| *h > 0) else { return Ok(stats) };
+        let Some(tip) = headers.last()?.map(|(k, _)| k.value()) else { return Ok((stats, removed)) };
+        let Some(cutoff) = tip.checked_sub(keep).filter(|h| *h > 0) else { return Ok((stats, removed)) };
         // The block at the cutoff (or the highest stored below it, if heights have a gap).
-        let Some(entry) = headers.range(..=cutoff)?.next_back() else { return Ok(stats) };
+        let Some(entry) = headers.range(..=cutoff)?.next_back() else { return Ok((stats, removed)) };
         let (k, v) = entry?;
         let height = k.value();
         let (header, _) = records::decode_decided::<C>(v.value(), height).map_err(corrupt("headers", height))?;
@@ -51,32 +57,39 @@ pub(super) fn prune<C: CertScheme>(db: &Database, keep: u64) -> Result<PruneStat
         let mut payloads = txn.open_table(PAYLOADS)?;
         for (view, commitment, flags) in doomed {
             index.remove((view, &commitment))?;
-            if flags & HAS_SHARE != 0 && remove_through(&mut shares, "shares", &commitment, through)? {
+            if flags & HAS_SHARE != 0
+                && let Some(v) = remove_through(&mut shares, Kind::Shares, &commitment, through)?
+            {
                 stats.shares += 1;
+                removed.push((Kind::Shares, Digest(commitment), v));
             }
-            if flags & HAS_PAYLOAD != 0 && remove_through(&mut payloads, "payloads", &commitment, through)? {
+            if flags & HAS_PAYLOAD != 0
+                && let Some(v) = remove_through(&mut payloads, Kind::Payloads, &commitment, through)?
+            {
                 stats.payloads += 1;
+                removed.push((Kind::Payloads, Digest(commitment), v));
             }
         }
     }
     txn.commit()?;
-    Ok(stats)
+    Ok((stats, removed))
 }
 
-/// Removes the record under `commitment` if it was stored for a view at or below `through`.
+/// Removes the ref under `commitment` if its record was stored for a view at or below `through`; returns that
+/// view.
 fn remove_through(
     table: &mut Table<'_, &[u8; 32], &[u8]>,
-    name: &'static str,
+    kind: Kind,
     commitment: &[u8; 32],
     through: View,
-) -> Result<bool, StoreError> {
+) -> Result<Option<View>, StoreError> {
     let view = match table.get(commitment)? {
-        Some(v) => records::record_view(v.value()).map_err(corrupt(name, Digest(*commitment).hex()))?,
-        None => return Ok(false), // removed under an earlier view's index entry
+        Some(v) => records::record_view(v.value()).map_err(corrupt(kind.name(), Digest(*commitment).hex()))?,
+        None => return Ok(None), // removed under an earlier view's index entry
     };
     if view > through {
-        return Ok(false);
+        return Ok(None);
     }
     table.remove(commitment)?;
-    Ok(true)
+    Ok(Some(view))
 }

@@ -11,7 +11,7 @@ use redb::{Database, ReadableDatabase, TableDefinition, TableHandle};
 use super::StoreError;
 
 /// The format of the whole file: bumped whenever a table or a record layout changes incompatibly.
-pub const FORMAT_VERSION: u64 = 1;
+pub const FORMAT_VERSION: u64 = 2;
 /// The key of the format version in [`META`].
 const FORMAT_KEY: &str = "format_version";
 
@@ -23,9 +23,9 @@ pub const SAFETY: TableDefinition<'_, (), &[u8]> = TableDefinition::new("safety"
 pub const HEADERS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("headers");
 /// Height → commit proof, for the top of each decided batch.
 pub const PROOFS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("proofs");
-/// Payload commitment → this node's VID share.
+/// Payload commitment → the blob ref of this node's VID share (its record is a file, `blobs.rs`).
 pub const SHARES: TableDefinition<'_, &[u8; 32], &[u8]> = TableDefinition::new("shares");
-/// Payload commitment → the DA payload.
+/// Payload commitment → the blob ref of the DA payload (its record is a file).
 pub const PAYLOADS: TableDefinition<'_, &[u8; 32], &[u8]> = TableDefinition::new("payloads");
 /// (view, commitment) → which of a share ([`HAS_SHARE`]) and a payload ([`HAS_PAYLOAD`]) were stored for that
 /// view: the retention index.

@@ -125,7 +125,8 @@ fn a_file_of_another_version_is_refused() {
     drop(db);
     let err = Store::<MacScheme>::open(&path).unwrap_err();
     assert!(matches!(err, StoreError::Version { found, supported: FORMAT_VERSION, .. } if found == FORMAT_VERSION + 1));
-    assert!(err.to_string().contains("format version 2; this build reads version 1"), "{err}");
+    let says = format!("format version {}; this build reads version {FORMAT_VERSION}", FORMAT_VERSION + 1);
+    assert!(err.to_string().contains(&says), "{err}");
 }
 
 #[test]
@@ -418,4 +419,74 @@ fn damaged_records_are_typed_errors_naming_table_and_key() {
     is_corrupt(store.prune(1).unwrap_err(), "shares", &c3.hex());
     let err = store.decided(4).unwrap_err().to_string();
     assert!(err.starts_with("corrupt record in table headers at key 4: truncated"), "{err}");
+}
+
+/// The names of the files in a store's share or payload directory, sorted.
+fn blob_files(store: &Store<MacScheme>, kind: &str) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(store.blobs.dir().join(kind))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn shares_and_payloads_are_files_written_once_and_deleted_with_their_blocks() {
+    let (_dir, path) = temp();
+    let chain = Chain::new();
+    let store = stocked(&path, &chain, 10, &[]);
+    assert_eq!(blob_files(&store, "shares").len(), 10);
+    assert_eq!(blob_files(&store, "payloads").len(), 10);
+    let c2 = store.decided(2).unwrap().unwrap().0.payload_commitment;
+    // The same commitment in a later view: its file replaces the earlier view's, one file per commitment.
+    store.put_payload(12, &c2, &[2; 50]).unwrap();
+    assert_eq!(blob_files(&store, "payloads").len(), 10);
+    assert!(blob_files(&store, "payloads").contains(&format!("{}-12", c2.hex())));
+    // An earlier view after it writes no file.
+    store.put_payload(1, &c2, &[2; 50]).unwrap();
+    assert!(!blob_files(&store, "payloads").contains(&format!("{}-1", c2.hex())));
+    let stats = store.prune(2).unwrap();
+    assert_eq!((stats.shares, stats.payloads), (8, 7));
+    assert_eq!(blob_files(&store, "shares").len(), 2, "the files go with their refs");
+    assert_eq!(blob_files(&store, "payloads").len(), 3, "heights 9, 10 and view 12's");
+    assert_eq!(store.payload(&c2).unwrap().as_deref(), Some(&[2u8; 50][..]));
+}
+
+#[test]
+fn a_damaged_or_missing_file_is_a_corrupt_record_and_strays_are_swept_at_open() {
+    let (_dir, path) = temp();
+    let chain = Chain::new();
+    let store = stocked(&path, &chain, 4, &[]);
+    let c = |h: u64| store.decided(h).unwrap().unwrap().0.payload_commitment;
+    let (c1, c2, c3, c4) = (c(1), c(2), c(3), c(4));
+    let file = |kind: &str, c: Digest, view: View| store.blobs.dir().join(kind).join(format!("{}-{view}", c.hex()));
+    let is_corrupt = |e: StoreError, t: &str, k: &Digest| {
+        assert!(matches!(&e, StoreError::Corrupt { table, key, .. } if *table == t && *key == k.hex()), "{e}");
+    };
+    // One byte changed, the length kept: the hash catches it.
+    let mut bytes = std::fs::read(file("payloads", c1, 1)).unwrap();
+    *bytes.last_mut().unwrap() ^= 1;
+    std::fs::write(file("payloads", c1, 1), &bytes).unwrap();
+    is_corrupt(store.payload(&c1).unwrap_err(), "payloads", &c1);
+    // Grown and truncated.
+    std::fs::OpenOptions::new().append(true).open(file("shares", c2, 2)).unwrap().set_len(10_000).unwrap();
+    is_corrupt(store.share(&c2).unwrap_err(), "shares", &c2);
+    std::fs::OpenOptions::new().write(true).open(file("payloads", c2, 2)).unwrap().set_len(3).unwrap();
+    is_corrupt(store.payload(&c2).unwrap_err(), "payloads", &c2);
+    // Gone.
+    std::fs::remove_file(file("shares", c3, 3)).unwrap();
+    let err = store.share(&c3).unwrap_err();
+    assert!(err.to_string().contains("missing"), "{err}");
+    // What a crash leaves: a file whose transaction never committed, a temporary file, a foreign name.
+    let stray = file("shares", Digest([9; 32]), 7);
+    std::fs::write(&stray, b"never referenced").unwrap();
+    let kept = blob_files(&store, "payloads");
+    let tmp = store.blobs.dir().join("payloads").join(format!(".{}-4.abc.tmp", c4.hex()));
+    std::fs::write(&tmp, b"half").unwrap();
+    drop(store);
+    let store = open(&path);
+    assert!(!stray.exists() && !tmp.exists(), "unreferenced files are swept");
+    assert_eq!(blob_files(&store, "payloads"), kept, "referenced files stay, damaged ones too");
+    assert_eq!(store.payload(&c4).unwrap().as_deref(), Some(&[2u8; 50][..]));
 }

@@ -71,16 +71,17 @@ fn decode_all(bytes: &[u8]) {
     let _ = decode_share(bytes, &Digest::default());
     let _ = decode_payload(bytes);
     let _ = record_view(bytes);
+    let _ = decode_blob_ref(bytes);
 }
 
 /// Every kind's tag and version, to steer random bytes past the first check.
-const HEADS: [&[u8; 3]; 5] = [SAFETY, DECIDED, PROOF, SHARE, PAYLOAD];
+const HEADS: [&[u8; 3]; 6] = [SAFETY, DECIDED, PROOF, SHARE, PAYLOAD, BLOB_REF];
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
     #[test]
-    fn decoders_never_panic_on_arbitrary_bytes(kind in 0usize..6, tail in proptest::collection::vec(any::<u8>(), 0..600)) {
+    fn decoders_never_panic_on_arbitrary_bytes(kind in 0usize..7, tail in proptest::collection::vec(any::<u8>(), 0..600)) {
         let mut bytes = Vec::new();
         if let Some(tag) = HEADS.get(kind) {
             bytes.extend_from_slice(*tag);
@@ -102,6 +103,7 @@ proptest! {
             encode_proof(&proof),
             encode_share(&sh).unwrap(),
             encode_payload(sh.view, &sh.share).unwrap(),
+            encode_blob_ref(&BlobRef::of(sh.view, &sh.share)),
         ] {
             decode_all(&record[..cut.index(record.len() + 1)]);
             let mut flipped = record.clone();
@@ -137,11 +139,20 @@ proptest! {
     #[test]
     fn share_and_payload_records_round_trip(s in share()) {
         let bytes = encode_share(&s).unwrap();
-        prop_assert_eq!(record_view(&bytes).unwrap(), s.view);
         prop_assert_eq!(decode_share(&bytes, &s.commitment).unwrap(), s.clone());
         let bytes = encode_payload(s.view, &s.share).unwrap();
-        prop_assert_eq!(record_view(&bytes).unwrap(), s.view);
         prop_assert_eq!(decode_payload(&bytes).unwrap(), (s.view, s.share.clone()));
+    }
+
+    #[test]
+    fn blob_refs_round_trip_and_name_their_view(view in any::<u64>(), len in 0..=MAX_RECORD_BYTES, hash in any::<[u8; 32]>()) {
+        let r = BlobRef { view, len, hash };
+        let bytes = encode_blob_ref(&r);
+        prop_assert_eq!(decode_blob_ref(&bytes).unwrap(), r);
+        prop_assert_eq!(record_view(&bytes).unwrap(), view);
+        let mut long = r;
+        long.len = MAX_RECORD_BYTES + 1;
+        prop_assert!(decode_blob_ref(&encode_blob_ref(&long)).is_err(), "a length no record has");
     }
 }
 
