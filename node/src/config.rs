@@ -5,7 +5,7 @@
 //! ```toml
 //! keys_dir = "keys"              # bls.key and p2p.key
 //! network = "network.toml"       # the network file (crema init writes "../network.toml")
-//! data_dir = "data"              # the redb file is data_dir/crema.redb
+//! data_dir = "data"              # the redb file is data_dir/crema.redb; shares and payloads in data_dir/crema.redb.blobs/
 //! backend = "auto"               # engine backend: auto|cpu|gpu|reference
 //!
 //! [p2p]
@@ -237,7 +237,7 @@ impl NodeConfig {
             "# Crema node configuration. Relative paths are relative to this file's directory.\n\
              keys_dir = {}        # bls.key and p2p.key\n\
              network = {}         # the network file, identical on every node\n\
-             data_dir = {}        # the database: data_dir/crema.redb\n\
+             data_dir = {}        # the database: data_dir/crema.redb (shares and payloads in crema.redb.blobs/)\n\
              backend = {}         # engine backend: auto, cpu, gpu or reference\n\
              \n\
              [p2p]\n\
