@@ -202,3 +202,15 @@ fn every_scenario_runs_at_the_smallest_size_the_cli_accepts() {
         }
     }
 }
+
+#[test]
+fn a_sweep_split_into_ranges_runs_every_seed_as_the_whole_sweep_does() {
+    // Each seed's network size comes from the seed, not from its place in the sweep: seeds 2..6 on their own ran
+    // seed 2 on 4 nodes where the sweep from 0 ran it on 10, so a split sweep was another sweep, and
+    // `--seed 2 --seeds 1` did not repeat seed 2.
+    let run = |seeds| sweep(Scenario::Happy, None, seeds, Rules::default(), 0);
+    let (whole, head, tail) = (run(0..6), run(0..2), run(2..6));
+    assert_eq!((whole.events, whole.decided), (head.events + tail.events, head.decided + tail.decided));
+    let alone = run(2..3);
+    assert_eq!(alone.events, run(0..3).events - head.events, "one seed alone runs as it does in a sweep");
+}

@@ -82,9 +82,11 @@ impl Sweep {
     }
 }
 
-/// The network size used for the `i`-th seed of a sweep: `fixed`, or rotating through [`SIZES`].
-pub fn size_for(fixed: Option<usize>, i: u64) -> usize {
-    fixed.unwrap_or(SIZES[(i % SIZES.len() as u64) as usize])
+/// The network size a seed runs with: `fixed`, or rotating through [`SIZES`] by the seed itself, so a seed
+/// runs the same whatever sweep it is in (`--seed 3500 --seeds 1` repeats seed 3500 of a sweep from 0, and a
+/// sweep split into ranges is the sweep).
+pub fn size_for(fixed: Option<usize>, seed: u64) -> usize {
+    fixed.unwrap_or(SIZES[(seed % SIZES.len() as u64) as usize])
 }
 
 /// Whether a seed runs with BLS certificates: every `bls_every`-th seed (0 = never).
@@ -114,7 +116,7 @@ pub fn sweep(scenario: Scenario, nodes: Option<usize>, seeds: Range<u64>, rules:
                             if i >= count {
                                 return s;
                             }
-                            s.add_run(scenario, size_for(nodes, i), first + i, rules, bls_every);
+                            s.add_run(scenario, size_for(nodes, first + i), first + i, rules, bls_every);
                         }
                     })
                     .expect("spawn a simulation thread")
