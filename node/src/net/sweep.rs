@@ -116,7 +116,8 @@ pub fn sweep(scenario: Scenario, nodes: Option<usize>, seeds: Range<u64>, rules:
                             if i >= count {
                                 return s;
                             }
-                            s.add_run(scenario, size_for(nodes, first + i), first + i, rules, bls_every);
+                            let seed = first + i;
+                            s.add_run(scenario, size_for(nodes, seed), seed, rules, bls_every);
                         }
                     })
                     .expect("spawn a simulation thread")

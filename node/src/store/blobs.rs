@@ -13,8 +13,11 @@ use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
+use redb::TableDefinition;
+
 use super::StoreError;
 use super::records::{BlobRef, MAX_RECORD_BYTES};
+use super::tables::{HAS_PAYLOAD, HAS_SHARE, PAYLOADS, SHARES};
 use crate::atomic_write::write_atomic;
 use crate::consensus::{Digest, View};
 
@@ -28,11 +31,30 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Both kinds.
+    pub const ALL: [Kind; 2] = [Kind::Shares, Kind::Payloads];
+
     /// The table (and directory) name.
     pub fn name(self) -> &'static str {
         match self {
             Kind::Shares => "shares",
             Kind::Payloads => "payloads",
+        }
+    }
+
+    /// The redb table of this kind's blob refs.
+    pub fn table(self) -> TableDefinition<'static, &'static [u8; 32], &'static [u8]> {
+        match self {
+            Kind::Shares => SHARES,
+            Kind::Payloads => PAYLOADS,
+        }
+    }
+
+    /// Its flag in the retention index (`BY_VIEW`).
+    pub fn flag(self) -> u8 {
+        match self {
+            Kind::Shares => HAS_SHARE,
+            Kind::Payloads => HAS_PAYLOAD,
         }
     }
 }
@@ -49,7 +71,7 @@ impl Blobs {
         let mut name = store_path.file_name().unwrap_or_default().to_os_string();
         name.push(".blobs");
         let dir = store_path.with_file_name(name);
-        for kind in [Kind::Shares, Kind::Payloads] {
+        for kind in Kind::ALL {
             let sub = dir.join(kind.name());
             fs::create_dir_all(&sub).map_err(io_error(&sub))?;
         }

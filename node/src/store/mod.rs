@@ -31,7 +31,7 @@ use crate::consensus::{CertScheme, CommitProof, DecidedRange, Digest, Header, Pe
 use blobs::{Blobs, Kind};
 pub use retention::PruneStats;
 pub use tables::FORMAT_VERSION;
-use tables::{BY_VIEW, HAS_PAYLOAD, HAS_SHARE, HEADERS, PAYLOADS, PROOFS, SAFETY, SHARES};
+use tables::{BY_VIEW, HEADERS, PROOFS, SAFETY};
 
 /// The page cache [`Store::open`] gives redb (the node's `storage.cache_bytes` default).
 pub const DEFAULT_CACHE_BYTES: usize = 32 << 20;
@@ -171,8 +171,8 @@ impl<C: CertScheme> Store<C> {
     fn sweep(&self) -> Result<u64, StoreError> {
         let txn = self.db.begin_read()?;
         let mut removed = 0;
-        for (kind, def) in [(Kind::Shares, SHARES), (Kind::Payloads, PAYLOADS)] {
-            let table = txn.open_table(def)?;
+        for kind in Kind::ALL {
+            let table = txn.open_table(kind.table())?;
             let referenced = |c: &Digest, view: View| {
                 let stored = table.get(&c.0).ok().flatten();
                 // A damaged ref keeps its files: reading it reports the damage, sweeping must not hide it.
@@ -382,13 +382,12 @@ impl<C: CertScheme> Store<C> {
 
     /// The record file `commitment`'s ref in `kind`'s table names, checked against the ref.
     fn get_blob(&self, kind: Kind, commitment: &Digest) -> Result<Option<Vec<u8>>, StoreError> {
-        let def = if kind == Kind::Shares { SHARES } else { PAYLOADS };
         // Twice at most: a prune (or a later view's write) may remove the file between reading the ref and
         // opening it; the ref read again then says what is current.
         for _ in 0..2 {
             let r = {
                 let txn = self.db.begin_read()?;
-                let table = txn.open_table(def)?;
+                let table = txn.open_table(kind.table())?;
                 let Some(v) = table.get(&commitment.0)? else { return Ok(None) };
                 records::decode_blob_ref(v.value()).map_err(corrupt(kind.name(), commitment.hex()))?
             };
@@ -404,17 +403,16 @@ impl<C: CertScheme> Store<C> {
     /// `view`, in one transaction; a stored record of a later view stays (only its index entry for `view` is
     /// added). The file is on disk before the transaction commits; a file no ref names any more goes after it.
     fn put_blob(&self, kind: Kind, view: View, commitment: &Digest, record: &[u8]) -> Result<(), StoreError> {
-        let (def, flag) = if kind == Kind::Shares { (SHARES, HAS_SHARE) } else { (PAYLOADS, HAS_PAYLOAD) };
         // A later view's record already stored: only the index entry is new (no file to write).
         let later = {
             let txn = self.db.begin_read()?;
-            ref_view(&txn.open_table(def)?, kind, commitment)?.is_some_and(|v| v > view)
+            ref_view(&txn.open_table(kind.table())?, kind, commitment)?.is_some_and(|v| v > view)
         };
         let new_ref = if later { None } else { Some(self.blobs.write(kind, commitment, view, record)?) };
         let txn = begin_write(&self.db)?;
         let mut stale = None;
         {
-            let mut table = txn.open_table(def)?;
+            let mut table = txn.open_table(kind.table())?;
             let old = ref_view(&table, kind, commitment)?;
             match new_ref {
                 Some(r) if old.is_none_or(|v| v <= view) => {
@@ -427,7 +425,7 @@ impl<C: CertScheme> Store<C> {
             }
             let mut index = txn.open_table(BY_VIEW)?;
             let flags = index.get((view, &commitment.0))?.map_or(0, |f| f.value());
-            index.insert((view, &commitment.0), flags | flag)?;
+            index.insert((view, &commitment.0), flags | kind.flag())?;
         }
         txn.commit()?;
         if let Some(v) = stale {
@@ -438,7 +436,7 @@ impl<C: CertScheme> Store<C> {
 }
 
 /// The view of the blob ref stored under `commitment` in `kind`'s table (open for reading or writing).
-fn ref_view(
+pub(super) fn ref_view(
     table: &impl ReadableTable<&'static [u8; 32], &'static [u8]>,
     kind: Kind,
     commitment: &Digest,

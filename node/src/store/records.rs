@@ -163,7 +163,7 @@ pub fn decode_payload(bytes: &[u8]) -> Result<(View, Vec<u8>), WireError> {
 pub struct BlobRef {
     /// The view the record was stored for.
     pub view: View,
-    /// The file's length in bytes (at most [`MAX_BLOB_BYTES`] plus a record head).
+    /// The file's length in bytes (at most [`MAX_RECORD_BYTES`]).
     pub len: u64,
     /// The BLAKE3 hash of the file.
     pub hash: [u8; 32],

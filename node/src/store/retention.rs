@@ -10,8 +10,8 @@
 use redb::{Database, ReadableTable, Table};
 
 use super::blobs::Kind;
-use super::tables::{BY_VIEW, HAS_PAYLOAD, HAS_SHARE, HEADERS, PAYLOADS, SHARES};
-use super::{StoreError, begin_write, corrupt, records};
+use super::tables::{BY_VIEW, HEADERS};
+use super::{StoreError, begin_write, corrupt, records, ref_view};
 use crate::consensus::{CertScheme, Digest, View};
 
 /// What one [`super::Store::prune`] removed.
@@ -53,21 +53,20 @@ pub(super) fn prune<C: CertScheme>(db: &Database, keep: u64) -> Result<(PruneSta
             let (view, commitment) = k.value();
             doomed.push((view, *commitment, v.value()));
         }
-        let mut shares = txn.open_table(SHARES)?;
-        let mut payloads = txn.open_table(PAYLOADS)?;
+        let mut shares = txn.open_table(Kind::Shares.table())?;
+        let mut payloads = txn.open_table(Kind::Payloads.table())?;
         for (view, commitment, flags) in doomed {
             index.remove((view, &commitment))?;
-            if flags & HAS_SHARE != 0
-                && let Some(v) = remove_through(&mut shares, Kind::Shares, &commitment, through)?
+            let commitment = Digest(commitment);
+            for (kind, table, count) in
+                [(Kind::Shares, &mut shares, &mut stats.shares), (Kind::Payloads, &mut payloads, &mut stats.payloads)]
             {
-                stats.shares += 1;
-                removed.push((Kind::Shares, Digest(commitment), v));
-            }
-            if flags & HAS_PAYLOAD != 0
-                && let Some(v) = remove_through(&mut payloads, Kind::Payloads, &commitment, through)?
-            {
-                stats.payloads += 1;
-                removed.push((Kind::Payloads, Digest(commitment), v));
+                if flags & kind.flag() != 0
+                    && let Some(v) = remove_through(table, kind, &commitment, through)?
+                {
+                    *count += 1;
+                    removed.push((kind, commitment, v));
+                }
             }
         }
     }
@@ -80,16 +79,14 @@ pub(super) fn prune<C: CertScheme>(db: &Database, keep: u64) -> Result<(PruneSta
 fn remove_through(
     table: &mut Table<'_, &[u8; 32], &[u8]>,
     kind: Kind,
-    commitment: &[u8; 32],
+    commitment: &Digest,
     through: View,
 ) -> Result<Option<View>, StoreError> {
-    let view = match table.get(commitment)? {
-        Some(v) => records::record_view(v.value()).map_err(corrupt(kind.name(), Digest(*commitment).hex()))?,
-        None => return Ok(None), // removed under an earlier view's index entry
-    };
+    // None: removed under an earlier view's index entry.
+    let Some(view) = ref_view(table, kind, commitment)? else { return Ok(None) };
     if view > through {
         return Ok(None);
     }
-    table.remove(commitment)?;
+    table.remove(&commitment.0)?;
     Ok(Some(view))
 }

@@ -411,9 +411,9 @@ fn damaged_records_are_typed_errors_naming_table_and_key() {
     damage!(store, SAFETY, (), b"CSS\x01\x00");
     is_corrupt(store.safety().unwrap_err(), "safety", "()");
     is_corrupt(store.put_safety(&safety_state(&chain, 1, 1)).unwrap_err(), "safety", "()");
-    damage!(store, SHARES, &c3.0, b"junk");
+    damage!(store, Kind::Shares.table(), &c3.0, b"junk");
     is_corrupt(store.share(&c3).unwrap_err(), "shares", &c3.hex());
-    damage!(store, PAYLOADS, &c3.0, b"CSD\x01\x01\x00\x00\x00\x00\x00\x00\x00\xff\xff\xff\xff");
+    damage!(store, Kind::Payloads.table(), &c3.0, b"CSD\x01\x01\x00\x00\x00\x00\x00\x00\x00\xff\xff\xff\xff");
     is_corrupt(store.payload(&c3).unwrap_err(), "payloads", &c3.hex());
     // Retention reports a damaged record it must look at rather than guess.
     is_corrupt(store.prune(1).unwrap_err(), "shares", &c3.hex());
