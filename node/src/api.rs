@@ -221,7 +221,17 @@ async fn payload_of(shared: &Arc<Shared>, height: u64) -> ApiResult<(Header, Arc
 
 async fn payload_at(State(shared): State<Arc<Shared>>, Path(height): Path<u64>) -> ApiResult<Response> {
     let (_, payload) = payload_of(&shared, height).await?;
-    Ok(([(header::CONTENT_TYPE, "application/octet-stream")], payload.as_ref().clone()).into_response())
+    let body = axum::body::Bytes::from_owner(SharedBytes(payload));
+    Ok(([(header::CONTENT_TYPE, "application/octet-stream")], body).into_response())
+}
+
+/// A shared payload as a response body, sent without copying its megabytes.
+struct SharedBytes(Arc<Vec<u8>>);
+
+impl AsRef<[u8]> for SharedBytes {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
 }
 
 async fn block_at(State(shared): State<Arc<Shared>>, Path(height): Path<u64>) -> ApiResult<axum::Json<Value>> {

@@ -286,7 +286,7 @@ fn fetch_missing_shares(shared: Arc<Shared>, decided: Vec<(View, crate::consensu
     tokio::spawn(async move {
         let store = shared.store.clone();
         let missing = tokio::task::spawn_blocking(move || {
-            decided.into_iter().filter(|(_, c)| matches!(store.share(c), Ok(None))).collect::<Vec<_>>()
+            decided.into_iter().filter(|(_, c)| matches!(store.has_share(c), Ok(false))).collect::<Vec<_>>()
         })
         .await
         .unwrap_or_default();

@@ -88,6 +88,7 @@ pub fn check(shared: Arc<Shared>, req: DataRequest, results: mpsc::Sender<CoreIn
                     let ok = mascarpone::payload_matches(&job.vid, job.backend.as_ref(), &commitment, &payload, max);
                     if ok {
                         job.store.put_payload(view, &commitment, &payload)?;
+                        job.recent.insert(commitment, payload);
                     }
                     Ok(ok)
                 }
@@ -129,7 +130,7 @@ pub fn serve_share(shared: Arc<Shared>, to: NodeId, view: View, commitment: Dige
             if let Some((common, share)) = job.dispersed_share(&commitment, to) {
                 return Some(VidShare { view, commitment, node: to, common, share });
             }
-            let payload = job.store.payload(&commitment).ok()??;
+            let payload = job.local_payload(&commitment).ok()??;
             let max = job.consensus.max_block_bytes as usize;
             mascarpone::rebuild_share(&job.vid, job.backend.as_ref(), &payload, max, view, &commitment, to as usize)
         })

@@ -19,6 +19,7 @@ pub mod byzantine;
 mod core_task;
 mod engine_jobs;
 mod inbound;
+mod recent;
 pub mod retrieval;
 mod shared;
 

@@ -80,18 +80,19 @@ pub enum RetrievalError {
 /// The payload of the decided `header`: from the store, the DA committee, or reconstruction.
 pub async fn payload(shared: &Arc<Shared>, header: &Header) -> Result<Arc<Vec<u8>>, RetrievalError> {
     let commitment = header.payload_commitment;
-    let store = shared.store.clone();
-    let local = tokio::task::spawn_blocking(move || store.payload(&commitment))
+    let job = shared.clone();
+    let local = tokio::task::spawn_blocking(move || job.local_payload(&commitment))
         .await
         .map_err(|e| RetrievalError::Store(e.to_string()))?
         .map_err(|e| RetrievalError::Store(e.to_string()))?;
     if let Some(p) = local {
-        return Ok(Arc::new(p));
+        return Ok(p);
     }
     let skip = *shared.retrieval.cdn_skip_until.lock().unwrap_or_else(|e| e.into_inner());
     if shared.net.cdn().is_some() && skip.is_none_or(|until| tokio::time::Instant::now() >= until) {
         let asked = tokio::time::Instant::now();
         if let Some(p) = from_cocoa(shared, &commitment).await {
+            shared.recent.insert(commitment, p.clone());
             return Ok(p);
         }
         shared.metrics.fallback("cocoa_failed");
@@ -109,6 +110,9 @@ pub async fn payload(shared: &Arc<Shared>, header: &Header) -> Result<Arc<Vec<u8
     }
     .await;
     shared.retrieval.unregister(&commitment);
+    if let Ok(p) = &result {
+        shared.recent.insert(commitment, p.clone());
+    }
     result
 }
 
@@ -246,16 +250,16 @@ pub async fn on_service(shared: Arc<Shared>, inbound: Inbound) {
     let Some(msg) = super::inbound::decode_service(&shared, &inbound.bytes) else { return };
     match msg {
         ServiceMsg::PayloadRequest { requester, commitment } => {
-            let store = shared.store.clone();
-            if let Ok(Ok(Some(payload))) = tokio::task::spawn_blocking(move || store.payload(&commitment)).await {
+            let job = shared.clone();
+            if let Ok(Ok(Some(payload))) = tokio::task::spawn_blocking(move || job.local_payload(&commitment)).await {
                 let payload = match shared.misbehave {
-                    Some(m) => match m.served_payload(payload) {
-                        Some(p) => p,
+                    Some(m) => match m.served_payload(payload.to_vec()) {
+                        Some(p) => Arc::new(p),
                         None => return,
                     },
                     None => payload,
                 };
-                let reply = ServiceMsg::PayloadResponse { commitment, payload: Arc::new(payload) };
+                let reply = ServiceMsg::PayloadResponse { commitment, payload };
                 if let Err(e) = shared.send_service(requester, &reply) {
                     debug!(requester, "could not answer a payload request: {e}");
                 }

@@ -12,6 +12,7 @@ use tokio::sync::watch;
 use tracing::{debug, warn};
 
 use super::byzantine::Misbehaviour;
+use super::recent::RecentPayloads;
 use super::retrieval::Retrieval;
 use crate::config::NodeConfig;
 use crate::consensus::{BlsScheme, BuiltBlock, Config, Digest, Membership, Message, NodeId, View, wire};
@@ -26,6 +27,8 @@ use crate::store::Store;
 /// Bytes of its recent dispersals (payload and shares) a leader keeps to serve shares nodes ask for; the newest
 /// is always kept. Sixteen were kept before, whatever their size: 280 MB of 5 MB blocks, a node's largest memory.
 const KEEP_DISPERSAL_BYTES: usize = 64 << 20;
+/// Bytes of recently checked payloads kept in memory to answer requests for them (six 5 MB blocks).
+const KEEP_RECENT_PAYLOAD_BYTES: usize = 32 << 20;
 /// Transaction arrival times kept for the submit-to-decide histogram.
 const KEEP_ARRIVALS: usize = 200_000;
 /// Views whose CDN dispersal is kept for a libp2p resend.
@@ -91,6 +94,8 @@ pub struct Shared {
     pub dispersals: Mutex<VecDeque<BuiltBlock>>,
     /// Pending payload and share retrievals.
     pub retrieval: Retrieval,
+    /// Recently checked payloads, to answer requests without reading the store.
+    pub recent: RecentPayloads,
     /// When the node started.
     pub started: Instant,
     /// The misbehaviour a fault drill asked for (`None`: an honest node).
@@ -149,6 +154,7 @@ impl Shared {
             proposed: Mutex::new(HashMap::new()),
             dispersals: Mutex::new(VecDeque::new()),
             retrieval: Retrieval::default(),
+            recent: RecentPayloads::new(KEEP_RECENT_PAYLOAD_BYTES),
             started: Instant::now(),
             misbehave,
         }
@@ -357,6 +363,18 @@ impl Shared {
         while d.len() > 1 && held > KEEP_DISPERSAL_BYTES {
             held -= d.pop_front().as_ref().map_or(0, size);
         }
+    }
+
+    /// The payload with `commitment` if this node holds it: kept in memory, or read (and checked against its
+    /// ref) from the store. Blocking: call it from a blocking task.
+    pub fn local_payload(&self, commitment: &Digest) -> Result<Option<Arc<Vec<u8>>>, crate::store::StoreError> {
+        if let Some(p) = self.recent.get(commitment) {
+            return Ok(Some(p));
+        }
+        let Some(p) = self.store.payload(commitment)? else { return Ok(None) };
+        let p = Arc::new(p);
+        self.recent.insert(*commitment, p.clone());
+        Ok(Some(p))
     }
 
     /// Node `node`'s share of a dispersal this node made, by commitment, with the common data.

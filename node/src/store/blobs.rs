@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use redb::TableDefinition;
 
 use super::StoreError;
-use super::records::{BlobRef, MAX_RECORD_BYTES};
+use super::records::{BlobRef, MAX_RECORD_BYTES, Record};
 use super::tables::{HAS_PAYLOAD, HAS_SHARE, PAYLOADS, SHARES};
 use crate::atomic_write::write_atomic_direct;
 use crate::consensus::{Digest, View};
@@ -93,10 +93,17 @@ impl Blobs {
     }
 
     /// Writes `record` as the file for (`commitment`, `view`), durable when it returns, and its ref.
-    pub fn write(&self, kind: Kind, commitment: &Digest, view: View, record: &[u8]) -> Result<BlobRef, StoreError> {
+    pub fn write(
+        &self,
+        kind: Kind,
+        commitment: &Digest,
+        view: View,
+        record: &Record<'_>,
+    ) -> Result<BlobRef, StoreError> {
         let path = self.path(kind, commitment, view);
-        write_atomic_direct(&path, record).map_err(|e| StoreError::Blob { path: e.path, source: e.source })?;
-        Ok(BlobRef::of(view, record))
+        let parts = record.parts();
+        write_atomic_direct(&path, &parts).map_err(|e| StoreError::Blob { path: e.path, source: e.source })?;
+        Ok(BlobRef::of_parts(view, &parts))
     }
 
     /// Reads the file `r` refers to and checks it against the ref. `Ok(None)` when the file is gone (a

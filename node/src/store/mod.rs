@@ -345,8 +345,8 @@ impl<C: CertScheme> Store<C> {
     /// payload in a later view) keeps the record under the later view, so retention keeps it as long as the
     /// later view needs it.
     pub fn put_share(&self, share: &VidShare) -> Result<(), StoreError> {
-        let bytes = records::encode_share(share).map_err(too_large("vid share"))?;
-        self.put_blob(Kind::Shares, share.view, &share.commitment, &bytes)
+        let record = records::share_record(share).map_err(too_large("vid share"))?;
+        self.put_blob(Kind::Shares, share.view, &share.commitment, &record)
     }
 
     /// This node's VID share of the payload with `commitment`.
@@ -355,11 +355,18 @@ impl<C: CertScheme> Store<C> {
         records::decode_share(&bytes, commitment).map(Some).map_err(corrupt("shares", commitment.hex()))
     }
 
+    /// Whether this node holds its VID share of the payload with `commitment`: the ref only, without reading
+    /// (and hashing) the file, for the per-block check that asks the DA committee for a missing share.
+    pub fn has_share(&self, commitment: &Digest) -> Result<bool, StoreError> {
+        let txn = self.db.begin_read()?;
+        Ok(ref_view(&txn.open_table(Kind::Shares.table())?, Kind::Shares, commitment)?.is_some())
+    }
+
     /// Stores a DA payload received in `view`, by its commitment (the same rule for a repeat as
     /// [`Store::put_share`]).
     pub fn put_payload(&self, view: View, commitment: &Digest, payload: &[u8]) -> Result<(), StoreError> {
-        let bytes = records::encode_payload(view, payload).map_err(too_large("da payload"))?;
-        self.put_blob(Kind::Payloads, view, commitment, &bytes)
+        let record = records::payload_record(view, payload).map_err(too_large("da payload"))?;
+        self.put_blob(Kind::Payloads, view, commitment, &record)
     }
 
     /// The DA payload with `commitment`.
@@ -402,7 +409,13 @@ impl<C: CertScheme> Store<C> {
     /// Writes a share or payload record as a file and refers to it under `commitment`, indexing it under
     /// `view`, in one transaction; a stored record of a later view stays (only its index entry for `view` is
     /// added). The file is on disk before the transaction commits; a file no ref names any more goes after it.
-    fn put_blob(&self, kind: Kind, view: View, commitment: &Digest, record: &[u8]) -> Result<(), StoreError> {
+    fn put_blob(
+        &self,
+        kind: Kind,
+        view: View,
+        commitment: &Digest,
+        record: &records::Record<'_>,
+    ) -> Result<(), StoreError> {
         // A later view's record already stored: only the index entry is new (no file to write).
         let later = {
             let txn = self.db.begin_read()?;

@@ -119,14 +119,46 @@ pub fn decode_proof<C: CertScheme>(bytes: &[u8], height: u64) -> Result<CommitPr
     Ok(CommitProof { child, child_qc })
 }
 
-/// Encodes a VID share (its commitment is the key).
-pub fn encode_share(share: &VidShare) -> Result<Vec<u8>, OverLimit> {
+/// A share or payload record as written to its file: an encoded head, then the record's last field, its
+/// megabytes borrowed rather than copied into one buffer (the file write copies them once, into its staging).
+#[derive(Debug)]
+pub struct Record<'a> {
+    /// Every field before the body, the body's length prefix included.
+    pub head: Vec<u8>,
+    /// The last field's bytes.
+    pub body: &'a [u8],
+}
+
+impl Record<'_> {
+    /// The record's bytes in file order.
+    pub fn parts(&self) -> [&[u8]; 2] {
+        [&self.head, self.body]
+    }
+
+    /// The record as one buffer, as its file holds it.
+    pub fn to_vec(&self) -> Vec<u8> {
+        [self.head.as_slice(), self.body].concat()
+    }
+}
+
+/// A VID share's record (its commitment is the key).
+pub fn share_record(share: &VidShare) -> Result<Record<'_>, OverLimit> {
     check_blob(&share.common)?;
     check_blob(&share.share)?;
-    let mut w = Writer::with_capacity(SHARE, VERSION, 18 + share.common.len() + share.share.len());
+    let mut w = Writer::with_capacity(SHARE, VERSION, 22 + share.common.len());
     w.u64(share.view).bytes(&share.node.to_le_bytes());
-    w.len_bytes(&share.common).len_bytes(&share.share);
-    Ok(w.finish())
+    w.len_bytes(&share.common).u32(body_len(&share.share));
+    Ok(Record { head: w.finish(), body: &share.share })
+}
+
+/// Encodes a VID share (its commitment is the key): [`share_record`] as one buffer.
+pub fn encode_share(share: &VidShare) -> Result<Vec<u8>, OverLimit> {
+    share_record(share).map(|r| r.to_vec())
+}
+
+/// The u32 length prefix of a body [`check_blob`] has bounded (far below 4 GiB).
+fn body_len(body: &[u8]) -> u32 {
+    u32::try_from(body.len()).unwrap_or(u32::MAX)
 }
 
 /// Decodes the VID share stored under `commitment`.
@@ -140,12 +172,17 @@ pub fn decode_share(bytes: &[u8], commitment: &Digest) -> Result<VidShare, WireE
     Ok(VidShare { view, commitment: *commitment, node, common, share })
 }
 
-/// Encodes a DA payload received in `view` (its commitment is the key).
-pub fn encode_payload(view: View, payload: &[u8]) -> Result<Vec<u8>, OverLimit> {
+/// The record of a DA payload received in `view` (its commitment is the key).
+pub fn payload_record(view: View, payload: &[u8]) -> Result<Record<'_>, OverLimit> {
     check_blob(payload)?;
-    let mut w = Writer::with_capacity(PAYLOAD, VERSION, 12 + payload.len());
-    w.u64(view).len_bytes(payload);
-    Ok(w.finish())
+    let mut w = Writer::with_capacity(PAYLOAD, VERSION, 12);
+    w.u64(view).u32(body_len(payload));
+    Ok(Record { head: w.finish(), body: payload })
+}
+
+/// Encodes a DA payload received in `view`: [`payload_record`] as one buffer.
+pub fn encode_payload(view: View, payload: &[u8]) -> Result<Vec<u8>, OverLimit> {
+    payload_record(view, payload).map(|r| r.to_vec())
 }
 
 /// Decodes a DA payload record: the view it was stored for, and the payload.
@@ -175,7 +212,17 @@ pub const MAX_RECORD_BYTES: u64 = 2 * MAX_BLOB_BYTES as u64 + 64;
 impl BlobRef {
     /// The ref of a record about to be written as a file.
     pub fn of(view: View, record: &[u8]) -> Self {
-        BlobRef { view, len: record.len() as u64, hash: *blake3::hash(record).as_bytes() }
+        Self::of_parts(view, &[record])
+    }
+
+    /// The ref of a record file holding the concatenation of `parts`.
+    pub fn of_parts(view: View, parts: &[&[u8]]) -> Self {
+        let mut hasher = blake3::Hasher::new();
+        for p in parts {
+            hasher.update(p);
+        }
+        let len = parts.iter().map(|p| p.len() as u64).sum();
+        BlobRef { view, len, hash: *hasher.finalize().as_bytes() }
     }
 }
 

@@ -295,6 +295,7 @@ fn shares_and_payloads_round_trip_by_commitment() {
     let store = open(&path);
     let c = Digest([3; 32]);
     assert_eq!(store.share(&c).unwrap(), None);
+    assert!(!store.has_share(&c).unwrap());
     assert_eq!(store.payload(&c).unwrap(), None);
     let s = share(4, c, 9);
     store.put_share(&s).unwrap();
@@ -302,6 +303,8 @@ fn shares_and_payloads_round_trip_by_commitment() {
     drop(store);
     let store = open(&path);
     assert_eq!(store.share(&c).unwrap(), Some(s));
+    assert!(store.has_share(&c).unwrap());
+    assert!(!store.has_share(&Digest([4; 32])).unwrap());
     assert_eq!(store.payload(&c).unwrap().as_deref(), Some(&b"the payload"[..]));
     assert_eq!(store.share(&Digest([4; 32])).unwrap(), None);
     let huge = vec![0u8; records::MAX_BLOB_BYTES + 1];

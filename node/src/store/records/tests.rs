@@ -145,6 +145,15 @@ proptest! {
     }
 
     #[test]
+    fn a_record_in_parts_has_the_ref_of_its_bytes(s in share()) {
+        for record in [share_record(&s).unwrap(), payload_record(s.view, &s.share).unwrap()] {
+            let whole = record.to_vec();
+            prop_assert_eq!(whole.len(), record.head.len() + record.body.len());
+            prop_assert_eq!(BlobRef::of_parts(s.view, &record.parts()), BlobRef::of(s.view, &whole));
+        }
+    }
+
+    #[test]
     fn blob_refs_round_trip_and_name_their_view(view in any::<u64>(), len in 0..=MAX_RECORD_BYTES, hash in any::<[u8; 32]>()) {
         let r = BlobRef { view, len, hash };
         let bytes = encode_blob_ref(&r);
