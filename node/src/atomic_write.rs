@@ -182,14 +182,19 @@ mod tests {
 
     #[test]
     fn a_failed_rename_leaves_no_temporary_file() {
-        let dir = tempfile::tempdir().unwrap();
-        // A directory where the file should go: the rename fails after the temporary file was written.
-        let target = dir.path().join("taken");
-        fs::create_dir(&target).unwrap();
-        fs::write(target.join("inside"), b"x").unwrap();
-        let e = write_atomic(&target, b"data").unwrap_err();
-        assert!(e.to_string().contains("taken"), "{e}");
-        assert_eq!(names(dir.path()), ["taken"], "the temporary file was removed");
+        // Both writers, buffered and direct (10,000 bytes: more than one direct block).
+        type Writer = fn(&Path) -> Result<(), WriteError>;
+        let writers: [Writer; 2] = [|t| write_atomic(t, b"data"), |t| write_atomic_direct(t, &[&[1u8; 10_000]])];
+        for write in writers {
+            let dir = tempfile::tempdir().unwrap();
+            // A directory where the file should go: the rename fails after the temporary file was written.
+            let target = dir.path().join("taken");
+            fs::create_dir(&target).unwrap();
+            fs::write(target.join("inside"), b"x").unwrap();
+            let e = write(&target).unwrap_err();
+            assert!(e.to_string().contains("taken"), "{e}");
+            assert_eq!(names(dir.path()), ["taken"], "the temporary file was removed");
+        }
     }
 
     #[test]
@@ -208,16 +213,5 @@ mod tests {
             assert_eq!(fs::read(&target).unwrap(), &bytes[..len / 2], "{len} bytes halved");
         }
         assert!(names(dir.path()).iter().all(|n| n.starts_with("blob-")), "{:?}", names(dir.path()));
-    }
-
-    #[test]
-    fn a_failed_direct_write_leaves_no_temporary_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let target = dir.path().join("taken");
-        fs::create_dir(&target).unwrap();
-        fs::write(target.join("inside"), b"x").unwrap();
-        let e = write_atomic_direct(&target, &[&[1u8; 10_000]]).unwrap_err();
-        assert!(e.to_string().contains("taken"), "{e}");
-        assert_eq!(names(dir.path()), ["taken"], "the temporary file was removed");
     }
 }

@@ -5,12 +5,13 @@
 //!
 //! Crash safety, the store's promise kept: a file is written whole (temporary file, fsync, rename, directory
 //! fsync) before the redb transaction that refers to it commits, so a ref never names a missing or half file.
-//! The file's bytes go past the page cache (`O_DIRECT` on Linux, see [`write_atomic_direct`]): a node writes
-//! megabytes per block that it rarely reads back soon, and copying them into fresh cache pages cost a DA member
-//! a third of its CPU under load.
 //! A crash between the two, or before an old file is removed, leaves an unreferenced file, which
 //! [`Blobs::sweep`] removes when the store opens. A file that does not match its ref (length or BLAKE3 hash)
 //! is a damaged record, reported as such, never served.
+//!
+//! The file's bytes go past the page cache (`O_DIRECT` on Linux, see [`write_atomic_direct`]): a node writes
+//! megabytes per block that it rarely reads back soon, and copying them into fresh cache pages cost a DA member
+//! a third of its CPU under load.
 
 use std::fs;
 use std::io::{self, Read};
