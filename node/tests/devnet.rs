@@ -9,13 +9,13 @@ use serde_json::Value;
 /// One devnet at a time: each is 4 processes on a 2-core machine.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
-/// Runs `crema devnet` with `args` (4 nodes, 8 s of load) and returns its exit success and JSON summary.
-fn devnet(args: &[&str]) -> (bool, Value) {
+/// Runs `crema devnet` with `args` (4 nodes, `secs` seconds of load) and returns its exit success and JSON summary.
+fn devnet(secs: u32, args: &[&str]) -> (bool, Value) {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("summary.json");
     let out = Command::new(env!("CARGO_BIN_EXE_crema"))
-        .args(["--backend", "cpu", "devnet", "--nodes", "4", "--duration", "8", "--tx-rate", "100"])
+        .args(["--backend", "cpu", "devnet", "--nodes", "4", "--duration", &secs.to_string(), "--tx-rate", "100"])
         .args(["--summary-json", json.to_str().unwrap()])
         .args(args)
         .output()
@@ -36,7 +36,7 @@ fn a_four_node_devnet_decides_verifies_and_recovers_everything() {
     let out = tempfile::tempdir().unwrap();
     let (net, png) = (out.path().join("net"), out.path().join("run.png"));
     let (net_arg, png_arg) = (net.to_str().unwrap(), png.to_str().unwrap());
-    let (ok, s) = devnet(&["--da-committee", "2", "--latency-ms", "20", "--keep", net_arg, "--plot", png_arg]);
+    let (ok, s) = devnet(8, &["--da-committee", "2", "--latency-ms", "20", "--keep", net_arg, "--plot", png_arg]);
     assert!(ok, "{s:#}");
     for f in ["safety_ok", "namespaces_verified", "payloads_recovered"] {
         assert!(flag(&s, f), "{f}: {s:#}");
@@ -59,7 +59,7 @@ fn a_four_node_devnet_decides_verifies_and_recovers_everything() {
 #[test]
 fn a_crashed_and_restarted_node_and_a_killed_broker_keep_every_flag() {
     let args = ["--da-committee", "2", "--kill-cdn-at", "2", "--crash", "1@3", "--restart", "1@5"];
-    let (ok, s) = devnet(&args);
+    let (ok, s) = devnet(8, &args);
     assert!(ok, "{s:#}");
     assert_eq!(s["faults"].as_array().unwrap().len(), 3, "{s:#}");
     assert_eq!(s["cdn_brokers"].as_u64(), Some(1), "{s:#}");
@@ -72,23 +72,24 @@ fn a_crashed_and_restarted_node_and_a_killed_broker_keep_every_flag() {
 
 #[test]
 fn each_byzantine_kind_keeps_safety_and_shows_in_the_counters() {
+    // 4 s each: about a hundred views, a quarter of them led by node 3.
     // bad-shares: the leader's shares fail their checks (counted as bad messages), the DA committee serves good ones.
-    let (ok, s) = devnet(&["--da-committee", "2", "--byzantine", "3:bad-shares"]);
+    let (ok, s) = devnet(4, &["--da-committee", "2", "--byzantine", "3:bad-shares"]);
     assert!(ok, "{s:#}");
     assert!(s["bad_messages"].as_f64().unwrap() >= 1.0, "{s:#}");
     // da-corrupt: a DA member serves corrupted payloads; nodes retrieving them refuse and count them. Without a
     // CDN, whose cache would answer retrievals before the committee is asked.
-    let (ok, s) = devnet(&["--da-committee", "2", "--byzantine", "1:da-corrupt", "--cdn-brokers", "0"]);
+    let (ok, s) = devnet(4, &["--da-committee", "2", "--byzantine", "1:da-corrupt", "--cdn-brokers", "0"]);
     assert!(ok, "{s:#}");
     assert!(s["bad_messages"].as_f64().unwrap() >= 1.0, "{s:#}");
     // equivocate: as leader, node 3 sends two validly signed proposals for its view to two halves of the nodes;
     // honest nodes that see both count the evidence, and vote for one only.
-    let (ok, s) = devnet(&["--da-committee", "2", "--byzantine", "3:equivocate"]);
+    let (ok, s) = devnet(4, &["--da-committee", "2", "--byzantine", "3:equivocate"]);
     assert!(ok, "{s:#}");
     assert!(s["equivocations"].as_f64().unwrap() >= 1.0, "{s:#}");
     // da-withhold: with all 4 on the committee the 3 honest members certify alone. No node is left outside the
     // committee to rebuild from, so payloads_recovered is false by construction and the exit status is 1.
-    let (_, s) = devnet(&["--da-committee", "4", "--byzantine", "3:da-withhold"]);
+    let (_, s) = devnet(4, &["--da-committee", "4", "--byzantine", "3:da-withhold"]);
     assert!(flag(&s, "safety_ok") && flag(&s, "namespaces_verified"), "{s:#}");
     assert!(!flag(&s, "payloads_recovered"));
     assert!(s["blocks"].as_u64().unwrap() > 0 && s["decided_txs"].as_u64().unwrap() > 0, "{s:#}");

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use crema_engine::BackendChoice;
+use crema_engine::vid::Vid;
 
 use super::checks::{self, Check};
 use super::client::{Client, metric, metric_total};
@@ -177,6 +178,21 @@ const CATCH_UP: Duration = Duration::from_secs(15);
 /// Seconds before and after a fault over which its effect is measured.
 pub const EFFECT_WINDOW_S: f64 = 5.0;
 
+/// Says at the start, not after the run, when the recovery check cannot pass: the nodes outside the DA committee
+/// (the only ones left when it runs) hold less than the recovery threshold's weight.
+fn warn_if_unrecoverable(vid: &Vid, da_committee: usize) {
+    let w = vid.weights();
+    let outside: u64 = w.iter().skip(da_committee).map(u64::from).sum();
+    let need = vid.threshold().ceil_of(w.total());
+    if outside < need {
+        eprintln!(
+            "devnet: note: the {} node(s) outside the DA committee hold {outside} of the {need} weight units a \
+             rebuild needs, so payloads_recovered will be false; use more --nodes or a smaller --da-committee",
+            w.nodes().saturating_sub(da_committee)
+        );
+    }
+}
+
 /// Runs the devnet, printing progress to stderr.
 pub fn run(opts: &DevnetOptions) -> anyhow::Result<Summary> {
     let tmp = tempfile::tempdir()?;
@@ -187,6 +203,8 @@ pub fn run(opts: &DevnetOptions) -> anyhow::Result<Summary> {
     eprintln!("devnet: {} nodes, DA committee {}, in {}", opts.cluster.nodes, opts.cluster.da_committee, dir.display());
     let mut cluster = Cluster::launch(&opts.exe, &dir, &opts.cluster, Duration::from_secs(60))?;
     let network = NetworkFile::read(&dir.join("network.toml"))?;
+    let vid = crate::da::savoiardi::network_vid(&network.consensus_config())?;
+    warn_if_unrecoverable(&vid, opts.cluster.da_committee);
     eprintln!("devnet: every node answers /healthcheck; load for {} s", opts.duration);
     let n = opts.cluster.nodes;
     let clients: Arc<Mutex<Vec<Option<Client>>>> =
@@ -313,7 +331,6 @@ pub fn run(opts: &DevnetOptions) -> anyhow::Result<Summary> {
         cluster.stop(i, Duration::from_secs(5));
     }
     let holders: Vec<(usize, Client)> = live.iter().filter(|(i, _)| !da.contains(i)).cloned().collect();
-    let vid = crate::da::savoiardi::network_vid(&network.consensus_config())?;
     let payloads_recovered = if holders.is_empty() {
         Check { ok: false, detail: "every node is on the DA committee: no node left to rebuild from".into() }
     } else {

@@ -2,7 +2,7 @@
 //! sender, the mempool, metrics and a status snapshot for the API.
 
 use std::borrow::Cow;
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -12,7 +12,7 @@ use tokio::sync::watch;
 use tracing::{debug, warn};
 
 use super::byzantine::Misbehaviour;
-use super::recent::RecentPayloads;
+use super::recent::{RecentDispersals, RecentPayloads};
 use super::retrieval::Retrieval;
 use crate::config::NodeConfig;
 use crate::consensus::{BlsScheme, BuiltBlock, Config, Digest, Membership, Message, NodeId, View, wire};
@@ -91,7 +91,7 @@ pub struct Shared {
     /// The transactions of the blocks this node proposed, by view, until decided or abandoned.
     pub proposed: Mutex<HashMap<View, Vec<[u8; 32]>>>,
     /// This node's recent dispersals, to serve shares.
-    pub dispersals: Mutex<VecDeque<BuiltBlock>>,
+    pub dispersals: RecentDispersals,
     /// Pending payload and share retrievals.
     pub retrieval: Retrieval,
     /// Recently checked payloads, to answer requests without reading the store.
@@ -152,7 +152,7 @@ impl Shared {
             mempool: Mutex::new(mempool),
             arrivals: Mutex::new(HashMap::new()),
             proposed: Mutex::new(HashMap::new()),
-            dispersals: Mutex::new(VecDeque::new()),
+            dispersals: RecentDispersals::new(KEEP_DISPERSAL_BYTES),
             retrieval: Retrieval::default(),
             recent: RecentPayloads::new(KEEP_RECENT_PAYLOAD_BYTES),
             started: Instant::now(),
@@ -356,13 +356,7 @@ impl Shared {
 
     /// Remembers a block this node dispersed, to serve shares of it.
     pub fn keep_dispersal(&self, block: BuiltBlock) {
-        let size = |b: &BuiltBlock| b.payload.len() + b.shares.iter().map(Vec::len).sum::<usize>();
-        let mut d = self.dispersals.lock().unwrap_or_else(|e| e.into_inner());
-        d.push_back(block);
-        let mut held: usize = d.iter().map(size).sum();
-        while d.len() > 1 && held > KEEP_DISPERSAL_BYTES {
-            held -= d.pop_front().as_ref().map_or(0, size);
-        }
+        self.dispersals.insert(block);
     }
 
     /// The payload with `commitment` if this node holds it: kept in memory, or read (and checked against its
@@ -379,9 +373,7 @@ impl Shared {
 
     /// Node `node`'s share of a dispersal this node made, by commitment, with the common data.
     pub fn dispersed_share(&self, commitment: &Digest, node: NodeId) -> Option<(Arc<Vec<u8>>, Vec<u8>)> {
-        let d = self.dispersals.lock().unwrap_or_else(|e| e.into_inner());
-        let b = d.iter().find(|b| b.payload_commitment == *commitment)?;
-        Some((b.common.clone(), b.shares.get(node as usize)?.clone()))
+        self.dispersals.share(commitment, node as usize)
     }
 }
 
