@@ -3,6 +3,9 @@
 //! pre-validated keys and signatures, so each loop times the same work: hash to G2, key
 //! aggregation and the pairing check.
 //!
+//! `bls/decode_signature`: a compressed signature to a checked point (on the curve, in G2), with arkworks
+//! beside blst.
+//!
 //! `bls/find_invalid_votes/{10,100,1000}`: n votes (distinct keys, one message) with one forged
 //! signature at index n/2, and the indices of the bad votes as the answer. Crema batch-checks
 //! them and bisects (`bls::batch_find_invalid`); blst, which has no bisection, batch-checks
@@ -11,6 +14,7 @@
 
 use std::hint::black_box;
 
+use ark_serialize::CanonicalDeserialize;
 use blst::BLST_ERROR;
 use blst::min_pk as blst_pk;
 use crema_engine::backend::Cpu;
@@ -52,6 +56,17 @@ fn sign_and_verify(c: &mut Criterion) {
     let mut g = c.benchmark_group("bls/sign");
     g.bench_function("crema", |b| b.iter(|| sk.sign(black_box(MSG)).unwrap()));
     g.bench_function("blst", |b| b.iter(|| bsk.sign(black_box(MSG), DST_SIG, &[])));
+    g.finish();
+
+    // Decoding a received signature: decompression and the subgroup check (every vote and certificate a node
+    // receives). arkworks is what crema decoded with before it went through blst.
+    let bytes = sig.to_bytes();
+    let mut g = c.benchmark_group("bls/decode_signature");
+    g.bench_function("crema", |b| b.iter(|| bls::Signature::from_bytes(black_box(&bytes)).unwrap()));
+    g.bench_function("blst", |b| b.iter(|| blst_pk::Signature::sig_validate(black_box(&bytes), true).unwrap()));
+    g.bench_function("arkworks", |b| {
+        b.iter(|| ark_bls12_381::G2Affine::deserialize_compressed(black_box(&bytes[..])).unwrap())
+    });
     g.finish();
 
     let mut g = c.benchmark_group("bls/verify");

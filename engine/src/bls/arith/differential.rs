@@ -17,7 +17,10 @@ use crate::bls::{
     self, DST_POP, DST_SIG, PublicKey, SecretKey, Signature, batch_find_invalid_with_rng, batch_verify_with_rng,
     core_sign, core_verify, hash_to_g2_on,
 };
-use crate::field::{Fr, G1Affine, G1Projective, G2Affine, G2Projective, g1_to_bytes, g2_to_bytes};
+use crate::field::{
+    DecodeError, Fr, G1Affine, G1Projective, G2_BYTES, G2Affine, G2Projective, g1_to_bytes, g2_to_bytes,
+};
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate};
 
 fn rng(seed: u64) -> ChaCha8Rng {
     ChaCha8Rng::seed_from_u64(seed)
@@ -232,4 +235,66 @@ fn batch_verification_and_bisection_agree() {
             );
         }
     }
+}
+
+/// The G2 decoding through arkworks that `field::g2_from_bytes` used before blst: the oracle.
+fn ark_g2_from_bytes(bytes: &[u8]) -> Result<G2Affine, DecodeError> {
+    let p = G2Affine::deserialize_with_mode(bytes, Compress::Yes, Validate::No)
+        .map_err(|_| DecodeError::InvalidPoint { group: "G2" })?;
+    if g2_to_bytes(&p) != bytes {
+        return Err(DecodeError::InvalidPoint { group: "G2" });
+    }
+    if !p.is_zero() && !p.is_in_correct_subgroup_assuming_on_curve() {
+        return Err(DecodeError::NotInSubgroup { group: "G2" });
+    }
+    Ok(p)
+}
+
+#[test]
+fn g2_decoding_through_blst_gives_arkworks_answers() {
+    let mut r = rng(11);
+    let mut inputs: Vec<Vec<u8>> = vec![g2_to_bytes(&G2Affine::identity()).to_vec()];
+    let mut in_subgroup = 0;
+    let mut off_subgroup = 0;
+    for _ in 0..64 {
+        // Points of the subgroup, and each with its sort flag flipped (the other root: the point's negation).
+        let p = g2_to_bytes(&random_g2(&mut r));
+        let mut flipped = p;
+        flipped[0] ^= 0x20;
+        inputs.extend([p.to_vec(), flipped.to_vec()]);
+        // On the curve but (almost surely) outside the subgroup: a random x with a root.
+        let x = crate::field::Fq2::rand(&mut r);
+        if let Some(q) = G2Affine::get_point_from_x_unchecked(x, r.r#gen()) {
+            let mut enc = Vec::new();
+            q.serialize_with_mode(&mut enc, Compress::Yes).unwrap();
+            inputs.push(enc);
+        }
+        // Random x with the compression flag: mostly off the curve, some at or above p.
+        let mut junk = bytes(&mut r, G2_BYTES);
+        junk[0] = 0x80 | (junk[0] & 0x3f);
+        inputs.push(junk);
+    }
+    // Broken flags: uncompressed, infinity with a payload, infinity with the sort flag, x = p - ... above p.
+    let g = g2_to_bytes(&random_g2(&mut r));
+    let mut no_compress = g;
+    no_compress[0] &= 0x7f;
+    let mut inf_junk = g2_to_bytes(&G2Affine::identity());
+    inf_junk[G2_BYTES - 1] = 1;
+    let mut inf_sorted = g2_to_bytes(&G2Affine::identity());
+    inf_sorted[0] |= 0x20;
+    let mut above_p = [0xffu8; G2_BYTES];
+    above_p[0] = 0x9f;
+    inputs.extend([no_compress.to_vec(), inf_junk.to_vec(), inf_sorted.to_vec(), above_p.to_vec()]);
+
+    for input in &inputs {
+        let (ours, theirs) = (crate::field::g2_from_bytes(input), ark_g2_from_bytes(input));
+        assert_eq!(ours, theirs, "input {}", hex::encode(input));
+        match theirs {
+            Ok(_) => in_subgroup += 1,
+            Err(DecodeError::NotInSubgroup { .. }) => off_subgroup += 1,
+            Err(_) => {}
+        }
+    }
+    // The cases the comparison is about were all reached.
+    assert!(in_subgroup >= 129 && off_subgroup >= 20, "{in_subgroup} in, {off_subgroup} off the subgroup");
 }
