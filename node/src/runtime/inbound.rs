@@ -32,7 +32,7 @@ pub async fn receive(
     to_verify: mpsc::Sender<Inbound>,
     mut stop: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let mut seen = Recent::default();
+    let mut seen = SeenDigests::default();
     loop {
         let inbound = tokio::select! {
             _ = stop.changed() => {
@@ -63,12 +63,12 @@ const DUPLICATE_CAPACITY: usize = 1 << 16;
 
 /// Digests of recently received messages, oldest first.
 #[derive(Default)]
-struct Recent {
+struct SeenDigests {
     set: std::collections::HashSet<[u8; 32]>,
     order: std::collections::VecDeque<([u8; 32], Instant)>,
 }
 
-impl Recent {
+impl SeenDigests {
     /// Whether `bytes` were not seen within the window (and remembers them).
     fn first_time(&mut self, bytes: &[u8]) -> bool {
         let now = Instant::now();
