@@ -107,6 +107,16 @@ pub async fn run(
         tracing::warn!(node = me, misbehaviour = m.name(), "this node misbehaves on purpose (--byzantine)");
     }
 
+    // Before the API answers /healthcheck: the first block this node leads or checks costs no more than later ones,
+    // and an engine that cannot check its own block (a broken backend) stops the node here, not in a view.
+    let took = tokio::task::spawn_blocking({
+        let shared = shared.clone();
+        move || engine_jobs::warm_up(&shared)
+    })
+    .await?
+    .context("the engine's warm-up block (a dispersal and its checks) failed")?;
+    info!(node = me, ms = took.as_millis() as u64, "engine warmed up and checked on one full block");
+
     let safety = tokio::task::spawn_blocking({
         let store = store.clone();
         move || store.safety()
