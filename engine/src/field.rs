@@ -113,7 +113,7 @@ pub fn g1_from_bytes(bytes: &[u8]) -> Result<G1Affine, DecodeError> {
 pub fn g2_from_bytes(bytes: &[u8]) -> Result<G2Affine, DecodeError> {
     let arr: &[u8; G2_BYTES] =
         bytes.try_into().map_err(|_| DecodeError::WrongLength { expected: G2_BYTES, got: bytes.len() })?;
-    // blst decompresses and checks the subgroup (several times faster than arkworks; the differential tests in
+    // blst decompresses and checks the subgroup (about twice as fast as arkworks; the differential tests in
     // bls::arith hold it to arkworks' answers).
     let p = crate::bls::arith::blst::g2_decompress(arr)?;
     // Reject non-canonical encodings that a decoder may tolerate (e.g. junk bits beside infinity), as for G1.
