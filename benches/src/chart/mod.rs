@@ -2,10 +2,17 @@
 //! ours. `crema bench --plot` (`engine_bench/plot.rs`) and `crema devnet --plot` (crema-node's `devnet/plot.rs`)
 //! draw through it.
 //!
-//! Charts are drawn with plotters' pure-Rust bitmap backend; text goes through ab_glyph with an embedded DejaVu
-//! Sans (fonts/LICENSE.txt), so drawing needs no system fontconfig or freetype.
+//! Charts are drawn with plotters' pure-Rust bitmap backend into memory and written by the `png` crate (plotters'
+//! own file output would bring in the whole `image` crate, a twentieth of a cold build, for one format); text goes
+//! through ab_glyph with an embedded DejaVu Sans (fonts/LICENSE.txt), so drawing needs no system fontconfig or
+//! freetype.
 
-use plotters::prelude::{FontStyle, RGBColor};
+use std::io::BufWriter;
+use std::path::Path;
+
+use anyhow::Context;
+use plotters::coord::Shift;
+use plotters::prelude::{BitMapBackend, DrawingArea, FontStyle, IntoDrawingArea, RGBColor};
 
 /// DejaVu Sans 2.37, unmodified (Bitstream Vera licence, see fonts/LICENSE.txt).
 static FONT: &[u8] = include_bytes!("fonts/DejaVuSans.ttf");
@@ -41,10 +48,62 @@ pub fn err(e: impl std::fmt::Display) -> anyhow::Error {
     anyhow::anyhow!("drawing the chart: {e}")
 }
 
+/// Draws a chart of `size` (width, height) pixels with `draw` and writes it to `path` as an 8-bit RGB PNG.
+pub fn draw_png(
+    path: &Path,
+    size: (u32, u32),
+    draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let mut rgb = vec![0u8; size.0 as usize * size.1 as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, size).into_drawing_area();
+        draw(&root)?;
+        root.present().map_err(err)?;
+    }
+    write_png(path, &rgb, size).with_context(|| format!("writing the chart {}", path.display()))
+}
+
+fn write_png(path: &Path, rgb: &[u8], (width, height): (u32, u32)) -> anyhow::Result<()> {
+    let mut encoder = png::Encoder::new(BufWriter::new(std::fs::File::create(path)?), width, height);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header()?;
+    writer.write_image_data(rgb)?;
+    writer.finish()?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
+    use plotters::prelude::*;
+
     #[test]
     fn embedded_font_loads() {
         assert!(super::register_font().is_ok());
+    }
+
+    #[test]
+    fn a_drawn_chart_is_a_png_of_its_size_with_what_was_drawn() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.png");
+        super::draw_png(&path, (30, 20), |root| {
+            root.fill(&WHITE).map_err(super::err)?;
+            root.draw_pixel((3, 4), &super::RED).map_err(super::err)
+        })
+        .unwrap();
+        let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&path).unwrap()));
+        let mut reader = decoder.read_info().unwrap();
+        let mut buf = vec![0; reader.output_buffer_size()];
+        let info = reader.next_frame(&mut buf).unwrap();
+        assert_eq!((info.width, info.height, info.color_type), (30, 20, png::ColorType::Rgb));
+        let px = |x: usize, y: usize| &buf[(y * 30 + x) * 3..][..3];
+        assert_eq!(px(3, 4), [214, 39, 40]);
+        assert_eq!(px(0, 0), [255, 255, 255]);
+    }
+
+    #[test]
+    fn an_unwritable_path_is_an_error_naming_it() {
+        let e = super::draw_png(std::path::Path::new("/nonexistent-dir/c.png"), (2, 2), |_| Ok(())).unwrap_err();
+        assert!(format!("{e:#}").contains("/nonexistent-dir/c.png"), "{e:#}");
     }
 }

@@ -83,17 +83,17 @@ pub fn draw(report: &Report, path: &Path) -> anyhow::Result<()> {
     let rows = families.len().div_ceil(columns);
     let height = HEADER + rows as u32 * PANEL_HEIGHT;
     let width = if columns == 1 { WIDTH * 3 / 4 } else { WIDTH };
-    let root = BitMapBackend::new(path, (width, height)).into_drawing_area();
-    root.fill(&WHITE).map_err(chart::err)?;
-    let (header, body) = root.split_vertically(HEADER);
-    draw_header(&header, report, &series).map_err(chart::err)?;
-    let panels = body.split_evenly((rows, columns));
-    for (family, area) in families.iter().zip(&panels) {
-        let cases: Vec<&CaseResult> = report.cases.iter().filter(|c| c.family == *family).collect();
-        draw_panel(area, family_title(family), &cases, &series).map_err(chart::err)?;
-    }
-    root.present().map_err(chart::err)?;
-    Ok(())
+    chart::draw_png(path, (width, height), |root| {
+        root.fill(&WHITE).map_err(chart::err)?;
+        let (header, body) = root.split_vertically(HEADER);
+        draw_header(&header, report, &series).map_err(chart::err)?;
+        let panels = body.split_evenly((rows, columns));
+        for (family, area) in families.iter().zip(&panels) {
+            let cases: Vec<&CaseResult> = report.cases.iter().filter(|c| c.family == *family).collect();
+            draw_panel(area, family_title(family), &cases, &series).map_err(chart::err)?;
+        }
+        Ok(())
+    })
 }
 
 type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;

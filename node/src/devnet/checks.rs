@@ -41,35 +41,66 @@ pub fn safety(clients: &[(usize, Client)]) -> anyhow::Result<Check> {
     if common == 0 {
         return Ok(Check::fail("no block decided on every node".into()));
     }
-    for h in 1..=common {
-        let mut hashes = BTreeSet::new();
-        for (i, c) in clients {
-            let v = c.header(h)?.with_context(|| format!("node {i} has no header at {h}"))?;
-            hashes.insert(v["header"]["hash"].as_str().unwrap_or_default().to_string());
-        }
-        if hashes.len() != 1 {
-            return Ok(Check::fail(format!("nodes disagree at height {h}: {hashes:?}")));
+    let hashes = per_node(clients, |(i, c)| {
+        (1..=common)
+            .map(|h| {
+                let v = c.header(h)?.with_context(|| format!("node {i} has no header at {h}"))?;
+                Ok(v["header"]["hash"].as_str().unwrap_or_default().to_string())
+            })
+            .collect::<anyhow::Result<Vec<String>>>()
+    })?;
+    for (k, h) in (1..=common).enumerate() {
+        let at_h: BTreeSet<&str> = hashes.iter().map(|node| node[k].as_str()).collect();
+        if at_h.len() != 1 {
+            return Ok(Check::fail(format!("nodes disagree at height {h}: {at_h:?}")));
         }
     }
     Ok(Check::pass(format!("{} nodes agree on heights 1..={common} (heights {heights:?})", clients.len())))
+}
+
+/// Runs `work` on each node's item (its client, and what to ask it) on a thread of its own; the results in
+/// `items`' order. The checks make thousands of requests in a long run; one node at a time left the other nodes'
+/// APIs idle.
+fn per_node<I: Sync, T: Send>(items: &[I], work: impl Fn(&I) -> anyhow::Result<T> + Sync) -> anyhow::Result<Vec<T>> {
+    std::thread::scope(|s| {
+        let work = &work;
+        let handles: Vec<_> = items.iter().map(|item| s.spawn(move || work(item))).collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+    })
 }
 
 /// Every namespace of every non-empty block seen, fetched from the namespace endpoint (nodes in turn), carries
 /// the transactions the payload holds and a proof that verifies against the header; every decided submission was
 /// found exactly once.
 pub fn namespaces(obs: &Observer, clients: &[(usize, Client)], backend: &dyn Backend) -> anyhow::Result<Check> {
-    let mut checked = 0u64;
-    for (k, b) in obs.blocks.iter().filter(|b| b.payload_len > 0).enumerate() {
+    if clients.is_empty() {
+        return Ok(Check::fail("no node is running to answer".into()));
+    }
+    // The answers to fetch, dealt to the nodes in turn: (height, namespace, transaction hashes).
+    type Ask<'a> = (u64, u64, &'a [[u8; 32]]);
+    let mut dealt: Vec<Vec<Ask<'_>>> = vec![Vec::new(); clients.len()];
+    let mut k = 0;
+    for b in obs.blocks.iter().filter(|b| b.payload_len > 0) {
         for (ns, txs) in &b.namespaces {
-            let (i, client) = &clients[(k + checked as usize) % clients.len()];
-            let Some(v) = client.namespace(b.height, *ns)? else {
-                return Ok(Check::fail(format!("node {i}: namespace {ns} of block {} not found", b.height)));
+            dealt[k % clients.len()].push((b.height, *ns, txs.as_slice()));
+            k += 1;
+        }
+    }
+    let work: Vec<(&(usize, Client), Vec<_>)> = clients.iter().zip(dealt).collect();
+    let failures = per_node(&work, |((i, client), asks)| {
+        for &(height, ns, txs) in asks {
+            let Some(v) = client.namespace(height, ns)? else {
+                return Ok(Some((height, format!("node {i}: namespace {ns} of block {height} not found"))));
             };
             if let Err(why) = verify_answer(backend, &v, txs) {
-                return Ok(Check::fail(format!("node {i}: namespace {ns} of block {}: {why}", b.height)));
+                return Ok(Some((height, format!("node {i}: namespace {ns} of block {height}: {why}"))));
             }
-            checked += 1;
         }
+        Ok(None)
+    })?;
+    // The lowest failing height, whichever node it came from.
+    if let Some((_, why)) = failures.into_iter().flatten().min_by_key(|(h, _)| *h) {
+        return Ok(Check::fail(why));
     }
     if let Some((i, n)) = obs.found.iter().find(|(_, n)| **n != 1) {
         return Ok(Check::fail(format!("submitted transaction {i} was decided {n} times")));
@@ -77,10 +108,7 @@ pub fn namespaces(obs: &Observer, clients: &[(usize, Client)], backend: &dyn Bac
     if obs.unknown > 0 {
         return Ok(Check::fail(format!("{} decided transactions were never submitted", obs.unknown)));
     }
-    Ok(Check::pass(format!(
-        "{checked} namespace answers verified; {} decided submissions each found once",
-        obs.found.len()
-    )))
+    Ok(Check::pass(format!("{k} namespace answers verified; {} decided submissions each found once", obs.found.len())))
 }
 
 /// Checks one namespace answer against its own header and the transactions (BLAKE3 hashes) the payload holds.

@@ -23,7 +23,10 @@ type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
 /// Draws the summary's time series into `path` (PNG).
 pub fn draw(s: &Summary, path: &Path) -> anyhow::Result<()> {
     chart::register_font()?;
-    let root = BitMapBackend::new(path, (WIDTH, HEADER + 2 * PANEL)).into_drawing_area();
+    chart::draw_png(path, (WIDTH, HEADER + 2 * PANEL), |root| draw_on(root, s))
+}
+
+fn draw_on(root: &Area<'_>, s: &Summary) -> anyhow::Result<()> {
     root.fill(&WHITE).map_err(chart::err)?;
     let (header, body) = root.split_vertically(HEADER);
     let (top, bottom) = body.split_vertically(PANEL);
@@ -39,9 +42,7 @@ pub fn draw(s: &Summary, path: &Path) -> anyhow::Result<()> {
         }
         _ => "submit-to-decide p50, s (trailing 5 s); no transaction decided".into(),
     };
-    draw_panel(&bottom, &title, "seconds", span, &segments(&s.timeline.samples), ORANGE, events)?;
-    root.present().map_err(chart::err)?;
-    Ok(())
+    draw_panel(&bottom, &title, "seconds", span, &segments(&s.timeline.samples), ORANGE, events)
 }
 
 /// The p50 series split where a sample has none (no transaction decided in its window): one line per run.
