@@ -63,13 +63,18 @@ pub fn draw_png(
     write_png(path, &rgb, size).with_context(|| format!("writing the chart {}", path.display()))
 }
 
+/// Writes through a temporary file beside `path`, renamed over it when complete: a failed write leaves the old
+/// chart (or none), never half a PNG; the temporary file is removed on every failure.
 fn write_png(path: &Path, rgb: &[u8], (width, height): (u32, u32)) -> anyhow::Result<()> {
-    let mut encoder = png::Encoder::new(BufWriter::new(std::fs::File::create(path)?), width, height);
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    let mut encoder = png::Encoder::new(BufWriter::new(tmp.as_file_mut()), width, height);
     encoder.set_color(png::ColorType::Rgb);
     encoder.set_depth(png::BitDepth::Eight);
     let mut writer = encoder.write_header()?;
     writer.write_image_data(rgb)?;
     writer.finish()?;
+    tmp.persist(path)?;
     Ok(())
 }
 
@@ -99,6 +104,8 @@ mod tests {
         let px = |x: usize, y: usize| &buf[(y * 30 + x) * 3..][..3];
         assert_eq!(px(3, 4), [214, 39, 40]);
         assert_eq!(px(0, 0), [255, 255, 255]);
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, ["c.png"], "the temporary file was renamed, not left beside it");
     }
 
     #[test]
