@@ -7,9 +7,6 @@
 //! through ab_glyph with an embedded DejaVu Sans (fonts/LICENSE.txt), so drawing needs no system fontconfig or
 //! freetype.
 
-use std::io::BufWriter;
-use std::path::Path;
-
 use anyhow::Context;
 use plotters::coord::Shift;
 use plotters::prelude::{BitMapBackend, DrawingArea, FontStyle, IntoDrawingArea, RGBColor};
@@ -48,34 +45,26 @@ pub fn err(e: impl std::fmt::Display) -> anyhow::Error {
     anyhow::anyhow!("drawing the chart: {e}")
 }
 
-/// Draws a chart of `size` (width, height) pixels with `draw` and writes it to `path` as an 8-bit RGB PNG.
-pub fn draw_png(
-    path: &Path,
+/// Draws a chart of `size` (width, height) pixels with `draw` and encodes it as an 8-bit RGB PNG. The caller
+/// writes the bytes where they go (the `crema` commands: atomically, as every file they write).
+pub fn render_png(
     size: (u32, u32),
     draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<u8>> {
     let mut rgb = vec![0u8; size.0 as usize * size.1 as usize * 3];
     {
         let root = BitMapBackend::with_buffer(&mut rgb, size).into_drawing_area();
         draw(&root)?;
         root.present().map_err(err)?;
     }
-    write_png(path, &rgb, size).with_context(|| format!("writing the chart {}", path.display()))
-}
-
-/// Writes through a temporary file beside `path`, renamed over it when complete: a failed write leaves the old
-/// chart (or none), never half a PNG; the temporary file is removed on every failure.
-fn write_png(path: &Path, rgb: &[u8], (width, height): (u32, u32)) -> anyhow::Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    let mut encoder = png::Encoder::new(BufWriter::new(tmp.as_file_mut()), width, height);
+    let mut png = Vec::new();
+    let mut encoder = png::Encoder::new(&mut png, size.0, size.1);
     encoder.set_color(png::ColorType::Rgb);
     encoder.set_depth(png::BitDepth::Eight);
-    let mut writer = encoder.write_header()?;
-    writer.write_image_data(rgb)?;
-    writer.finish()?;
-    tmp.persist(path)?;
-    Ok(())
+    let mut writer = encoder.write_header().context("encoding the chart")?;
+    writer.write_image_data(&rgb).context("encoding the chart")?;
+    writer.finish().context("encoding the chart")?;
+    Ok(png)
 }
 
 #[cfg(test)]
@@ -89,28 +78,23 @@ mod tests {
 
     #[test]
     fn a_drawn_chart_is_a_png_of_its_size_with_what_was_drawn() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("c.png");
-        super::draw_png(&path, (30, 20), |root| {
+        let png = super::render_png((30, 20), |root| {
             root.fill(&WHITE).map_err(super::err)?;
             root.draw_pixel((3, 4), &super::RED).map_err(super::err)
         })
         .unwrap();
-        let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&path).unwrap()));
-        let mut reader = decoder.read_info().unwrap();
+        let mut reader = png::Decoder::new(std::io::Cursor::new(png)).read_info().unwrap();
         let mut buf = vec![0; reader.output_buffer_size()];
         let info = reader.next_frame(&mut buf).unwrap();
         assert_eq!((info.width, info.height, info.color_type), (30, 20, png::ColorType::Rgb));
         let px = |x: usize, y: usize| &buf[(y * 30 + x) * 3..][..3];
         assert_eq!(px(3, 4), [214, 39, 40]);
         assert_eq!(px(0, 0), [255, 255, 255]);
-        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
-        assert_eq!(names, ["c.png"], "the temporary file was renamed, not left beside it");
     }
 
     #[test]
-    fn an_unwritable_path_is_an_error_naming_it() {
-        let e = super::draw_png(std::path::Path::new("/nonexistent-dir/c.png"), (2, 2), |_| Ok(())).unwrap_err();
-        assert!(format!("{e:#}").contains("/nonexistent-dir/c.png"), "{e:#}");
+    fn a_drawing_error_is_returned_not_encoded() {
+        let e = super::render_png((2, 2), |_| anyhow::bail!("no data")).unwrap_err();
+        assert_eq!(e.to_string(), "no data");
     }
 }

@@ -1,8 +1,6 @@
 //! `--plot F.png`: grouped bars of median time per backend, log scale, one panel per op family
 //! (set up through [`crate::chart`]: font, palette).
 
-use std::path::Path;
-
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -63,8 +61,8 @@ fn value(case: &CaseResult, s: &Series) -> Result<f64, &'static str> {
     }
 }
 
-/// Draws the chart of `report` into `path`.
-pub fn draw(report: &Report, path: &Path) -> anyhow::Result<()> {
+/// Draws the chart of `report`: PNG bytes.
+pub fn draw(report: &Report) -> anyhow::Result<Vec<u8>> {
     chart::register_font()?;
     let mut families: Vec<&str> = Vec::new();
     for c in &report.cases {
@@ -83,7 +81,7 @@ pub fn draw(report: &Report, path: &Path) -> anyhow::Result<()> {
     let rows = families.len().div_ceil(columns);
     let height = HEADER + rows as u32 * PANEL_HEIGHT;
     let width = if columns == 1 { WIDTH * 3 / 4 } else { WIDTH };
-    chart::draw_png(path, (width, height), |root| {
+    chart::render_png((width, height), |root| {
         root.fill(&WHITE).map_err(chart::err)?;
         let (header, body) = root.split_vertically(HEADER);
         draw_header(&header, report, &series).map_err(chart::err)?;

@@ -50,7 +50,8 @@ pub fn run(backend: &str, args: &BenchArgs) -> anyhow::Result<ExitCode> {
         eprintln!("crema bench: results written to {}", path.display());
     }
     if let Some(path) = &args.plot {
-        engine_bench::draw(&report, path).with_context(|| format!("drawing {}", path.display()))?;
+        let png = engine_bench::draw(&report).with_context(|| format!("drawing {}", path.display()))?;
+        crate::atomic_write::write_atomic(path, &png)?;
         eprintln!("crema bench: chart written to {}", path.display());
     }
     if report.failed() {

@@ -250,7 +250,8 @@ pub fn run(backend: &str, args: &DevnetArgs) -> anyhow::Result<ExitCode> {
         crate::atomic_write::write_atomic(path, &json)?;
     }
     if let Some(path) = &args.plot {
-        crate::devnet::plot::draw(&summary, path).with_context(|| format!("drawing {}", path.display()))?;
+        let png = crate::devnet::plot::draw(&summary).with_context(|| format!("drawing {}", path.display()))?;
+        crate::atomic_write::write_atomic(path, &png)?;
         eprintln!("devnet: plot written to {}", path.display());
     }
     Ok(if summary.passed() { ExitCode::SUCCESS } else { ExitCode::FAILURE })

@@ -2,8 +2,6 @@
 //! each, with the fault events as dashed vertical lines, and the run's settings and result in the header. Drawn
 //! through [`crema_benches::chart`] (font, palette), as `crema bench --plot` is.
 
-use std::path::Path;
-
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
@@ -20,10 +18,10 @@ const PANEL: u32 = 380;
 
 type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
 
-/// Draws the summary's time series into `path` (PNG).
-pub fn draw(s: &Summary, path: &Path) -> anyhow::Result<()> {
+/// Draws the summary's time series: PNG bytes.
+pub fn draw(s: &Summary) -> anyhow::Result<Vec<u8>> {
     chart::register_font()?;
-    chart::draw_png(path, (WIDTH, HEADER + 2 * PANEL), |root| draw_on(root, s))
+    chart::render_png((WIDTH, HEADER + 2 * PANEL), |root| draw_on(root, s))
 }
 
 fn draw_on(root: &Area<'_>, s: &Summary) -> anyhow::Result<()> {

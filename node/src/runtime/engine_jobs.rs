@@ -23,8 +23,8 @@ const WARM_UP_MAX_BYTES: usize = 16 << 20;
 /// starting thread pools, building tables and faulting in fresh memory; measured on the 10-node, 5 MB throughput
 /// devnet without this, a node's first dispersal took 100-200 ms (later ones 6-60 ms) and the run's first views
 /// 0.5-1 s (later ones 0.15-0.3 s), so every run began with a backlog. The block has the network's largest
-/// payload (kzg: 32 KiB, within one blob, since a full block's proofs would take seconds), in four namespaces. Returns how long it took;
-/// an error means the backend cannot check its own block.
+/// payload (kzg: 32 KiB, within one blob, since a full block's proofs would take seconds), in four namespaces.
+/// Returns how long it took; an error means the backend cannot check its own block.
 pub fn warm_up(shared: &Shared) -> anyhow::Result<Duration> {
     let started = Instant::now();
     let max = shared.consensus.max_block_bytes as usize;
