@@ -2,7 +2,7 @@
 //! the repo's own py_ecc-generated cases (`fixtures/bls`) through the `crema vectors` runner,
 //! on every backend.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -3,7 +3,7 @@
 //! fully validated conversion of that file. Skips loudly when the file is absent (fails under
 //! `CI=true`).
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 

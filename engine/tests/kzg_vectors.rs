@@ -1,7 +1,7 @@
 //! Every c-kzg-4844 / consensus-spec-tests KZG case under `../shared/vectors/kzg` must pass on
 //! the cpu backend. Skips loudly when the vectors are absent (fails under `CI=true`).
 
-mod common;
+use crate::common;
 
 use crema_engine::BackendChoice;
 use crema_engine::vectors::{self, CaseKind};

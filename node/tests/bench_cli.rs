@@ -35,6 +35,7 @@ fn png_size(bytes: &[u8]) -> (u32, u32) {
 
 #[test]
 fn quick_cpu_run_writes_table_json_and_png() {
+    let _machine = crate::machine::shared();
     let dir = scratch("cpu");
     let (out, png) = (dir.join("out.json"), dir.join("out.png"));
     let o = crema(&[
@@ -108,6 +109,7 @@ fn quick_cpu_run_writes_table_json_and_png() {
 /// crash. `CREMA_REQUIRE_GPU=1` additionally demands that an adapter was used.
 #[test]
 fn all_backends_report_gpu_rows_as_measured_or_na() {
+    let _machine = crate::machine::shared();
     let dir = scratch("all");
     // merkle_leaves is a ported op; sum_g1 is not (yet): both paths of the GPU row.
     for filter in ["merkle", "sum_g1"] {

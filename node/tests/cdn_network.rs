@@ -1,15 +1,13 @@
 //! Cocoa for real: `crema cdn` broker processes and `crema node` processes on 127.0.0.1 (libp2p, redb, HTTP), made
 //! by `crema init --cdn`. The broker carries each block once; killed, the nodes fall back to libp2p and return to
 //! it when it is back; lying, it is caught by the nodes' checks and costs only the fast path; two brokers share a
-//! network through Redis. The tests run one at a time (a lock): each starts its own network and stops it.
+//! network through Redis. Each test starts its own network and stops it; the two that count resends or bound a time
+//! run alone (`crate::machine`).
 
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crema_node::devnet::client::{Client, metric, metric_total};
 use crema_node::devnet::cluster::{Cluster, ClusterSpec};
-
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 fn start(spec: ClusterSpec) -> (tempfile::TempDir, Cluster) {
     let dir = tempfile::tempdir().unwrap();
@@ -95,7 +93,8 @@ fn cdn_connected(client: &Client) -> bool {
 
 #[test]
 fn the_broker_carries_each_block_once_not_once_per_node() {
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    // Counts resends, which a loaded machine makes more of.
+    let _machine = crate::machine::alone();
     // A 2.5 s view timeout: a dispersal is resent over libp2p after 250 ms without a DA certificate (DESIGN §5),
     // which a loaded 2-core machine meets for blocks of a few hundred kilobytes.
     let (_dir, c) = start(ClusterSpec { view_timeout_ms: 2500, ..spec(1, None) });
@@ -137,7 +136,8 @@ fn the_broker_carries_each_block_once_not_once_per_node() {
 
 #[test]
 fn a_killed_broker_costs_at_most_two_view_timeouts_and_the_nodes_return_to_it() {
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    // A time bound.
+    let _machine = crate::machine::alone();
     let (_dir, mut c) = start(spec(1, None));
     let all = [0, 1, 2, 3];
     wait_until("every node logged in to the broker", Duration::from_secs(15), || {
@@ -191,21 +191,21 @@ fn lying_broker(kind: &str, expect_bad: bool) {
 
 #[test]
 fn a_corrupting_or_forging_broker_is_caught_and_costs_only_the_fast_path() {
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _machine = crate::machine::shared();
     lying_broker("corrupt", true);
     lying_broker("forge", true);
 }
 
 #[test]
 fn a_dropping_or_slow_broker_slows_only_the_fast_path() {
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _machine = crate::machine::shared();
     lying_broker("drop", false);
     lying_broker("delay=2000", false);
 }
 
 #[test]
 fn two_brokers_share_a_network_through_redis_and_take_over_each_others_nodes() {
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _machine = crate::machine::shared();
     if std::process::Command::new("redis-server").arg("--version").output().is_err() {
         eprintln!("SKIP: redis-server is not on PATH (apt-get install redis-server); .ci/run installs it");
         return;

@@ -1,9 +1,8 @@
 //! The node process for real: separate `crema node` processes on 127.0.0.1 with libp2p, redb files and the HTTP
-//! API, made by `crema init`. Each test starts its own network and stops it; all but the longest run one at a time
-//! (a lock), so at most two networks share the machine.
+//! API, made by `crema init`. Each test starts its own network and stops it; networks share the machine with the other
+//! tests (`crate::machine`).
 
 use std::collections::BTreeSet;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crema_engine::BackendChoice;
@@ -12,8 +11,6 @@ use crema_node::consensus::SYNC_GAP;
 use crema_node::devnet::client::{Client, metric, metric_total};
 use crema_node::devnet::cluster::{Cluster, ClusterSpec};
 use serde_json::Value;
-
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 fn start(spec: ClusterSpec) -> (tempfile::TempDir, Cluster) {
     let dir = tempfile::tempdir().unwrap();
@@ -86,7 +83,7 @@ fn check_namespace(backend: &dyn crema_engine::Backend, v: &Value) {
 
 #[test]
 fn four_nodes_decide_submitted_transactions_and_agree() {
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _machine = crate::machine::shared();
     let (_dir, c) = start(ClusterSpec { nodes: 4, da_committee: 3, ..ClusterSpec::default() });
     let txs: Vec<(u64, Vec<u8>)> = (0..12).map(|i| (1 + i % 3, format!("tx number {i}").into_bytes())).collect();
     for (i, (ns, tx)) in txs.iter().enumerate() {
@@ -130,7 +127,7 @@ fn four_nodes_decide_submitted_transactions_and_agree() {
 
 #[test]
 fn a_payload_is_rebuilt_from_shares_when_the_whole_da_committee_is_down() {
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _machine = crate::machine::shared();
     // DA committee = nodes 0 and 1; nodes 2 and 3 hold 2 of 4 share units, the 1/3 threshold.
     let (_dir, mut c) = start(ClusterSpec { nodes: 4, da_committee: 2, ..ClusterSpec::default() });
     let tx = b"rollup 5 needs this back".to_vec();
@@ -153,7 +150,7 @@ fn a_payload_is_rebuilt_from_shares_when_the_whole_da_committee_is_down() {
 
 #[test]
 fn a_node_killed_five_times_loses_nothing_and_never_votes_twice() {
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _machine = crate::machine::shared();
     let (_dir, mut c) =
         start(ClusterSpec { nodes: 4, da_committee: 3, view_timeout_ms: 500, ..ClusterSpec::default() });
     let victim = 2;
@@ -183,10 +180,11 @@ fn a_node_killed_five_times_loses_nothing_and_never_votes_twice() {
 
 #[test]
 fn a_node_offline_for_50_blocks_catches_up_by_range_sync() {
-    // Not one at a time: this test is the file's longest (views led by the stopped node time out, with backoff)
-    // and leaves the CPU three-quarters idle, so the other tests run beside it. Each block costs about half a
-    // second here: 200 took 105 s and tested nothing more than 50, six times the gap past which a node asks for a
-    // range instead of fetching parents one by one.
+    // The binary's longest test (views led by the stopped node time out, with backoff); it leaves the CPU
+    // three-quarters idle, and the other tests run beside it. Each block costs about half a second here: 200 took
+    // 105 s and tested nothing more than 50, six times the gap past which a node asks for a range instead of
+    // fetching parents one by one.
+    let _machine = crate::machine::shared();
     const OFFLINE: u64 = 50;
     const _: () = assert!(OFFLINE > 4 * SYNC_GAP);
     // A short base timer: with node 3 down, a quarter of the views have a dead leader and end in a timeout.
@@ -210,34 +208,39 @@ fn a_node_offline_for_50_blocks_catches_up_by_range_sync() {
 
 #[test]
 fn a_withholding_da_member_and_a_leader_sending_bad_shares_do_not_stop_progress() {
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    for kind in ["da-withhold", "bad-shares"] {
-        // All 4 nodes on the DA committee: the 3 honest ones are more than 2/3 of its stake.
-        let spec =
-            ClusterSpec { nodes: 4, da_committee: 4, byzantine: vec![(3, kind.into())], ..ClusterSpec::default() };
-        let (_dir, c) = start(spec);
-        let tx = format!("despite {kind}").into_bytes();
-        c.client(0).submit(2, &tx).unwrap();
-        let height = wait_for_tx(&c.client(1), 2, &tx, Duration::from_secs(60));
-        // Progress goes on well past it, through views the misbehaving node leads.
-        wait_height(&c, &[0, 1, 2], height + 30, Duration::from_secs(90));
-        for h in [height, height + 30] {
-            let hashes: BTreeSet<String> = (0..3).map(|i| hash_at(&c.client(i), h)).collect();
-            assert_eq!(hashes.len(), 1, "{kind}: honest nodes disagree at height {h}");
-        }
-        if kind == "bad-shares" {
-            let bad: f64 =
-                (0..3).map(|i| metric_total(&c.client(i).metrics().unwrap(), "crema_bad_messages_total")).sum();
-            let rejected: u64 =
-                (0..3).map(|i| c.client(i).status().unwrap()["rejected_messages"].as_u64().unwrap_or(0)).sum();
-            assert!(bad + rejected as f64 >= 1.0, "the corrupted shares were not noticed");
-        }
+    let _machine = crate::machine::shared();
+    // The two networks side by side (each leaves most of a core idle); a failed assertion fails the test.
+    std::thread::scope(|s| {
+        s.spawn(|| progress_despite("da-withhold"));
+        s.spawn(|| progress_despite("bad-shares"));
+    });
+}
+
+/// A network whose node 3 misbehaves as `kind` decides a transaction and goes on deciding, and its honest nodes agree.
+fn progress_despite(kind: &str) {
+    // All 4 nodes on the DA committee: the 3 honest ones are more than 2/3 of its stake.
+    let spec = ClusterSpec { nodes: 4, da_committee: 4, byzantine: vec![(3, kind.into())], ..ClusterSpec::default() };
+    let (_dir, c) = start(spec);
+    let tx = format!("despite {kind}").into_bytes();
+    c.client(0).submit(2, &tx).unwrap();
+    let height = wait_for_tx(&c.client(1), 2, &tx, Duration::from_secs(60));
+    // Progress goes on well past it, through views the misbehaving node leads.
+    wait_height(&c, &[0, 1, 2], height + 30, Duration::from_secs(90));
+    for h in [height, height + 30] {
+        let hashes: BTreeSet<String> = (0..3).map(|i| hash_at(&c.client(i), h)).collect();
+        assert_eq!(hashes.len(), 1, "{kind}: honest nodes disagree at height {h}");
+    }
+    if kind == "bad-shares" {
+        let bad: f64 = (0..3).map(|i| metric_total(&c.client(i).metrics().unwrap(), "crema_bad_messages_total")).sum();
+        let rejected: u64 =
+            (0..3).map(|i| c.client(i).status().unwrap()["rejected_messages"].as_u64().unwrap_or(0)).sum();
+        assert!(bad + rejected as f64 >= 1.0, "the corrupted shares were not noticed");
     }
 }
 
 #[test]
 fn a_da_member_serving_corrupt_payloads_is_skipped_by_retrieval() {
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _machine = crate::machine::shared();
     // DA committee = nodes 0..3 with node 3 corrupt; node 4 is not on it and must fetch payloads.
     let spec =
         ClusterSpec { nodes: 5, da_committee: 4, byzantine: vec![(3, "da-corrupt".into())], ..ClusterSpec::default() };

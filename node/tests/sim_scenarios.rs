@@ -12,6 +12,8 @@ const SEEDS: u64 = 200;
 const BLS_EVERY: u64 = 200;
 
 fn check(scenario: Scenario) -> Sweep {
+    // A sweep keeps every core busy.
+    let _machine = crate::machine::shared();
     let r = sweep(scenario, None, 0..SEEDS, Rules::default(), BLS_EVERY);
     for (seed, n, v) in &r.failures {
         let name = scenario.name();
@@ -108,6 +110,7 @@ fn offline_node_catches_up_by_range_sync() {
 
 #[test]
 fn memory_stays_bounded_over_a_long_run() {
+    let _machine = crate::machine::shared();
     // 4 nodes, MAC certificates, real VID: the footprint at 5,000 views must be that at 1,000 (within noise).
     let short = run(Scenario::Marathon, 4, 1, Rules { max_view: Some(1_000), ..Rules::default() });
     let long = run(Scenario::Marathon, 4, 1, Rules { max_view: Some(5_000), ..Rules::default() });
@@ -160,6 +163,7 @@ fn a_seed_reproduces_exactly() {
 
 #[test]
 fn broken_one_qc_commit_rule_is_caught() {
+    let _machine = crate::machine::shared();
     // Committing on a single QC is unsafe: a QC'd block can be abandoned after a timeout. Crash-restart runs make
     // that happen often (a restarted leader lost its unpersisted high QC), and the safety checker must see it.
     let r = sweep(
@@ -175,6 +179,7 @@ fn broken_one_qc_commit_rule_is_caught() {
 
 #[test]
 fn broken_voting_rule_is_caught() {
+    let _machine = crate::machine::shared();
     // Voting without the lock check lets an amnesiac leader fork off certified blocks; the checker must see it.
     let rules = Rules { vote: VoteRule::UnsafeAnyJustify, ..Rules::default() };
     let r = sweep(Scenario::Amnesia, None, 0..60, rules, 0);

@@ -89,6 +89,12 @@ fn child_writer() {
     }
 }
 
+/// [`child_writer`]'s name as the test harness knows it: its path below the test binary's root module.
+fn child_test() -> String {
+    let module = module_path!().split_once("::").map_or("", |(_root, rest)| rest);
+    format!("{module}::child_writer")
+}
+
 /// The highest acknowledged view or height of each kind.
 #[derive(Default, Debug)]
 struct Acks {
@@ -121,7 +127,7 @@ impl Acks {
 fn run_and_kill(dir: &Path, acks: usize, pause_us: u64) -> Acks {
     let exe = std::env::current_exe().expect("the test binary's path");
     let mut child = Command::new(exe)
-        .args(["--exact", "child_writer", "--nocapture", "--test-threads=1"])
+        .args(["--exact", &child_test(), "--nocapture", "--test-threads=1"])
         .env(CHILD_ENV, dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

@@ -1,4 +1,4 @@
-//! Helpers shared by the integration tests: where the team's reference data lives, and what a
+//! Helpers shared by the integration test files: where the team's reference data lives, and what a
 //! test does when it is absent.
 
 use std::path::PathBuf;
@@ -6,7 +6,6 @@ use std::path::PathBuf;
 /// `../shared/vectors/<name>` (beside the repo), when it exists. When it does not, a loud skip
 /// on a developer's machine; under `CI=true` a panic, so a CI run without the reference suite
 /// fails instead of passing on the repo's own fixtures alone.
-#[allow(dead_code)] // not every test binary that includes this module reads the shared data
 pub fn shared_vectors(name: &str) -> Option<PathBuf> {
     let path = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/vectors")).join(name);
     if path.exists() {
