@@ -9,12 +9,7 @@ use std::time::{Duration, Instant};
 use crema_node::devnet::client::{Client, metric, metric_total};
 use crema_node::devnet::cluster::{Cluster, ClusterSpec};
 
-fn start(spec: ClusterSpec) -> (tempfile::TempDir, Cluster) {
-    let dir = tempfile::tempdir().unwrap();
-    let exe = env!("CARGO_BIN_EXE_crema").as_ref();
-    let c = Cluster::launch(exe, &dir.path().join("net"), &spec, Duration::from_secs(30)).unwrap();
-    (dir, c)
-}
+use crate::network::{start, wait_height};
 
 fn spec(brokers: usize, misbehave: Option<&str>) -> ClusterSpec {
     ClusterSpec {
@@ -30,18 +25,6 @@ fn spec(brokers: usize, misbehave: Option<&str>) -> ClusterSpec {
 /// The lowest decided height among `nodes`.
 fn min_height(c: &Cluster, nodes: &[usize]) -> u64 {
     nodes.iter().map(|&i| c.client(i).height().unwrap_or(0)).min().unwrap_or(0)
-}
-
-/// Waits until every node in `nodes` decided at least `height`, or fails with their logs.
-fn wait_height(c: &Cluster, nodes: &[usize], height: u64, within: Duration) {
-    let deadline = Instant::now() + within;
-    while min_height(c, nodes) < height {
-        if Instant::now() > deadline {
-            let logs: Vec<String> = nodes.iter().map(|&i| format!("--- node {i}\n{}", c.log_tail(i, 15))).collect();
-            panic!("not every node reached height {height} in {within:?}\n{}", logs.join("\n"));
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 /// Waits until `cond` holds, or fails with `what`.

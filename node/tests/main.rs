@@ -4,6 +4,7 @@
 //! devnet::` runs one file's tests. A new file in `tests/` needs its `mod` line here (`.ci/run` checks).
 
 mod machine;
+mod network;
 
 mod bad_invocations;
 mod bench_cli;

@@ -1,6 +1,6 @@
 //! The node process for real: separate `crema node` processes on 127.0.0.1 with libp2p, redb files and the HTTP
-//! API, made by `crema init`. Each test starts its own network and stops it; networks share the machine with the other
-//! tests (`crate::machine`).
+//! API, made by `crema init`. Each test starts its own network and stops it; networks share the machine with the
+//! other tests (`crate::machine`).
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -9,31 +9,10 @@ use crema_engine::BackendChoice;
 use crema_engine::vid::{Codec, NamespaceProof, SchemeKind, verify_namespace};
 use crema_node::consensus::SYNC_GAP;
 use crema_node::devnet::client::{Client, metric, metric_total};
-use crema_node::devnet::cluster::{Cluster, ClusterSpec};
+use crema_node::devnet::cluster::ClusterSpec;
+
+use crate::network::{start, wait_height};
 use serde_json::Value;
-
-fn start(spec: ClusterSpec) -> (tempfile::TempDir, Cluster) {
-    let dir = tempfile::tempdir().unwrap();
-    let exe = env!("CARGO_BIN_EXE_crema").as_ref();
-    let c = Cluster::launch(exe, &dir.path().join("net"), &spec, Duration::from_secs(30)).unwrap();
-    (dir, c)
-}
-
-/// Waits until every node in `nodes` decided at least `height`, or fails with their logs.
-fn wait_height(c: &Cluster, nodes: &[usize], height: u64, within: Duration) {
-    let deadline = Instant::now() + within;
-    loop {
-        let heights: Vec<u64> = nodes.iter().map(|&i| c.client(i).height().unwrap_or(0)).collect();
-        if heights.iter().all(|&h| h >= height) {
-            return;
-        }
-        if Instant::now() > deadline {
-            let logs: Vec<String> = nodes.iter().map(|&i| format!("--- node {i}\n{}", c.log_tail(i, 15))).collect();
-            panic!("heights {heights:?} did not reach {height} in {within:?}\n{}", logs.join("\n"));
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 fn hash_at(client: &Client, height: u64) -> String {
     let h = client.header(height).unwrap().unwrap_or_else(|| panic!("no header at {height}"));
@@ -181,9 +160,9 @@ fn a_node_killed_five_times_loses_nothing_and_never_votes_twice() {
 #[test]
 fn a_node_offline_for_50_blocks_catches_up_by_range_sync() {
     // The binary's longest test (views led by the stopped node time out, with backoff); it leaves the CPU
-    // three-quarters idle, and the other tests run beside it. Each block costs about half a second here: 200 took
-    // 105 s and tested nothing more than 50, six times the gap past which a node asks for a range instead of
-    // fetching parents one by one.
+    // three-quarters idle, and the other tests run beside it. Each block costs up to a second here (50 took 51 s
+    // on 2 cores); 200 tested nothing more than 50, six times the gap past which a node asks for a range instead
+    // of fetching parents one by one.
     let _machine = crate::machine::shared();
     const OFFLINE: u64 = 50;
     const _: () = assert!(OFFLINE > 4 * SYNC_GAP);
